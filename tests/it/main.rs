@@ -1,1 +1,4 @@
+//! End-to-end tests of the `plinth` binary: one test binary, a module per area.
 
+mod support;
+mod support_selftest;

@@ -1,0 +1,309 @@
+//! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pep508_rs::PackageName;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RANGE};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::cache::Cache;
+use crate::error::{IndexError, redact};
+use crate::simple::{IndexFile, parse_html, parse_json};
+use crate::wheel::{read_sdist_pkg_info, read_wheel_metadata};
+
+const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// How the client reaches indexes.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Index URLs in order: the first that knows a package wins.
+    pub indexes: Vec<Url>,
+    pub cache: Option<Cache>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(indexes: Vec<Url>) -> Self {
+        Self {
+            indexes,
+            cache: None,
+            concurrency: 32,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A project page: the files of one package on the first index that has it.
+#[derive(Debug, Clone)]
+pub struct ProjectPage {
+    pub index: Url,
+    pub files: Vec<IndexFile>,
+}
+
+/// An async client for one or more simple-API indexes.
+#[derive(Debug, Clone)]
+pub struct IndexClient {
+    http: reqwest::Client,
+    options: Arc<ClientOptions>,
+    permits: Arc<Semaphore>,
+}
+
+impl IndexClient {
+    pub fn new(options: ClientOptions) -> Result<Self, IndexError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .build()
+            .map_err(|error| IndexError::Client(error.to_string()))?;
+        Ok(Self {
+            http,
+            permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            options: Arc::new(options),
+        })
+    }
+
+    /// The files of `name` from the first index that has it; `None` if no index does.
+    pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
+        for index in &self.options.indexes {
+            let url = project_url(index, name)?;
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
+            let response = self.get(&url, headers).await?;
+            if response.status == StatusCode::NOT_FOUND {
+                continue;
+            }
+            response.check(&url)?;
+            let base = response.final_url.clone();
+            let files = if response.content_type.contains("json") {
+                parse_json(&response.body, &base)
+            } else {
+                parse_html(&String::from_utf8_lossy(&response.body), &base)
+            }
+            .map_err(|error| IndexError::Parse {
+                url: redact(&url),
+                message: error.to_string(),
+            })?;
+            return Ok(Some(ProjectPage {
+                index: index.clone(),
+                files,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// The core metadata of a wheel: PEP 658 file, else range requests, else the whole wheel.
+    pub async fn wheel_metadata(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
+        let key = cache_key("metadata", file);
+        if let Some(bytes) = self.cache_get(&key) {
+            return Ok(bytes);
+        }
+        let bytes = match &file.core_metadata {
+            Some(expected) => {
+                let mut url = file.url.clone();
+                url.set_path(&format!("{}.metadata", file.url.path()));
+                let response = self.get(&url, HeaderMap::new()).await?;
+                response.check(&url)?;
+                if let Some(expected) = expected {
+                    verify(&file.filename, expected, &response.body, ".metadata")?;
+                }
+                response.body
+            }
+            None => read_wheel_metadata(self, file).await?,
+        };
+        self.cache_put(&key, &bytes);
+        Ok(bytes)
+    }
+
+    /// `PKG-INFO` of an sdist (the whole archive is downloaded and verified).
+    pub async fn sdist_pkg_info(&self, file: &IndexFile) -> Result<Option<Vec<u8>>, IndexError> {
+        let key = cache_key("pkg-info", file);
+        if let Some(bytes) = self.cache_get(&key) {
+            return Ok(Some(bytes));
+        }
+        let archive = self.download(file).await?;
+        let pkg_info = read_sdist_pkg_info(&file.filename, &archive).map_err(|message| IndexError::Archive {
+            url: redact(&file.url),
+            message,
+        })?;
+        if let Some(bytes) = &pkg_info {
+            self.cache_put(&key, bytes);
+        }
+        Ok(pkg_info)
+    }
+
+    /// The sha256 of a file: from the index, else computed from a download.
+    pub async fn file_sha256(&self, file: &IndexFile) -> Result<String, IndexError> {
+        if let Some(hash) = &file.sha256 {
+            return Ok(hash.clone());
+        }
+        let key = cache_key("sha256", file);
+        if let Some(bytes) = self.cache_get(&key) {
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let bytes = self.download(file).await?;
+        let hash = hex::encode(Sha256::digest(&bytes));
+        self.cache_put(&key, hash.as_bytes());
+        Ok(hash)
+    }
+
+    /// The whole file, verified against the index's sha256 when it gives one.
+    pub async fn download(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
+        let response = self.get(&file.url, HeaderMap::new()).await?;
+        response.check(&file.url)?;
+        if let Some(expected) = &file.sha256 {
+            verify(&file.filename, expected, &response.body, "")?;
+        }
+        Ok(response.body)
+    }
+
+    /// A GET with `Range: bytes=...`; the server may ignore the range and send everything.
+    pub(crate) async fn get_range(&self, url: &Url, range: &str) -> Result<Fetched, IndexError> {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&format!("bytes={range}"))
+            .map_err(|error| IndexError::Client(error.to_string()))?;
+        headers.insert(RANGE, value);
+        let response = self.get(url, headers).await?;
+        if response.status == StatusCode::RANGE_NOT_SATISFIABLE {
+            return Ok(response);
+        }
+        response.check(url)?;
+        Ok(response)
+    }
+
+    async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, IndexError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| IndexError::Client(error.to_string()))?;
+        let request_error = |error: reqwest::Error| IndexError::Request {
+            url: redact(url),
+            message: error_chain(&error.without_url()),
+        };
+        let response = self
+            .http
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(request_error)?;
+        let status = response.status();
+        let final_url = response.url().clone();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let content_range = response
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let expected_length = response.content_length();
+        let body = response.bytes().await.map_err(request_error)?.to_vec();
+        if let Some(expected) = expected_length
+            && expected != body.len() as u64
+        {
+            return Err(IndexError::Request {
+                url: redact(url),
+                message: format!("the body ended after {} of {expected} bytes", body.len()),
+            });
+        }
+        Ok(Fetched {
+            status,
+            final_url,
+            content_type,
+            content_range,
+            body,
+        })
+    }
+
+    fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.options.cache.as_ref()?.get(key)
+    }
+
+    fn cache_put(&self, key: &str, bytes: &[u8]) {
+        if let Some(cache) = &self.options.cache {
+            cache.put(key, bytes);
+        }
+    }
+}
+
+/// A response read to the end.
+pub(crate) struct Fetched {
+    pub status: StatusCode,
+    pub final_url: Url,
+    pub content_type: String,
+    pub content_range: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Fetched {
+    fn check(&self, url: &Url) -> Result<(), IndexError> {
+        if self.status.is_success() {
+            Ok(())
+        } else {
+            Err(IndexError::Status {
+                url: redact(url),
+                status: self.status.as_u16(),
+            })
+        }
+    }
+}
+
+/// `{index}/{name}/`, keeping the index's trailing-slash convention.
+fn project_url(index: &Url, name: &PackageName) -> Result<Url, IndexError> {
+    let mut base = index.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    base.join(&format!("{name}/"))
+        .map_err(|error| IndexError::Client(format!("invalid index URL `{}`: {error}", redact(index))))
+}
+
+/// Files are immutable: key them by their hash, else by their URL.
+fn cache_key(kind: &str, file: &IndexFile) -> String {
+    let id = match &file.sha256 {
+        Some(hash) => hash.clone(),
+        None => hex::encode(Sha256::digest(file.url.as_str().as_bytes())),
+    };
+    format!("{kind}/{id}")
+}
+
+fn verify(filename: &str, expected: &str, bytes: &[u8], suffix: &str) -> Result<(), IndexError> {
+    let actual = hex::encode(Sha256::digest(bytes));
+    if actual.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(IndexError::HashMismatch {
+            filename: format!("{filename}{suffix}"),
+            expected: expected.to_string(),
+            actual,
+        })
+    }
+}
+
+/// An error and its causes on one line, as reqwest nests them.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,129 @@
+//! Core metadata (`METADATA`, `PKG-INFO`, PEP 658 files): the fields resolution needs.
+
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, Requirement};
+use plinth_resolver::Metadata;
+
+/// Core metadata fields as read from an RFC 822 style header block.
+#[derive(Debug, Clone, Default)]
+pub struct CoreMetadata {
+    pub metadata_version: Option<String>,
+    pub requires_dist: Vec<String>,
+    pub requires_python: Option<String>,
+    pub provides_extra: Vec<String>,
+    pub dynamic: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    #[error("Invalid `Requires-Dist` in the metadata: {0}")]
+    RequiresDist(String),
+    #[error("Invalid `Requires-Python` in the metadata: `{0}`")]
+    RequiresPython(String),
+}
+
+impl CoreMetadata {
+    /// Read the header fields; the body (the description) is ignored.
+    pub fn parse(bytes: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(bytes);
+        let mut metadata = CoreMetadata::default();
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if line.is_empty() {
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = fields.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some((key, value)) = line.split_once(':') {
+                fields.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+        for (key, value) in fields {
+            match key.as_str() {
+                "metadata-version" => metadata.metadata_version = Some(value),
+                "requires-dist" => metadata.requires_dist.push(value),
+                "requires-python" => metadata.requires_python = Some(value),
+                "provides-extra" => metadata.provides_extra.push(value),
+                "dynamic" => metadata.dynamic.push(value.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+        metadata
+    }
+
+    /// Whether an sdist's `PKG-INFO` can be trusted for resolution (PEP 643):
+    /// Metadata-Version 2.2 or later and no dependency field marked dynamic.
+    pub fn is_static(&self) -> bool {
+        let new_enough = self
+            .metadata_version
+            .as_deref()
+            .and_then(|version| Version::from_str(version).ok())
+            .is_some_and(|version| version >= Version::new([2, 2]));
+        new_enough
+            && !self
+                .dynamic
+                .iter()
+                .any(|field| matches!(field.as_str(), "requires-dist" | "requires-python" | "provides-extra"))
+    }
+
+    /// The fields resolution uses, parsed.
+    pub fn to_metadata(&self) -> Result<Metadata, MetadataError> {
+        let requires_dist = self
+            .requires_dist
+            .iter()
+            .map(|line| {
+                Requirement::from_str(line).map_err(|error| MetadataError::RequiresDist(error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let requires_python = match &self.requires_python {
+            Some(text) if !text.trim().is_empty() => Some(
+                VersionSpecifiers::from_str(text)
+                    .map_err(|_| MetadataError::RequiresPython(text.clone()))?,
+            ),
+            _ => None,
+        };
+        let provides_extra = self
+            .provides_extra
+            .iter()
+            .filter_map(|extra| ExtraName::from_str(extra).ok())
+            .collect();
+        Ok(Metadata {
+            requires_dist,
+            requires_python,
+            provides_extra,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_headers_and_stops_at_body() {
+        let text = b"Metadata-Version: 2.1\nName: flask\nVersion: 3.0.0\nRequires-Python: >=3.8\n\
+Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\nProvides-Extra: async\n\
+\nRequires-Dist: not-a-header\n";
+        let metadata = CoreMetadata::parse(text);
+        assert_eq!(metadata.requires_dist.len(), 2);
+        assert!(!metadata.is_static());
+        let parsed = metadata.to_metadata().expect("valid");
+        assert_eq!(parsed.requires_dist[0].name.as_ref(), "werkzeug");
+        assert_eq!(parsed.provides_extra[0].as_ref(), "async");
+    }
+
+    #[test]
+    fn pkg_info_with_dynamic_dependencies_is_not_static() {
+        let metadata = CoreMetadata::parse(b"Metadata-Version: 2.2\nDynamic: Requires-Dist\n");
+        assert!(!metadata.is_static());
+        let metadata = CoreMetadata::parse(b"Metadata-Version: 2.4\nDynamic: Description\n");
+        assert!(metadata.is_static());
+    }
+}

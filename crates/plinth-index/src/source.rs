@@ -1,0 +1,316 @@
+//! [`PackageSource`] over real indexes: what the resolver sees of them.
+//!
+//! The resolver runs on its own thread and calls in synchronously; fetches
+//! run on a tokio runtime, and each project page or metadata file is fetched
+//! once per run however many callers wait for it. `prefetch` starts fetches
+//! in the background so that network time overlaps with solving.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::PackageName;
+use plinth_resolver::{MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo};
+use tokio::runtime::Handle;
+use tokio::sync::OnceCell;
+
+use crate::client::IndexClient;
+use crate::error::IndexError;
+use crate::filename::DistFilename;
+use crate::metadata::CoreMetadata;
+use crate::simple::IndexFile;
+use crate::target::Target;
+
+/// Packages a `--no-binary` / `--only-binary` option applies to.
+#[derive(Debug, Clone, Default)]
+pub struct PackageSelection {
+    pub all: bool,
+    pub packages: HashSet<PackageName>,
+}
+
+impl PackageSelection {
+    pub fn contains(&self, name: &PackageName) -> bool {
+        self.all || self.packages.contains(name)
+    }
+}
+
+/// Which files of the index may be used.
+#[derive(Debug, Clone, Default)]
+pub struct FileOptions {
+    /// Ignore files uploaded after this instant.
+    pub exclude_newer: Option<Timestamp>,
+    /// Never use wheels of these packages.
+    pub no_binary: PackageSelection,
+    /// Never use sdists of these packages.
+    pub only_binary: PackageSelection,
+}
+
+/// The files of one version that the target can use, best first.
+#[derive(Debug, Clone)]
+struct VersionFiles {
+    /// Every file of the version (after `--exclude-newer`), for hashes.
+    all: Vec<IndexFile>,
+    /// The file to read metadata from.
+    best: Option<IndexFile>,
+}
+
+#[derive(Debug)]
+struct Project {
+    versions: Arc<PackageVersions>,
+    files: BTreeMap<Version, VersionFiles>,
+}
+
+type Shared<T> = Arc<OnceCell<Result<T, IndexError>>>;
+
+#[derive(Debug)]
+struct Inner {
+    client: IndexClient,
+    target: Target,
+    options: FileOptions,
+    projects: Mutex<HashMap<PackageName, Shared<Arc<Project>>>>,
+    metadata: Mutex<HashMap<(PackageName, Version), Shared<MetadataResult>>>,
+}
+
+/// Real indexes as a [`PackageSource`].
+#[derive(Debug, Clone)]
+pub struct IndexSource {
+    inner: Arc<Inner>,
+    runtime: Handle,
+}
+
+impl IndexSource {
+    /// `runtime` runs the fetches; call the `PackageSource` methods from outside it.
+    pub fn new(client: IndexClient, target: Target, options: FileOptions, runtime: Handle) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                target,
+                options,
+                projects: Mutex::default(),
+                metadata: Mutex::default(),
+            }),
+            runtime,
+        }
+    }
+
+    /// `sha256:<hex>` of every file of `name==version`, sorted.
+    pub async fn hashes(&self, name: &PackageName, version: &Version) -> Result<Vec<String>, IndexError> {
+        let project = self.inner.project(name).await?;
+        let files = project
+            .files
+            .get(version)
+            .map(|files| files.all.clone())
+            .unwrap_or_default();
+        let hashes = futures::future::try_join_all(
+            files.iter().map(|file| self.inner.client.file_sha256(file)),
+        )
+        .await?;
+        let mut hashes: Vec<String> = hashes.into_iter().map(|hash| format!("sha256:{hash}")).collect();
+        hashes.sort();
+        hashes.dedup();
+        Ok(hashes)
+    }
+}
+
+impl Inner {
+    async fn project(self: &Arc<Self>, name: &PackageName) -> Result<Arc<Project>, IndexError> {
+        let cell = {
+            let mut projects = self.projects.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            projects.entry(name.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let page = self.client.project(name).await?;
+            let files = page.map(|page| page.files).unwrap_or_default();
+            Ok(Arc::new(self.build_project(name, files)))
+        })
+        .await
+        .clone()
+    }
+
+    /// Group files by version, drop what the options exclude, rank the rest for the target.
+    fn build_project(&self, name: &PackageName, files: Vec<IndexFile>) -> Project {
+        let mut by_version: BTreeMap<Version, Vec<(IndexFile, DistFilename)>> = BTreeMap::new();
+        for file in files {
+            if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time)
+                && uploaded > cutoff
+            {
+                continue;
+            }
+            let Some(parsed) = DistFilename::parse(&file.filename, name) else {
+                continue;
+            };
+            by_version.entry(parsed.version().clone()).or_default().push((file, parsed));
+        }
+        let mut versions = BTreeMap::new();
+        let mut project_files = BTreeMap::new();
+        for (version, files) in by_version {
+            let (info, best) = self.rank(name, &files);
+            versions.insert(version.clone(), info);
+            project_files.insert(
+                version,
+                VersionFiles {
+                    all: files.into_iter().map(|(file, _)| file).collect(),
+                    best,
+                },
+            );
+        }
+        Project {
+            versions: Arc::new(PackageVersions { versions }),
+            files: project_files,
+        }
+    }
+
+    /// What the resolver needs to know of one version, and its best file.
+    fn rank(&self, name: &PackageName, files: &[(IndexFile, DistFilename)]) -> (VersionInfo, Option<IndexFile>) {
+        let wheels_allowed = !self.options.no_binary.contains(name);
+        let sdists_allowed = !self.options.only_binary.contains(name);
+        let mut best_wheel: Option<(usize, &IndexFile)> = None;
+        let mut sdist = None;
+        let (mut has_wheel, mut has_sdist) = (false, false);
+        let mut usable = Vec::new();
+        for (file, parsed) in files {
+            match parsed {
+                DistFilename::Wheel(wheel) => {
+                    has_wheel = true;
+                    if !wheels_allowed {
+                        continue;
+                    }
+                    let rank = self.target.wheel_rank(
+                        &wheel.python_tags.iter().map(String::as_str).collect::<Vec<_>>(),
+                        &wheel.abi_tags.iter().map(String::as_str).collect::<Vec<_>>(),
+                        &wheel.platform_tags.iter().map(String::as_str).collect::<Vec<_>>(),
+                    );
+                    if let Some(rank) = rank {
+                        usable.push(file);
+                        if best_wheel.is_none_or(|(best, _)| rank < best) {
+                            best_wheel = Some((rank, file));
+                        }
+                    }
+                }
+                DistFilename::Sdist { .. } => {
+                    has_sdist = true;
+                    if sdists_allowed {
+                        usable.push(file);
+                        sdist.get_or_insert(file);
+                    }
+                }
+            }
+        }
+        let best = best_wheel.map(|(_, file)| file).or(sdist).cloned();
+        let unusable = best.is_none().then(|| {
+            if has_wheel && !wheels_allowed && !has_sdist {
+                "it has only wheels and `--no-binary` forbids them".to_string()
+            } else if has_sdist && !sdists_allowed && !has_wheel {
+                "it has only a source distribution and `--only-binary` forbids it".to_string()
+            } else {
+                format!(
+                    "it has no wheel for the target (CPython {}, {}){}",
+                    self.target.python_version,
+                    self.target.platform,
+                    if has_sdist { "" } else { " and no source distribution" }
+                )
+            }
+        });
+        let yanked = if !usable.is_empty() && usable.iter().all(|file| file.yanked.is_some()) {
+            usable.first().and_then(|file| file.yanked.clone())
+        } else {
+            None
+        };
+        let requires_python = best
+            .as_ref()
+            .and_then(|file| file.requires_python.as_deref())
+            .and_then(|text| VersionSpecifiers::from_str(text).ok());
+        (
+            VersionInfo {
+                yanked,
+                unusable,
+                requires_python,
+            },
+            best,
+        )
+    }
+
+    async fn metadata(self: &Arc<Self>, name: &PackageName, version: &Version) -> Result<MetadataResult, IndexError> {
+        let cell = {
+            let mut metadata = self.metadata.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            metadata.entry((name.clone(), version.clone())).or_default().clone()
+        };
+        cell.get_or_init(|| self.fetch_metadata(name, version)).await.clone()
+    }
+
+    async fn fetch_metadata(self: &Arc<Self>, name: &PackageName, version: &Version) -> Result<MetadataResult, IndexError> {
+        let project = self.project(name).await?;
+        let Some(file) = project.files.get(version).and_then(|files| files.best.clone()) else {
+            return Ok(Err(format!("`{name}=={version}` has no usable file")));
+        };
+        let is_wheel = file.filename.ends_with(".whl");
+        let bytes = if is_wheel {
+            self.client.wheel_metadata(&file).await?
+        } else {
+            match self.client.sdist_pkg_info(&file).await? {
+                Some(bytes) => bytes,
+                None => {
+                    return Ok(Err(format!(
+                        "its source distribution `{}` has no PKG-INFO, and building sdists is not supported yet",
+                        file.filename
+                    )));
+                }
+            }
+        };
+        let core = CoreMetadata::parse(&bytes);
+        if !is_wheel && !core.is_static() {
+            return Ok(Err(format!(
+                "it has only a source distribution whose dependencies need a build (PKG-INFO is not static metadata), which is not supported yet"
+            )));
+        }
+        Ok(core
+            .to_metadata()
+            .map(Arc::new)
+            .map_err(|error| format!("its metadata is invalid: {error}")))
+    }
+
+    /// The version the resolver will most likely pick in `range`.
+    fn likely_candidate(project: &Project, range: &Ranges<Version>) -> Option<Version> {
+        let candidates = || {
+            project
+                .versions
+                .versions
+                .iter()
+                .rev()
+                .filter(|(version, info)| range.contains(version) && info.unusable.is_none() && info.yanked.is_none())
+        };
+        candidates()
+            .find(|(version, _)| !version.any_prerelease())
+            .or_else(|| candidates().next())
+            .map(|(version, _)| version.clone())
+    }
+}
+
+impl PackageSource for IndexSource {
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        let inner = self.inner.clone();
+        let project = self.runtime.block_on(async move { inner.project(name).await })?;
+        Ok(project.versions.clone())
+    }
+
+    fn metadata(&self, name: &PackageName, version: &Version) -> Result<MetadataResult, SourceError> {
+        let inner = self.inner.clone();
+        Ok(self.runtime.block_on(async move { inner.metadata(name, version).await })?)
+    }
+
+    fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
+        let inner = self.inner.clone();
+        let name = name.clone();
+        let range = range.clone();
+        self.runtime.spawn(async move {
+            let Ok(project) = inner.project(&name).await else {
+                return;
+            };
+            if let Some(version) = Inner::likely_candidate(&project, &range) {
+                let _ = inner.metadata(&name, &version).await;
+            }
+        });
+    }
+}

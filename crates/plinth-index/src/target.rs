@@ -1,0 +1,322 @@
+//! The target environment: interpreter version and platform, as markers and wheel tags.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
+
+/// The operating system family and its ABI level of a target platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    /// glibc Linux, with the newest `manylinux_2_N` level the target supports.
+    Manylinux { glibc_minor: u16 },
+    /// musl Linux (`musllinux_1_N`).
+    Musllinux { musl_minor: u16 },
+    /// macOS, with the oldest release the target must run on.
+    Macos { major: u16, minor: u16 },
+    Windows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+/// A target platform, as named with `--python-platform`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Platform {
+    pub os: Os,
+    pub arch: Arch,
+}
+
+/// `--python-platform` names the target can be given as.
+pub const PLATFORM_NAMES: &str = "{x86_64,aarch64}-manylinux_2_NN (NN >= 17), x86_64-unknown-linux-gnu, \
+x86_64-unknown-linux-musl, aarch64-unknown-linux-gnu, aarch64-unknown-linux-musl, x86_64-apple-darwin, \
+aarch64-apple-darwin, x86_64-pc-windows-msvc, linux, macos, windows";
+
+#[derive(Debug, thiserror::Error)]
+#[error("Unknown platform `{0}`")]
+pub struct UnknownPlatform(pub String);
+
+impl FromStr for Platform {
+    type Err = UnknownPlatform;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let unknown = || UnknownPlatform(name.to_string());
+        let platform = |os, arch| Ok(Platform { os, arch });
+        // glibc 2.28 is what uv assumes for a plain GNU/Linux target.
+        let gnu = Os::Manylinux { glibc_minor: 28 };
+        let musl = Os::Musllinux { musl_minor: 2 };
+        let mac = Os::Macos {
+            major: 13,
+            minor: 0,
+        };
+        match name {
+            "linux" | "x86_64-unknown-linux-gnu" => platform(gnu, Arch::X86_64),
+            "aarch64-unknown-linux-gnu" => platform(gnu, Arch::Aarch64),
+            "x86_64-unknown-linux-musl" => platform(musl, Arch::X86_64),
+            "aarch64-unknown-linux-musl" => platform(musl, Arch::Aarch64),
+            "macos" | "aarch64-apple-darwin" => platform(mac, Arch::Aarch64),
+            "x86_64-apple-darwin" => platform(mac, Arch::X86_64),
+            "windows" | "x86_64-pc-windows-msvc" => platform(Os::Windows, Arch::X86_64),
+            _ => {
+                let (arch, rest) = name.split_once('-').ok_or_else(unknown)?;
+                let arch = match arch {
+                    "x86_64" => Arch::X86_64,
+                    "aarch64" => Arch::Aarch64,
+                    _ => return Err(unknown()),
+                };
+                let glibc_minor = match rest {
+                    "manylinux2014" => 17,
+                    _ => rest
+                        .strip_prefix("manylinux_2_")
+                        .and_then(|minor| minor.parse::<u16>().ok())
+                        .filter(|minor| *minor >= 17)
+                        .ok_or_else(unknown)?,
+                };
+                platform(Os::Manylinux { glibc_minor }, arch)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let arch = self.arch.name();
+        match self.os {
+            Os::Manylinux { glibc_minor } => write!(f, "{arch}-manylinux_2_{glibc_minor}"),
+            Os::Musllinux { .. } => write!(f, "{arch}-unknown-linux-musl"),
+            Os::Macos { .. } => write!(f, "{arch}-apple-darwin"),
+            Os::Windows => write!(f, "{arch}-pc-windows-msvc"),
+        }
+    }
+}
+
+impl Arch {
+    fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+}
+
+impl Platform {
+    /// Platform tags the target accepts, most specific first.
+    fn tags(&self) -> Vec<String> {
+        let arch = self.arch.name();
+        match self.os {
+            Os::Manylinux { glibc_minor } => {
+                let mut tags = Vec::new();
+                for minor in (5..=glibc_minor).rev() {
+                    if self.arch == Arch::Aarch64 && minor < 17 {
+                        break;
+                    }
+                    tags.push(format!("manylinux_2_{minor}_{arch}"));
+                    match minor {
+                        17 => tags.push(format!("manylinux2014_{arch}")),
+                        12 => tags.push(format!("manylinux2010_{arch}")),
+                        5 => tags.push(format!("manylinux1_{arch}")),
+                        _ => {}
+                    }
+                }
+                tags.push(format!("linux_{arch}"));
+                tags
+            }
+            Os::Musllinux { musl_minor } => (0..=musl_minor)
+                .rev()
+                .map(|minor| format!("musllinux_1_{minor}_{arch}"))
+                .chain([format!("linux_{arch}")])
+                .collect(),
+            Os::Macos { major, .. } => {
+                let (arch_names, fat): (&[&str], &[&str]) = match self.arch {
+                    Arch::Aarch64 => (&["arm64", "universal2"], &[]),
+                    Arch::X86_64 => (
+                        &["x86_64", "universal2"],
+                        &["x86_64", "intel", "fat64", "fat32", "universal2", "universal"],
+                    ),
+                };
+                let mut tags = Vec::new();
+                for release in (11..=major).rev() {
+                    for name in arch_names {
+                        tags.push(format!("macosx_{release}_0_{name}"));
+                    }
+                }
+                for minor in (4..=16).rev() {
+                    for name in fat {
+                        tags.push(format!("macosx_10_{minor}_{name}"));
+                    }
+                }
+                tags
+            }
+            Os::Windows => vec!["win_amd64".to_string()],
+        }
+    }
+}
+
+/// A CPython target: the interpreter version and the platform.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub python_version: Version,
+    pub platform: Platform,
+    tags: HashMap<String, usize>,
+}
+
+impl Target {
+    /// A target for CPython `python_version` (`3.11` or `3.11.9`) on `platform`.
+    pub fn new(python_version: Version, platform: Platform) -> Self {
+        let tags = compatible_tags(&python_version, &platform)
+            .into_iter()
+            .enumerate()
+            .map(|(rank, tag)| (tag, rank))
+            .collect();
+        Self {
+            python_version,
+            platform,
+            tags,
+        }
+    }
+
+    /// `(major, minor)` of the target interpreter.
+    pub fn python_minor(&self) -> (u64, u64) {
+        let release = self.python_version.release();
+        (
+            release.first().copied().unwrap_or(3),
+            release.get(1).copied().unwrap_or(0),
+        )
+    }
+
+    /// The full interpreter version markers compare against (`3.11` means `3.11.0`).
+    pub fn python_full_version(&self) -> String {
+        let release = self.python_version.release();
+        let patch = release.get(2).copied().unwrap_or(0);
+        let (major, minor) = self.python_minor();
+        format!("{major}.{minor}.{patch}")
+    }
+
+    /// How well a wheel's tags fit the target: lower is better, `None` means unusable.
+    pub fn wheel_rank(&self, python_tags: &[&str], abi_tags: &[&str], platform_tags: &[&str]) -> Option<usize> {
+        let mut best = None;
+        for python in python_tags {
+            for abi in abi_tags {
+                for platform in platform_tags {
+                    let tag = format!("{python}-{abi}-{platform}");
+                    if let Some(rank) = self.tags.get(&tag) {
+                        best = Some(best.map_or(*rank, |best: usize| best.min(*rank)));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The PEP 508 marker environment of the target.
+    pub fn markers(&self) -> Result<MarkerEnvironment, pep440_rs::VersionParseError> {
+        let (major, minor) = self.python_minor();
+        let python_version = format!("{major}.{minor}");
+        let full_version = self.python_full_version();
+        let (os_name, sys_platform, platform_system, machine) = match (self.platform.os, self.platform.arch) {
+            (Os::Manylinux { .. } | Os::Musllinux { .. }, arch) => ("posix", "linux", "Linux", arch.name()),
+            (Os::Macos { .. }, Arch::Aarch64) => ("posix", "darwin", "Darwin", "arm64"),
+            (Os::Macos { .. }, Arch::X86_64) => ("posix", "darwin", "Darwin", "x86_64"),
+            (Os::Windows, Arch::X86_64) => ("nt", "win32", "Windows", "AMD64"),
+            (Os::Windows, Arch::Aarch64) => ("nt", "win32", "Windows", "ARM64"),
+        };
+        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: &full_version,
+            os_name,
+            platform_machine: machine,
+            platform_python_implementation: "CPython",
+            platform_release: "",
+            platform_system,
+            platform_version: "",
+            python_full_version: &full_version,
+            python_version: &python_version,
+            sys_platform,
+        })
+    }
+}
+
+/// Every `python-abi-platform` tag CPython `version` accepts on `platform`,
+/// in the order of preference `packaging.tags.sys_tags` uses.
+fn compatible_tags(version: &Version, platform: &Platform) -> Vec<String> {
+    let release = version.release();
+    let major = release.first().copied().unwrap_or(3);
+    let minor = release.get(1).copied().unwrap_or(0);
+    let platforms = platform.tags();
+    let cp = format!("cp{major}{minor}");
+    let mut tags = Vec::new();
+    for platform in &platforms {
+        tags.push(format!("{cp}-{cp}-{platform}"));
+    }
+    for platform in &platforms {
+        tags.push(format!("{cp}-abi3-{platform}"));
+    }
+    for platform in &platforms {
+        tags.push(format!("{cp}-none-{platform}"));
+    }
+    for older in (2..minor).rev() {
+        for platform in &platforms {
+            tags.push(format!("cp{major}{older}-abi3-{platform}"));
+        }
+    }
+    let mut interpreters = vec![format!("py{major}{minor}"), format!("py{major}")];
+    interpreters.extend((0..minor).rev().map(|older| format!("py{major}{older}")));
+    for interpreter in &interpreters {
+        for platform in &platforms {
+            tags.push(format!("{interpreter}-none-{platform}"));
+        }
+    }
+    tags.push(format!("{cp}-none-any"));
+    for interpreter in &interpreters {
+        tags.push(format!("{interpreter}-none-any"));
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(platform: &str) -> Target {
+        Target::new(
+            Version::from_str("3.11").expect("version"),
+            Platform::from_str(platform).expect("platform"),
+        )
+    }
+
+    #[test]
+    fn manylinux_accepts_older_glibc_and_abi3() {
+        let target = target("x86_64-manylinux_2_28");
+        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_17_x86_64", "manylinux2014_x86_64"]).is_some());
+        assert!(target.wheel_rank(&["cp38"], &["abi3"], &["manylinux_2_5_x86_64"]).is_some());
+        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_34_x86_64"]).is_none());
+        assert!(target.wheel_rank(&["cp312"], &["cp312"], &["manylinux_2_17_x86_64"]).is_none());
+        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["musllinux_1_2_x86_64"]).is_none());
+        assert!(target.wheel_rank(&["py3"], &["none"], &["any"]).is_some());
+        assert!(target.wheel_rank(&["py2"], &["none"], &["any"]).is_none());
+        let native = target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_17_x86_64"]);
+        let pure = target.wheel_rank(&["py3"], &["none"], &["any"]);
+        assert!(native < pure);
+    }
+
+    #[test]
+    fn platforms_parse_and_print() {
+        for (name, printed) in [
+            ("x86_64-manylinux_2_28", "x86_64-manylinux_2_28"),
+            ("linux", "x86_64-manylinux_2_28"),
+            ("macos", "aarch64-apple-darwin"),
+            ("windows", "x86_64-pc-windows-msvc"),
+            ("aarch64-manylinux2014", "aarch64-manylinux_2_17"),
+        ] {
+            assert_eq!(Platform::from_str(name).expect(name).to_string(), printed);
+        }
+        assert!(Platform::from_str("sparc-solaris").is_err());
+        assert!(target("macos").wheel_rank(&["cp311"], &["cp311"], &["macosx_11_0_arm64"]).is_some());
+        assert!(target("windows").wheel_rank(&["cp311"], &["cp311"], &["win_amd64"]).is_some());
+    }
+}

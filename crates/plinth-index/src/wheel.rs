@@ -1,0 +1,318 @@
+//! Reading `METADATA` out of a remote wheel with HTTP range requests, and
+//! `PKG-INFO` out of an sdist archive.
+//!
+//! A wheel is a zip file: its central directory sits at the end, so one
+//! suffix request usually returns the directory and often the `METADATA`
+//! entry too. Servers that ignore `Range` send the whole file, which is then
+//! read in memory (and verified against the index's hash).
+
+use std::io::Read;
+
+use flate2::read::{DeflateDecoder, GzDecoder};
+
+use crate::client::IndexClient;
+use crate::error::{IndexError, redact};
+use crate::simple::IndexFile;
+
+/// How much of a wheel's end the first request asks for.
+const TAIL_SIZE: u64 = 64 * 1024;
+
+const EOCD_SIGNATURE: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
+const ZIP64_EOCD_SIGNATURE: u32 = 0x0606_4b50;
+const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
+const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
+
+/// Bytes of a wheel we have, plus the means to fetch more.
+struct RemoteZip<'a> {
+    client: &'a IndexClient,
+    file: &'a IndexFile,
+    /// A known window of the file: `(start offset, bytes)`.
+    window: (u64, Vec<u8>),
+    size: u64,
+}
+
+impl RemoteZip<'_> {
+    /// Bytes `start..start + len`, from the window or a new range request.
+    async fn read(&self, start: u64, len: u64) -> Result<Vec<u8>, IndexError> {
+        let end = start
+            .checked_add(len)
+            .filter(|end| *end <= self.size)
+            .ok_or_else(|| self.invalid("an entry points past the end of the file"))?;
+        let (window_start, window) = &self.window;
+        if start >= *window_start && end <= window_start + window.len() as u64 {
+            let offset = usize::try_from(start - window_start).map_err(|_| self.invalid("offset overflow"))?;
+            let len = usize::try_from(len).map_err(|_| self.invalid("length overflow"))?;
+            return Ok(window[offset..offset + len].to_vec());
+        }
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let fetched = self
+            .client
+            .get_range(&self.file.url, &format!("{start}-{}", end - 1))
+            .await?;
+        match fetched.status.as_u16() {
+            206 => {
+                let (got_start, _) = parse_content_range(fetched.content_range.as_deref())
+                    .ok_or_else(|| self.invalid("a 206 response without a valid Content-Range"))?;
+                if got_start != start || fetched.body.len() as u64 != len {
+                    return Err(self.invalid("the server sent a different range than asked for"));
+                }
+                Ok(fetched.body)
+            }
+            200 => {
+                let offset = usize::try_from(start).map_err(|_| self.invalid("offset overflow"))?;
+                let len = usize::try_from(len).map_err(|_| self.invalid("length overflow"))?;
+                fetched
+                    .body
+                    .get(offset..offset + len)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| self.invalid("the file is shorter than its directory says"))
+            }
+            status => Err(IndexError::Status {
+                url: redact(&self.file.url),
+                status,
+            }),
+        }
+    }
+
+    fn invalid(&self, message: &str) -> IndexError {
+        IndexError::Archive {
+            url: redact(&self.file.url),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The `METADATA` bytes of a remote wheel, reading as little of it as possible.
+pub(crate) async fn read_wheel_metadata(client: &IndexClient, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
+    let fetched = client.get_range(&file.url, &format!("-{TAIL_SIZE}")).await?;
+    let (window, size) = match fetched.status.as_u16() {
+        206 => {
+            let (start, total) = parse_content_range(fetched.content_range.as_deref()).ok_or_else(|| {
+                IndexError::Archive {
+                    url: redact(&file.url),
+                    message: "a 206 response without a valid Content-Range".to_string(),
+                }
+            })?;
+            let total = total.unwrap_or(start + fetched.body.len() as u64);
+            ((start, fetched.body), total)
+        }
+        // The server ignores ranges (or the file is smaller than asked):
+        // we have everything, so it can be verified.
+        200 => {
+            if let Some(expected) = &file.sha256 {
+                let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fetched.body));
+                if !actual.eq_ignore_ascii_case(expected) {
+                    return Err(IndexError::HashMismatch {
+                        filename: file.filename.clone(),
+                        expected: expected.clone(),
+                        actual,
+                    });
+                }
+            }
+            let size = fetched.body.len() as u64;
+            ((0, fetched.body), size)
+        }
+        // 416: empty file or a server that rejects suffix ranges: download it all.
+        _ => {
+            let body = client.download(file).await?;
+            let size = body.len() as u64;
+            ((0, body), size)
+        }
+    };
+    let zip = RemoteZip {
+        client,
+        file,
+        window,
+        size,
+    };
+    read_metadata_entry(&zip).await
+}
+
+async fn read_metadata_entry(zip: &RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
+    let (directory_offset, directory_size) = find_central_directory(zip).await?;
+    let directory = zip.read(directory_offset, directory_size).await?;
+    let entry = find_metadata_entry(&directory).ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?;
+    // The local header's extra field may differ from the central one: read a
+    // little more than needed and fix up once it is known.
+    let guess = 30 + entry.name_len + 256 + entry.compressed_size;
+    let available = zip.size.saturating_sub(entry.local_offset);
+    let header = zip.read(entry.local_offset, guess.min(available)).await?;
+    if read_u32(&header, 0) != Some(LOCAL_SIGNATURE) {
+        return Err(zip.invalid("bad local file header"));
+    }
+    let name_len = u64::from(read_u16(&header, 26).unwrap_or(0));
+    let extra_len = u64::from(read_u16(&header, 28).unwrap_or(0));
+    let data_start = 30 + name_len + extra_len;
+    let data = if data_start + entry.compressed_size <= header.len() as u64 {
+        let start = usize::try_from(data_start).map_err(|_| zip.invalid("offset overflow"))?;
+        let len = usize::try_from(entry.compressed_size).map_err(|_| zip.invalid("length overflow"))?;
+        header[start..start + len].to_vec()
+    } else {
+        zip.read(entry.local_offset + data_start, entry.compressed_size).await?
+    };
+    match entry.method {
+        0 => Ok(data),
+        8 => {
+            let mut out = Vec::with_capacity(usize::try_from(entry.uncompressed_size).unwrap_or(0).min(1 << 24));
+            DeflateDecoder::new(data.as_slice())
+                .take(64 << 20)
+                .read_to_end(&mut out)
+                .map_err(|error| zip.invalid(&format!("METADATA does not inflate: {error}")))?;
+            Ok(out)
+        }
+        method => Err(zip.invalid(&format!("unsupported compression method {method}"))),
+    }
+}
+
+/// `(offset, size)` of the central directory, zip64 aware.
+async fn find_central_directory(zip: &RemoteZip<'_>) -> Result<(u64, u64), IndexError> {
+    let (window_start, window) = &zip.window;
+    let eocd = (0..window.len().saturating_sub(21))
+        .rev()
+        .find(|&index| read_u32(window, index) == Some(EOCD_SIGNATURE))
+        .ok_or_else(|| zip.invalid("no end of central directory record"))?;
+    let size = u64::from(read_u32(window, eocd + 12).unwrap_or(0));
+    let offset = u64::from(read_u32(window, eocd + 16).unwrap_or(0));
+    if size != u64::from(u32::MAX) && offset != u64::from(u32::MAX) {
+        return Ok((offset, size));
+    }
+    let locator = eocd
+        .checked_sub(20)
+        .filter(|&locator| read_u32(window, locator) == Some(ZIP64_LOCATOR_SIGNATURE))
+        .ok_or_else(|| zip.invalid("zip64 locator missing"))?;
+    let record_offset = read_u64(window, locator + 8).ok_or_else(|| zip.invalid("zip64 locator truncated"))?;
+    let record = if record_offset >= *window_start {
+        let start = usize::try_from(record_offset - window_start).map_err(|_| zip.invalid("offset overflow"))?;
+        window.get(start..).map(<[u8]>::to_vec).unwrap_or_default()
+    } else {
+        zip.read(record_offset, 56).await?
+    };
+    if read_u32(&record, 0) != Some(ZIP64_EOCD_SIGNATURE) {
+        return Err(zip.invalid("bad zip64 end of central directory record"));
+    }
+    let size = read_u64(&record, 40).ok_or_else(|| zip.invalid("zip64 record truncated"))?;
+    let offset = read_u64(&record, 48).ok_or_else(|| zip.invalid("zip64 record truncated"))?;
+    Ok((offset, size))
+}
+
+struct Entry {
+    method: u16,
+    compressed_size: u64,
+    uncompressed_size: u64,
+    name_len: u64,
+    local_offset: u64,
+}
+
+/// The central directory entry of `<something>.dist-info/METADATA` at the top level.
+fn find_metadata_entry(directory: &[u8]) -> Option<Entry> {
+    let mut position = 0;
+    while read_u32(directory, position) == Some(CENTRAL_SIGNATURE) {
+        let method = read_u16(directory, position + 10)?;
+        let mut compressed_size = u64::from(read_u32(directory, position + 20)?);
+        let mut uncompressed_size = u64::from(read_u32(directory, position + 24)?);
+        let name_len = usize::from(read_u16(directory, position + 28)?);
+        let extra_len = usize::from(read_u16(directory, position + 30)?);
+        let comment_len = usize::from(read_u16(directory, position + 32)?);
+        let mut local_offset = u64::from(read_u32(directory, position + 42)?);
+        let name = directory.get(position + 46..position + 46 + name_len)?;
+        let name = String::from_utf8_lossy(name);
+        let is_metadata = name
+            .strip_suffix("/METADATA")
+            .is_some_and(|dir| dir.ends_with(".dist-info") && !dir.contains('/'));
+        if is_metadata {
+            // Zip64 extra field: 64-bit values for the fields that are saturated.
+            let extra = directory.get(position + 46 + name_len..position + 46 + name_len + extra_len)?;
+            let mut cursor = 0;
+            while cursor + 4 <= extra.len() {
+                let id = read_u16(extra, cursor)?;
+                let size = usize::from(read_u16(extra, cursor + 2)?);
+                if id == 1 {
+                    let mut field = cursor + 4;
+                    for value in [&mut uncompressed_size, &mut compressed_size, &mut local_offset] {
+                        if *value == u64::from(u32::MAX) {
+                            *value = read_u64(extra, field)?;
+                            field += 8;
+                        }
+                    }
+                }
+                cursor += 4 + size;
+            }
+            return Some(Entry {
+                method,
+                compressed_size,
+                uncompressed_size,
+                name_len: name_len as u64,
+                local_offset,
+            });
+        }
+        position += 46 + name_len + extra_len + comment_len;
+    }
+    None
+}
+
+/// `PKG-INFO` at the top of an sdist (`name-version/PKG-INFO`), if it has one.
+pub(crate) fn read_sdist_pkg_info(filename: &str, archive: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let is_top_level_pkg_info = |path: &str| {
+        let path = path.trim_start_matches("./");
+        path.split('/').count() == 2 && path.ends_with("/PKG-INFO")
+    };
+    if filename.ends_with(".zip") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|error| error.to_string())?;
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).map_err(|error| error.to_string())?;
+            if is_top_level_pkg_info(entry.name()) {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes).map_err(|error| error.to_string())?;
+                return Ok(Some(bytes));
+            }
+        }
+        return Ok(None);
+    }
+    let mut archive = tar::Archive::new(GzDecoder::new(archive));
+    for entry in archive.entries().map_err(|error| error.to_string())? {
+        let mut entry = entry.map_err(|error| error.to_string())?;
+        let path = entry.path().map_err(|error| error.to_string())?.to_string_lossy().into_owned();
+        if is_top_level_pkg_info(&path) {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(|error| error.to_string())?;
+            return Ok(Some(bytes));
+        }
+    }
+    Ok(None)
+}
+
+/// `(start, total)` from `Content-Range: bytes start-end/total` (total may be `*`).
+fn parse_content_range(header: Option<&str>) -> Option<(u64, Option<u64>)> {
+    let rest = header?.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, _end) = range.split_once('-')?;
+    Some((start.trim().parse().ok()?, total.trim().parse().ok()))
+}
+
+fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(parse_content_range(Some("bytes 100-199/1000")), Some((100, Some(1000))));
+        assert_eq!(parse_content_range(Some("bytes 0-9/*")), Some((0, None)));
+        assert_eq!(parse_content_range(Some("items 0-9/10")), None);
+        assert_eq!(parse_content_range(None), None);
+    }
+}

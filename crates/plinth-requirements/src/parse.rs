@@ -1,0 +1,998 @@
+//! Parser for pip requirements files (`requirements.in`, `requirements.txt`).
+//!
+//! The steps follow pip's `req_file.py`: split into physical lines, join `\` continuations,
+//! strip comments, split each logical line into the requirement text and its options, then
+//! parse the requirement with pep508_rs and the options by hand (pip uses optparse). Every
+//! char of a logical line remembers its physical line and column, so that errors point at the
+//! right place even on continuation lines.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::Requirement;
+
+use crate::error::{Location, ParseError, ParseErrorKind};
+
+/// Where an entry or option was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The file, as reached: the top file as given, an included one joined onto the
+    /// including file's directory (not normalized, not canonicalized).
+    pub path: PathBuf,
+    /// 1-based line; for a continued line, its first physical line.
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// A requirement (or constraint) line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub requirement: Requirement,
+    pub origin: Origin,
+    /// The `--hash` values of the line, as written (`sha256:<hex>`), in order.
+    pub hashes: Vec<String>,
+}
+
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+/// Everything a requirements file (and the files it includes) says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequirementsFile {
+    /// Requirements of the file and of its `-r` includes (recursively), in file order.
+    pub requirements: Vec<Entry>,
+    /// Requirements of `-c` files (recursively; a `-r` inside a `-c` file also yields
+    /// constraints), in file order.
+    pub constraints: Vec<Entry>,
+    /// `-i`/`--index-url`. Repeating the same URL is allowed; a different one is an error.
+    pub index_url: Option<Located<String>>,
+    /// `--extra-index-url` values in order, without repeats (the first one is kept).
+    pub extra_index_urls: Vec<Located<String>>,
+    /// `--pre` appeared in some file.
+    pub pre: bool,
+}
+
+/// Read and parse a requirements file and, recursively, the files it includes.
+pub fn parse_file(path: &Path) -> Result<RequirementsFile, ParseError> {
+    let mut parser = Parser::default();
+    let content = read_file(path).map_err(|failure| match failure {
+        ReadFailure::Io(error) => {
+            ParseError::new(ParseErrorKind::Read { error }, path, None, Vec::new())
+        }
+        ReadFailure::NotUtf8(location) => {
+            ParseError::new(ParseErrorKind::NotUtf8, path, Some(location), Vec::new())
+        }
+    })?;
+    parser.parse_content(&content, path, FileKind::Requirements, None)?;
+    Ok(parser.result)
+}
+
+/// Parse requirements file content. `path` is used in messages and origins, and its parent
+/// directory to resolve `-r`/`-c` includes, which are read from disk.
+pub fn parse_str(content: &str, path: &Path) -> Result<RequirementsFile, ParseError> {
+    let mut parser = Parser::default();
+    parser.parse_content(content, path, FileKind::Requirements, None)?;
+    Ok(parser.result)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Requirements,
+    Constraints,
+}
+
+/// A file being parsed, for cycle detection and the "included from" chain.
+struct Frame {
+    path: PathBuf,
+    identity: PathBuf,
+    /// The `-r`/`-c` line that included this file; `None` for the top file.
+    included_at: Option<Origin>,
+}
+
+#[derive(Default)]
+struct Parser {
+    result: RequirementsFile,
+    stack: Vec<Frame>,
+}
+
+/// A file's content, split into physical lines, for error messages.
+struct Source<'a> {
+    path: &'a Path,
+    lines: Vec<&'a str>,
+}
+
+impl Parser {
+    fn parse_content(
+        &mut self,
+        content: &str,
+        path: &Path,
+        kind: FileKind,
+        included_at: Option<Origin>,
+    ) -> Result<(), ParseError> {
+        self.stack.push(Frame {
+            path: path.to_path_buf(),
+            identity: identity(path),
+            included_at,
+        });
+        let result = self.parse_lines(content, path, kind);
+        self.stack.pop();
+        result
+    }
+
+    /// The "included from" chain of the file on top of the stack, innermost first.
+    fn chain(&self) -> Vec<Origin> {
+        self.stack
+            .iter()
+            .rev()
+            .filter_map(|frame| frame.included_at.clone())
+            .collect()
+    }
+
+    fn parse_lines(
+        &mut self,
+        content: &str,
+        path: &Path,
+        kind: FileKind,
+    ) -> Result<(), ParseError> {
+        let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+        let source = Source {
+            path,
+            lines: content.lines().collect(),
+        };
+        for line in logical_lines(&source.lines) {
+            let Some(line) = line.without_comment() else {
+                continue;
+            };
+            self.parse_line(&source, &line, kind)?;
+        }
+        Ok(())
+    }
+
+    fn error(
+        &self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        span: Span,
+        kind: ParseErrorKind,
+    ) -> ParseError {
+        ParseError::new(
+            kind,
+            source.path,
+            Some(line.location(source, span)),
+            self.chain(),
+        )
+    }
+
+    fn parse_line(
+        &mut self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        kind: FileKind,
+    ) -> Result<(), ParseError> {
+        let options_start = line.options_start();
+        let args = line.trimmed_span(0, options_start);
+        let tokens = tokenize_options(line, options_start)
+            .map_err(|span| self.error(source, line, span, ParseErrorKind::UnterminatedQuote))?;
+        let origin = Origin {
+            path: source.path.to_path_buf(),
+            line: line.first_line,
+        };
+        if args.len == 0 {
+            self.parse_option_line(source, line, &tokens, kind, &origin)
+        } else {
+            let requirement = self.parse_requirement(source, line, args)?;
+            let hashes = self.parse_requirement_options(source, line, &tokens)?;
+            let entry = Entry {
+                requirement,
+                origin,
+                hashes,
+            };
+            match kind {
+                FileKind::Requirements => self.result.requirements.push(entry),
+                FileKind::Constraints => self.result.constraints.push(entry),
+            }
+            Ok(())
+        }
+    }
+
+    fn parse_requirement(
+        &self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        args: Span,
+    ) -> Result<Requirement, ParseError> {
+        let text = line.text(args);
+        if let Some(head_len) = unnamed_head_len(&text) {
+            let head = Span {
+                start: args.start,
+                len: head_len,
+            };
+            return Err(self.error(
+                source,
+                line,
+                head,
+                ParseErrorKind::UnnamedRequirement {
+                    text: line.text(head),
+                },
+            ));
+        }
+        Requirement::from_str(&text).map_err(|error| {
+            let mut span = Span {
+                start: args.start + error.start,
+                len: error.len,
+            };
+            // pep508_rs may start a span at the whitespace before the culprit, which can be
+            // on the previous physical line of a continued line.
+            while span.len > 1
+                && line
+                    .chars
+                    .get(span.start)
+                    .is_some_and(|c| c.is_whitespace())
+            {
+                span.start += 1;
+                span.len -= 1;
+            }
+            self.error(
+                source,
+                line,
+                span,
+                ParseErrorKind::InvalidRequirement {
+                    message: error.message.to_string(),
+                },
+            )
+        })
+    }
+
+    /// The options after a requirement: only `--hash` is supported there.
+    fn parse_requirement_options(
+        &self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        tokens: &[Token],
+    ) -> Result<Vec<String>, ParseError> {
+        let mut hashes = Vec::new();
+        let mut index = 0;
+        while let Some(token) = tokens.get(index) {
+            index += 1;
+            let parsed = self.parse_option(source, line, token, tokens, &mut index)?;
+            match parsed.spec.action {
+                Action::Hash => {
+                    let value = parsed.value.unwrap_or_default();
+                    if !is_valid_hash(&value) {
+                        return Err(self.error(
+                            source,
+                            line,
+                            parsed.value_span.unwrap_or(token.span),
+                            ParseErrorKind::InvalidHash { value },
+                        ));
+                    }
+                    hashes.push(value);
+                }
+                Action::Unsupported => {
+                    return Err(self.error(
+                        source,
+                        line,
+                        token.span,
+                        ParseErrorKind::UnsupportedOption {
+                            option: parsed.spelled,
+                        },
+                    ));
+                }
+                Action::Requirement
+                | Action::Constraint
+                | Action::IndexUrl
+                | Action::ExtraIndexUrl
+                | Action::Pre => {
+                    return Err(self.error(
+                        source,
+                        line,
+                        token.span,
+                        ParseErrorKind::MisplacedOption {
+                            option: parsed.spelled,
+                            after_requirement: true,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(hashes)
+    }
+
+    /// A line of options only (`-r`, `-c`, `-i`, `--extra-index-url`, `--pre`).
+    fn parse_option_line(
+        &mut self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        tokens: &[Token],
+        kind: FileKind,
+        origin: &Origin,
+    ) -> Result<(), ParseError> {
+        // Check the whole line before acting on any of it.
+        let mut options = Vec::new();
+        let mut index = 0;
+        while let Some(token) = tokens.get(index) {
+            index += 1;
+            let parsed = self.parse_option(source, line, token, tokens, &mut index)?;
+            match parsed.spec.action {
+                Action::Hash => {
+                    return Err(self.error(
+                        source,
+                        line,
+                        parsed.span,
+                        ParseErrorKind::MisplacedOption {
+                            option: parsed.spelled,
+                            after_requirement: false,
+                        },
+                    ));
+                }
+                Action::Unsupported => {
+                    return Err(self.error(
+                        source,
+                        line,
+                        parsed.span,
+                        ParseErrorKind::UnsupportedOption {
+                            option: parsed.spelled,
+                        },
+                    ));
+                }
+                _ => options.push(parsed),
+            }
+        }
+        for parsed in options {
+            let value = parsed.value.unwrap_or_default();
+            let value_span = parsed.value_span.unwrap_or(parsed.span);
+            match parsed.spec.action {
+                Action::Requirement | Action::Constraint => {
+                    let nested_kind = if parsed.spec.action == Action::Constraint {
+                        FileKind::Constraints
+                    } else {
+                        kind
+                    };
+                    self.include(source, line, value_span, &value, nested_kind, origin)?;
+                }
+                Action::IndexUrl => match &self.result.index_url {
+                    Some(first) if first.value != value => {
+                        return Err(self.error(
+                            source,
+                            line,
+                            value_span,
+                            ParseErrorKind::ConflictingIndexUrl {
+                                first: first.clone(),
+                                second: value,
+                            },
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.result.index_url = Some(Located {
+                            value,
+                            origin: origin.clone(),
+                        });
+                    }
+                },
+                Action::ExtraIndexUrl => {
+                    if !self
+                        .result
+                        .extra_index_urls
+                        .iter()
+                        .any(|url| url.value == value)
+                    {
+                        self.result.extra_index_urls.push(Located {
+                            value,
+                            origin: origin.clone(),
+                        });
+                    }
+                }
+                Action::Pre => self.result.pre = true,
+                // Rejected above.
+                Action::Hash | Action::Unsupported => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse the option `token`; when it takes its value from the next word, that is
+    /// `tokens[*index]`, and `index` moves past it.
+    fn parse_option(
+        &self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        token: &Token,
+        tokens: &[Token],
+        index: &mut usize,
+    ) -> Result<ParsedOption, ParseError> {
+        let (spec, spelled, inline_value) = match split_option(&token.text) {
+            Some(split) => split,
+            None if token.text.starts_with('-') => {
+                return Err(self.error(
+                    source,
+                    line,
+                    token.span,
+                    ParseErrorKind::UnknownOption {
+                        option: option_name(&token.text).to_string(),
+                    },
+                ));
+            }
+            None => {
+                return Err(self.error(
+                    source,
+                    line,
+                    token.span,
+                    ParseErrorKind::UnexpectedArgument {
+                        argument: token.text.clone(),
+                    },
+                ));
+            }
+        };
+        // Options plinth doesn't implement are reported before looking at their value.
+        if spec.action == Action::Unsupported || !spec.takes_value {
+            if inline_value.is_some() && spec.action != Action::Unsupported {
+                return Err(self.error(
+                    source,
+                    line,
+                    token.span,
+                    ParseErrorKind::UnexpectedValue { option: spelled },
+                ));
+            }
+            return Ok(ParsedOption {
+                spec,
+                span: token.span,
+                spelled,
+                value: None,
+                value_span: None,
+            });
+        }
+        let (value, value_span) = match inline_value {
+            Some(value) => (value, token.span),
+            None => match tokens.get(*index) {
+                Some(next) => {
+                    *index += 1;
+                    (next.text.clone(), next.span)
+                }
+                None => (String::new(), token.span),
+            },
+        };
+        if value.is_empty() {
+            return Err(self.error(
+                source,
+                line,
+                token.span,
+                ParseErrorKind::MissingValue { option: spelled },
+            ));
+        }
+        Ok(ParsedOption {
+            spec,
+            span: token.span,
+            spelled,
+            value: Some(value),
+            value_span: Some(value_span),
+        })
+    }
+
+    /// Read and parse the file named by `-r`/`-c` at `span`.
+    fn include(
+        &mut self,
+        source: &Source<'_>,
+        line: &LogicalLine,
+        span: Span,
+        value: &str,
+        kind: FileKind,
+        origin: &Origin,
+    ) -> Result<(), ParseError> {
+        if looks_like_url(value) {
+            return Err(self.error(
+                source,
+                line,
+                span,
+                ParseErrorKind::UnsupportedIncludeUrl {
+                    url: value.to_string(),
+                },
+            ));
+        }
+        let path = match source.path.parent() {
+            Some(parent) => parent.join(value),
+            None => PathBuf::from(value),
+        };
+        let included_identity = identity(&path);
+        if let Some(position) = self
+            .stack
+            .iter()
+            .position(|frame| frame.identity == included_identity)
+        {
+            let mut chain: Vec<PathBuf> = self.stack[position..]
+                .iter()
+                .map(|frame| frame.path.clone())
+                .collect();
+            chain.push(path);
+            return Err(self.error(source, line, span, ParseErrorKind::IncludeCycle { chain }));
+        }
+        let content = match read_file(&path) {
+            Ok(content) => content,
+            Err(ReadFailure::Io(error)) => {
+                return Err(self.error(
+                    source,
+                    line,
+                    span,
+                    ParseErrorKind::IncludeRead {
+                        included: path,
+                        error,
+                    },
+                ));
+            }
+            Err(ReadFailure::NotUtf8(location)) => {
+                let mut chain = self.chain();
+                chain.insert(0, origin.clone());
+                return Err(ParseError::new(
+                    ParseErrorKind::NotUtf8,
+                    &path,
+                    Some(location),
+                    chain,
+                ));
+            }
+        };
+        self.parse_content(&content, &path, kind, Some(origin.clone()))
+    }
+}
+
+/// How a file is told apart from others for cycle detection: its canonical path when it
+/// exists, else the path as given.
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+enum ReadFailure {
+    Io(io::Error),
+    NotUtf8(Location),
+}
+
+fn read_file(path: &Path) -> Result<String, ReadFailure> {
+    let bytes = std::fs::read(path).map_err(ReadFailure::Io)?;
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let valid_up_to = error.utf8_error().valid_up_to();
+        let line_start = bytes[..valid_up_to]
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |newline| newline + 1);
+        let line_end = bytes[valid_up_to..]
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .map_or(bytes.len(), |newline| valid_up_to + newline);
+        let line = bytes[..valid_up_to]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count()
+            + 1;
+        // The prefix is valid UTF-8 by construction; lossy conversion never loses chars there.
+        let column = String::from_utf8_lossy(&bytes[line_start..valid_up_to])
+            .chars()
+            .count()
+            + 1;
+        let source_line = String::from_utf8_lossy(&bytes[line_start..line_end])
+            .trim_end_matches('\r')
+            .to_string();
+        ReadFailure::NotUtf8(Location {
+            line,
+            column,
+            source_line,
+            caret_len: 1,
+        })
+    })
+}
+
+/// A range of chars in a logical line.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
+/// Where a char of a logical line was written.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    /// 1-based physical line.
+    line: usize,
+    /// 1-based column in chars.
+    column: usize,
+}
+
+/// A line after joining `\` continuations, with the position of each char.
+#[derive(Debug, Clone)]
+struct LogicalLine {
+    chars: Vec<char>,
+    positions: Vec<Position>,
+    first_line: usize,
+}
+
+impl LogicalLine {
+    fn new(first_line: usize) -> Self {
+        Self {
+            chars: Vec::new(),
+            positions: Vec::new(),
+            first_line,
+        }
+    }
+
+    fn push_str(&mut self, text: &str, line: usize) {
+        for (index, c) in text.chars().enumerate() {
+            self.chars.push(c);
+            self.positions.push(Position {
+                line,
+                column: index + 1,
+            });
+        }
+    }
+
+    /// Drop the comment (from whitespace followed by `#`, or a leading `#`) and surrounding
+    /// whitespace, as pip's `COMMENT_RE.sub` and `strip` do. `None` when nothing is left.
+    fn without_comment(mut self) -> Option<Self> {
+        let comment = (0..self.chars.len()).find(|&index| {
+            self.chars[index] == '#' && (index == 0 || self.chars[index - 1].is_whitespace())
+        });
+        if let Some(mut end) = comment {
+            while end > 0 && self.chars[end - 1].is_whitespace() {
+                end -= 1;
+            }
+            self.chars.truncate(end);
+            self.positions.truncate(end);
+        }
+        let start = self.chars.iter().position(|c| !c.is_whitespace())?;
+        let end = self.chars.iter().rposition(|c| !c.is_whitespace())? + 1;
+        self.chars.truncate(end);
+        self.positions.truncate(end);
+        self.chars.drain(..start);
+        self.positions.drain(..start);
+        Some(self)
+    }
+
+    /// Where the options start: the first whitespace-separated word that starts with `-`
+    /// (pip's `break_args_options`), or the end of the line.
+    fn options_start(&self) -> usize {
+        let mut index = 0;
+        while index < self.chars.len() {
+            if self.chars[index].is_whitespace() {
+                index += 1;
+                continue;
+            }
+            if self.chars[index] == '-' {
+                return index;
+            }
+            while index < self.chars.len() && !self.chars[index].is_whitespace() {
+                index += 1;
+            }
+        }
+        self.chars.len()
+    }
+
+    /// The span of `start..end` without leading and trailing whitespace.
+    fn trimmed_span(&self, mut start: usize, mut end: usize) -> Span {
+        while start < end && self.chars[start].is_whitespace() {
+            start += 1;
+        }
+        while end > start && self.chars[end - 1].is_whitespace() {
+            end -= 1;
+        }
+        Span {
+            start,
+            len: end - start,
+        }
+    }
+
+    fn text(&self, span: Span) -> String {
+        self.chars.iter().skip(span.start).take(span.len).collect()
+    }
+
+    /// The position of the char at `index`, or just after the last char.
+    fn position(&self, index: usize) -> Position {
+        match self.positions.get(index) {
+            Some(position) => *position,
+            None => match self.positions.last() {
+                Some(last) => Position {
+                    line: last.line,
+                    column: last.column + 1,
+                },
+                None => Position {
+                    line: self.first_line,
+                    column: 1,
+                },
+            },
+        }
+    }
+
+    fn location(&self, source: &Source<'_>, span: Span) -> Location {
+        let start = self.position(span.start);
+        // Underline the part of the span on the start's physical line.
+        let end = span.start + span.len.max(1);
+        let caret_len = (span.start..end)
+            .take_while(|&index| {
+                self.positions
+                    .get(index)
+                    .is_some_and(|position| position.line == start.line)
+            })
+            .count()
+            .max(1);
+        let source_line = source
+            .lines
+            .get(start.line.saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+            .to_string();
+        Location {
+            line: start.line,
+            column: start.column,
+            source_line,
+            caret_len,
+        }
+    }
+}
+
+/// Join `\` continuations like pip's `join_lines`: a line ending in `\` continues on the next
+/// one, unless it is a full-line comment; a full-line comment ends a continued line.
+fn logical_lines(lines: &[&str]) -> Vec<LogicalLine> {
+    let mut logical = Vec::new();
+    let mut current: Option<LogicalLine> = None;
+    for (index, text) in lines.iter().enumerate() {
+        let number = index + 1;
+        let is_comment = text.trim_start().starts_with('#');
+        if !text.ends_with('\\') || is_comment {
+            match current.take() {
+                Some(mut line) => {
+                    if is_comment {
+                        // pip prepends a space so that the comment is stripped later.
+                        line.chars.push(' ');
+                        line.positions.push(Position {
+                            line: number,
+                            column: 1,
+                        });
+                    }
+                    line.push_str(text, number);
+                    logical.push(line);
+                }
+                None => {
+                    let mut line = LogicalLine::new(number);
+                    line.push_str(text, number);
+                    logical.push(line);
+                }
+            }
+        } else {
+            current
+                .get_or_insert_with(|| LogicalLine::new(number))
+                .push_str(text.trim_end_matches('\\'), number);
+        }
+    }
+    if let Some(line) = current {
+        logical.push(line);
+    }
+    logical
+}
+
+/// A word of the options part, with quotes removed.
+#[derive(Debug, Clone)]
+struct Token {
+    text: String,
+    span: Span,
+}
+
+/// Split the options part into words, honouring `'…'` and `"…"` quotes (pip uses `shlex`).
+/// An unclosed quote is an error at the quote.
+fn tokenize_options(line: &LogicalLine, start: usize) -> Result<Vec<Token>, Span> {
+    let chars = &line.chars;
+    let mut tokens = Vec::new();
+    let mut index = start;
+    loop {
+        while index < chars.len() && chars[index].is_whitespace() {
+            index += 1;
+        }
+        if index >= chars.len() {
+            return Ok(tokens);
+        }
+        let token_start = index;
+        let mut text = String::new();
+        let mut quote: Option<(char, usize)> = None;
+        while index < chars.len() {
+            let c = chars[index];
+            match quote {
+                Some((open, _)) if c == open => quote = None,
+                Some(_) => text.push(c),
+                None if c.is_whitespace() => break,
+                None if c == '"' || c == '\'' => quote = Some((c, index)),
+                None => text.push(c),
+            }
+            index += 1;
+        }
+        if let Some((_, quote_index)) = quote {
+            return Err(Span {
+                start: quote_index,
+                len: 1,
+            });
+        }
+        tokens.push(Token {
+            text,
+            span: Span {
+                start: token_start,
+                len: index - token_start,
+            },
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Requirement,
+    Constraint,
+    IndexUrl,
+    ExtraIndexUrl,
+    Pre,
+    Hash,
+    /// A pip option plinth does not implement yet.
+    Unsupported,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OptionSpec {
+    long: &'static str,
+    short: Option<char>,
+    takes_value: bool,
+    action: Action,
+}
+
+const fn option(
+    long: &'static str,
+    short: Option<char>,
+    takes_value: bool,
+    action: Action,
+) -> OptionSpec {
+    OptionSpec {
+        long,
+        short,
+        takes_value,
+        action,
+    }
+}
+
+/// The options pip accepts in requirements files (`SUPPORTED_OPTIONS` and
+/// `SUPPORTED_OPTIONS_REQ` in pip's `req_file.py`).
+const OPTIONS: &[OptionSpec] = &[
+    option("requirement", Some('r'), true, Action::Requirement),
+    option("constraint", Some('c'), true, Action::Constraint),
+    option("index-url", Some('i'), true, Action::IndexUrl),
+    option("pypi-url", None, true, Action::IndexUrl),
+    option("extra-index-url", None, true, Action::ExtraIndexUrl),
+    option("pre", None, false, Action::Pre),
+    option("hash", None, true, Action::Hash),
+    option("editable", Some('e'), true, Action::Unsupported),
+    option("find-links", Some('f'), true, Action::Unsupported),
+    option("no-index", None, false, Action::Unsupported),
+    option("no-binary", None, true, Action::Unsupported),
+    option("only-binary", None, true, Action::Unsupported),
+    option("prefer-binary", None, false, Action::Unsupported),
+    option("require-hashes", None, false, Action::Unsupported),
+    option("trusted-host", None, true, Action::Unsupported),
+    option("use-feature", None, true, Action::Unsupported),
+    option("global-option", None, true, Action::Unsupported),
+    option("config-settings", Some('C'), true, Action::Unsupported),
+];
+
+struct ParsedOption {
+    spec: OptionSpec,
+    /// The option word.
+    span: Span,
+    /// The option as written, without its value: `-r`, `--requirement`.
+    spelled: String,
+    value: Option<String>,
+    value_span: Option<Span>,
+}
+
+/// Look up an option word: `--name`, `--name=value`, `-x` or `-xvalue` (optparse's forms).
+fn split_option(word: &str) -> Option<(OptionSpec, String, Option<String>)> {
+    if let Some(body) = word.strip_prefix("--") {
+        let (name, value) = match body.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (body, None),
+        };
+        let spec = OPTIONS.iter().find(|spec| spec.long == name)?;
+        Some((*spec, format!("--{name}"), value))
+    } else {
+        let mut chars = word.strip_prefix('-')?.chars();
+        let short = chars.next()?;
+        let rest: String = chars.collect();
+        let spec = OPTIONS.iter().find(|spec| spec.short == Some(short))?;
+        let value = (!rest.is_empty()).then_some(rest);
+        if value.is_some() && !spec.takes_value {
+            return None;
+        }
+        Some((*spec, format!("-{short}"), value))
+    }
+}
+
+/// An unknown option as reported: the long name without `=value`, or the whole short word.
+fn option_name(word: &str) -> &str {
+    match word.strip_prefix("--") {
+        Some(_) => word.split_once('=').map_or(word, |(name, _)| name),
+        None => word,
+    }
+}
+
+fn is_valid_hash(value: &str) -> bool {
+    let Some((algorithm, digest)) = value.split_once(':') else {
+        return false;
+    };
+    let expected_len = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return false,
+    };
+    digest.len() == expected_len && digest.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+/// `scheme://…` or `file:…`.
+fn looks_like_url(text: &str) -> bool {
+    if text.starts_with("file:") {
+        return true;
+    }
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    rest.starts_with("//")
+        && scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Archive suffixes pip treats as a file name rather than a project name.
+const ARCHIVE_SUFFIXES: &[&str] = &[
+    ".whl",
+    ".zip",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+];
+
+/// When the requirement text starts with a path or URL rather than a package name (pip would
+/// install it as an unnamed requirement), the length in chars of that path or URL.
+fn unnamed_head_len(text: &str) -> Option<usize> {
+    let head = text
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .next()
+        .unwrap_or_default();
+    if head.contains('@') {
+        // `name @ url` or `name@url`; pep508_rs decides.
+        return None;
+    }
+    let lower = head.to_ascii_lowercase();
+    let is_path = head.starts_with(['.', '/', '\\', '~'])
+        || (head.contains(['/', '\\']) && !head.contains(['<', '>', '=', '!', '~']))
+        || head
+            .as_bytes()
+            .get(1..3)
+            .is_some_and(|drive| drive[0] == b':' && (drive[1] == b'\\' || drive[1] == b'/'));
+    let is_unnamed = is_path
+        || looks_like_url(head)
+        || ARCHIVE_SUFFIXES
+            .iter()
+            .any(|suffix| lower.ends_with(suffix));
+    is_unnamed.then(|| head.chars().count())
+}

@@ -1,0 +1,539 @@
+//! The PubGrub dependency provider and the `resolve` entry point.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use pep440_rs::{Operator, Version};
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use pubgrub::{
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+    PubGrubError, Ranges,
+};
+
+use crate::package::Package;
+use crate::report::report_no_solution;
+use crate::source::{Metadata, PackageSource, PackageVersions, SourceError};
+use crate::specifiers::specifiers_to_range;
+
+/// A requirement of the user, with where it came from (e.g. `-r requirements.in`).
+#[derive(Debug, Clone)]
+pub struct RootRequirement {
+    pub requirement: Requirement,
+    pub source: String,
+}
+
+/// The target and the policies of one resolution.
+#[derive(Debug, Clone)]
+pub struct ResolveOptions {
+    /// Markers of the target environment.
+    pub markers: MarkerEnvironment,
+    /// The target interpreter's version, checked against `Requires-Python`.
+    pub python_version: Version,
+    /// Allow pre-releases of every package (`--pre`).
+    pub prereleases: bool,
+    /// Existing pins: chosen first whenever they are allowed.
+    pub preferences: BTreeMap<PackageName, Version>,
+}
+
+/// One pinned package of a resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedPackage {
+    pub name: PackageName,
+    pub version: Version,
+    /// Packages of the resolution that depend on this one.
+    pub required_by: BTreeSet<PackageName>,
+    /// Sources of root requirements and constraints that name this package.
+    pub sources: BTreeSet<String>,
+}
+
+/// The result of a successful resolution, sorted by name.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    pub packages: Vec<ResolvedPackage>,
+    pub warnings: Vec<String>,
+}
+
+/// Why a resolution failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The requirements can't be satisfied together (exit code 1).
+    #[error("No solution found when resolving dependencies:\n{report}")]
+    NoSolution { report: String },
+    /// A requirement the resolver can't handle.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The package source failed (network, disk, ...).
+    #[error("Failed to get `{package}`")]
+    Source {
+        package: String,
+        #[source]
+        source: SourceError,
+    },
+}
+
+/// Resolve `requirements` (with `constraints`) for the target in `options`.
+pub fn resolve<S: PackageSource>(
+    source: &S,
+    requirements: &[RootRequirement],
+    constraints: &[RootRequirement],
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    for root in requirements.iter().chain(constraints) {
+        if let Some(VersionOrUrl::Url(url)) = &root.requirement.version_or_url {
+            return Err(ResolveError::Unsupported(format!(
+                "Direct URL requirements are not supported yet: `{}` ({url}) from {}",
+                root.requirement.name, root.source
+            )));
+        }
+    }
+    let provider = Provider::new(source, requirements, constraints, options);
+    match pubgrub::resolve(&provider, Package::Root, Version::new([0])) {
+        Ok(selected) => Ok(provider.resolution(&selected)),
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            Err(ResolveError::NoSolution {
+                report: report_no_solution(&tree, &provider.options.python_version),
+            })
+        }
+        Err(PubGrubError::ErrorRetrievingDependencies {
+            package, source, ..
+        })
+        | Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
+            Err(ResolveError::Source {
+                package: package.to_string(),
+                source: source.0,
+            })
+        }
+        Err(PubGrubError::ErrorInShouldCancel(source)) => Err(ResolveError::Source {
+            package: "resolution".to_string(),
+            source: source.0,
+        }),
+    }
+}
+
+struct Provider<'a, S> {
+    source: &'a S,
+    options: &'a ResolveOptions,
+    python: Version,
+    requirements: &'a [RootRequirement],
+    constraints: &'a [RootRequirement],
+    /// Intersection of the constraints on each package.
+    constraint_ranges: HashMap<PackageName, Ranges<Version>>,
+    /// Packages whose first-party requirements ask for a pre-release.
+    explicit_prereleases: HashSet<PackageName>,
+    /// Yanked versions allowed because a first-party `==` names them.
+    allowed_yanked: HashMap<PackageName, Ranges<Version>>,
+    /// First-seen order of package names: earlier ones are decided first.
+    discovery: RefCell<HashMap<PackageName, usize>>,
+    /// The dependency names of every (package, version) expanded, for `# via`.
+    edges: RefCell<HashMap<(Package, Version), Vec<PackageName>>>,
+    warnings: RefCell<BTreeSet<String>>,
+}
+
+impl<'a, S: PackageSource> Provider<'a, S> {
+    fn new(
+        source: &'a S,
+        requirements: &'a [RootRequirement],
+        constraints: &'a [RootRequirement],
+        options: &'a ResolveOptions,
+    ) -> Self {
+        let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+        let mut explicit_prereleases = HashSet::new();
+        let mut allowed_yanked: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+        for (root, is_constraint) in requirements
+            .iter()
+            .map(|root| (root, false))
+            .chain(constraints.iter().map(|root| (root, true)))
+        {
+            let requirement = &root.requirement;
+            if !requirement.marker.evaluate(&options.markers, &[]) {
+                continue;
+            }
+            let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url
+            else {
+                continue;
+            };
+            let range = specifiers_to_range(specifiers);
+            if is_constraint {
+                let entry = constraint_ranges
+                    .entry(requirement.name.clone())
+                    .or_insert_with(Ranges::full);
+                *entry = entry.intersection(&range);
+            }
+            if specifiers.iter().any(|specifier| {
+                !matches!(
+                    specifier.operator(),
+                    Operator::NotEqual | Operator::NotEqualStar
+                ) && specifier.any_prerelease()
+            }) {
+                explicit_prereleases.insert(requirement.name.clone());
+            }
+            if specifiers.iter().any(|specifier| {
+                matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual)
+            }) {
+                let entry = allowed_yanked
+                    .entry(requirement.name.clone())
+                    .or_insert_with(Ranges::empty);
+                *entry = entry.union(&range);
+            }
+        }
+        Self {
+            source,
+            options,
+            python: options.python_version.only_release(),
+            requirements,
+            constraints,
+            constraint_ranges,
+            explicit_prereleases,
+            allowed_yanked,
+            discovery: RefCell::new(HashMap::new()),
+            edges: RefCell::new(HashMap::new()),
+            warnings: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    fn discover(&self, name: &PackageName, range: &Ranges<Version>) {
+        let mut discovery = self.discovery.borrow_mut();
+        let next = discovery.len();
+        if let std::collections::hash_map::Entry::Vacant(entry) = discovery.entry(name.clone()) {
+            entry.insert(next);
+            let hint = match self.options.preferences.get(name) {
+                Some(preferred) if range.contains(preferred) => {
+                    Ranges::singleton(preferred.clone())
+                }
+                _ => range.clone(),
+            };
+            self.source.prefetch(name, &hint);
+        }
+    }
+
+    /// Turn one requirement (whose marker already matched) into PubGrub dependencies.
+    fn add_requirement(
+        &self,
+        requirement: &Requirement,
+        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+    ) -> Result<(), String> {
+        let mut range = match &requirement.version_or_url {
+            None => Ranges::full(),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_to_range(specifiers),
+            Some(VersionOrUrl::Url(url)) => {
+                return Err(format!(
+                    "it depends on `{}` at a direct URL ({url}), which is not supported yet",
+                    requirement.name
+                ));
+            }
+        };
+        if let Some(constraint) = self.constraint_ranges.get(&requirement.name) {
+            range = range.intersection(constraint);
+        }
+        self.discover(&requirement.name, &range);
+        dependencies.push((Package::Dist(requirement.name.clone()), range.clone()));
+        for extra in &requirement.extras {
+            dependencies.push((
+                Package::Extra(requirement.name.clone(), extra.clone()),
+                range.clone(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        self.source.versions(name)
+    }
+
+    fn prerelease_allowed(&self, name: &PackageName) -> bool {
+        self.options.prereleases || self.explicit_prereleases.contains(name)
+    }
+
+    /// Pick the version to try next: the preference, else the newest stable
+    /// version, else the newest pre-release ("if necessary").
+    fn pick(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, SourceError> {
+        let versions = self.versions(name)?;
+        let yank_allowed = |version: &Version| {
+            self.allowed_yanked
+                .get(name)
+                .is_some_and(|allowed| allowed.contains(version))
+        };
+        let selectable = |version: &Version| {
+            versions.versions.get(version).is_some_and(|info| {
+                info.unusable.is_none() && (info.yanked.is_none() || yank_allowed(version))
+            })
+        };
+        if let Some(preferred) = self.options.preferences.get(name)
+            && range.contains(preferred)
+            && selectable(preferred)
+        {
+            return Ok(Some(preferred.clone()));
+        }
+        let allow_prerelease = self.prerelease_allowed(name);
+        let mut fallback = None;
+        for version in versions.versions.keys().rev() {
+            if !range.contains(version) || !selectable(version) {
+                continue;
+            }
+            if version.any_prerelease() && !allow_prerelease {
+                fallback.get_or_insert(version);
+                continue;
+            }
+            return Ok(Some(version.clone()));
+        }
+        Ok(fallback.cloned())
+    }
+
+    fn dependencies_of(
+        &self,
+        package: &Package,
+        version: &Version,
+    ) -> Result<Dependencies<Package, Ranges<Version>, String>, SourceError> {
+        let mut dependencies = Vec::new();
+        let (name, extra): (&PackageName, Option<&ExtraName>) = match package {
+            Package::Python => {
+                return Ok(Dependencies::Available(DependencyConstraints::default()));
+            }
+            Package::Root => {
+                for root in self.requirements {
+                    if root.requirement.marker.evaluate(&self.options.markers, &[]) {
+                        self.add_requirement(&root.requirement, &mut dependencies)
+                            .map_err(SourceError::from)?;
+                    }
+                }
+                self.record_edges(package, version, &dependencies);
+                return Ok(Dependencies::Available(dependencies.into_iter().collect()));
+            }
+            Package::Dist(name) => (name, None),
+            Package::Extra(name, extra) => (name, Some(extra)),
+        };
+
+        // The index may already tell that the target's Python is too old or too new.
+        let versions = self.versions(name)?;
+        if let Some(requires_python) = versions
+            .versions
+            .get(version)
+            .and_then(|info| info.requires_python.as_ref())
+        {
+            let range = python_range(requires_python);
+            if !range.contains(&self.python) {
+                return Ok(Dependencies::Available(
+                    [(Package::Python, range)].into_iter().collect(),
+                ));
+            }
+        }
+
+        let metadata = match self.source.metadata(name, version)? {
+            Ok(metadata) => metadata,
+            Err(reason) => return Ok(Dependencies::Unavailable(reason)),
+        };
+        if let Some(requires_python) = &metadata.requires_python {
+            dependencies.push((Package::Python, python_range(requires_python)));
+        }
+        let outcome = match extra {
+            None => self.dist_dependencies(&metadata, &mut dependencies),
+            Some(extra) => {
+                dependencies.push((
+                    Package::Dist(name.clone()),
+                    Ranges::singleton(version.clone()),
+                ));
+                self.extra_dependencies(name, version, extra, &metadata, &mut dependencies)
+            }
+        };
+        if let Err(reason) = outcome {
+            return Ok(Dependencies::Unavailable(reason));
+        }
+        self.record_edges(package, version, &dependencies);
+        Ok(Dependencies::Available(dependencies.into_iter().collect()))
+    }
+
+    fn dist_dependencies(
+        &self,
+        metadata: &Metadata,
+        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+    ) -> Result<(), String> {
+        for requirement in &metadata.requires_dist {
+            if requirement.marker.evaluate(&self.options.markers, &[]) {
+                self.add_requirement(requirement, dependencies)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn extra_dependencies(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        extra: &ExtraName,
+        metadata: &Metadata,
+        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+    ) -> Result<(), String> {
+        let markers = &self.options.markers;
+        let mut mentioned = metadata.provides_extra.contains(extra);
+        for requirement in &metadata.requires_dist {
+            let with_extra = requirement
+                .marker
+                .evaluate(markers, std::slice::from_ref(extra));
+            if with_extra && !requirement.marker.evaluate(markers, &[]) {
+                mentioned = true;
+                self.add_requirement(requirement, dependencies)?;
+            }
+        }
+        if !mentioned {
+            self.warnings.borrow_mut().insert(format!(
+                "The package `{name}=={version}` does not have an extra named `{extra}`"
+            ));
+        }
+        Ok(())
+    }
+
+    fn record_edges(
+        &self,
+        package: &Package,
+        version: &Version,
+        dependencies: &[(Package, Ranges<Version>)],
+    ) {
+        let names = dependencies
+            .iter()
+            .filter_map(|(dependency, _)| dependency.name())
+            .filter(|name| Some(*name) != package.name())
+            .cloned()
+            .collect();
+        self.edges
+            .borrow_mut()
+            .insert((package.clone(), version.clone()), names);
+    }
+
+    /// Build the pinned set with `# via` edges from PubGrub's selection.
+    fn resolution(&self, selected: &pubgrub::SelectedDependencies<Package, Version>) -> Resolution {
+        let mut packages: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
+        for (package, version) in selected.iter() {
+            if let Package::Dist(name) = package {
+                packages.insert(
+                    name.clone(),
+                    ResolvedPackage {
+                        name: name.clone(),
+                        version: version.clone(),
+                        required_by: BTreeSet::new(),
+                        sources: BTreeSet::new(),
+                    },
+                );
+            }
+        }
+        let edges = self.edges.borrow();
+        for (package, version) in selected.iter() {
+            let Some(parent) = package.name() else {
+                continue;
+            };
+            for dependency in edges
+                .get(&(package.clone(), version.clone()))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(resolved) = packages.get_mut(dependency) {
+                    resolved.required_by.insert(parent.clone());
+                }
+            }
+        }
+        for root in self.requirements.iter().chain(self.constraints) {
+            if root.requirement.marker.evaluate(&self.options.markers, &[])
+                && let Some(resolved) = packages.get_mut(&root.requirement.name)
+            {
+                resolved.sources.insert(root.source.clone());
+            }
+        }
+        Resolution {
+            packages: packages.into_values().collect(),
+            warnings: self.warnings.borrow().iter().cloned().collect(),
+        }
+    }
+}
+
+/// A [`SourceError`] in the shape PubGrub needs (`Box<dyn Error>` is not an `Error`).
+#[derive(Debug)]
+pub struct ProviderError(SourceError);
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ProviderError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// `Requires-Python` as a range of interpreter release versions.
+fn python_range(requires_python: &pep440_rs::VersionSpecifiers) -> Ranges<Version> {
+    pep440_rs::release_specifiers_to_ranges(requires_python.clone())
+}
+
+/// Decision order: the root and Python first, then exact pins, then packages
+/// that keep conflicting, then the order in which packages were discovered.
+/// An extra goes just before its base package so the base follows its version.
+type Priority = (u8, Reverse<usize>, u8);
+
+const CONFLICT_THRESHOLD: u32 = 5;
+
+impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
+    type P = Package;
+    type V = Version;
+    type VS = Ranges<Version>;
+    type M = String;
+    type Priority = Priority;
+    type Err = ProviderError;
+
+    fn prioritize(
+        &self,
+        package: &Package,
+        range: &Ranges<Version>,
+        statistics: &PackageResolutionStatistics,
+    ) -> Priority {
+        let name = match package {
+            Package::Root | Package::Python => return (u8::MAX, Reverse(0), 0),
+            Package::Dist(name) | Package::Extra(name, _) => name,
+        };
+        let class = if range.as_singleton().is_some() {
+            3
+        } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
+            2
+        } else {
+            1
+        };
+        let discovered = self
+            .discovery
+            .borrow()
+            .get(name)
+            .copied()
+            .unwrap_or(usize::MAX);
+        let tiebreak = u8::from(matches!(package, Package::Extra(..)));
+        (class, Reverse(discovered), tiebreak)
+    }
+
+    fn choose_version(
+        &self,
+        package: &Package,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, ProviderError> {
+        match package {
+            Package::Root => Ok(Some(Version::new([0]))),
+            Package::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
+            Package::Dist(name) | Package::Extra(name, _) => {
+                self.pick(name, range).map_err(ProviderError)
+            }
+        }
+    }
+
+    fn get_dependencies(
+        &self,
+        package: &Package,
+        version: &Version,
+    ) -> Result<Dependencies<Package, Ranges<Version>, String>, ProviderError> {
+        self.dependencies_of(package, version)
+            .map_err(ProviderError)
+    }
+}

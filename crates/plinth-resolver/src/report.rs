@@ -1,0 +1,241 @@
+//! Human-readable explanations of why no solution exists.
+
+use std::ops::Bound;
+
+use pep440_rs::Version;
+use pubgrub::{
+    DefaultStringReporter, DerivationTree, Derived, External, Map, Ranges, ReportFormatter,
+    Reporter, Term,
+};
+
+use crate::package::Package;
+use crate::specifiers::successor;
+
+type Tree = DerivationTree<Package, Ranges<Version>, String>;
+
+/// Explain a failed resolution in PEP 440 terms ("you require", "depends on").
+pub(crate) fn report_no_solution(tree: &Tree, python: &Version) -> String {
+    let formatter = Formatter {
+        python: python.clone(),
+    };
+    DefaultStringReporter::report_with_formatter(tree, &formatter)
+}
+
+struct Formatter {
+    python: Version,
+}
+
+/// `name>=1, <2`, `name==1.0`, or just `name` for any version.
+fn package_range(package: &Package, range: &Ranges<Version>) -> String {
+    match package {
+        Package::Root => package.to_string(),
+        Package::Python => format!("Python{}", format_range(range)),
+        _ => format!("{package}{}", format_range(range)),
+    }
+}
+
+/// A range in PEP 440 specifier syntax; empty for "any version".
+pub(crate) fn format_range(range: &Ranges<Version>) -> String {
+    if range == &Ranges::full() {
+        return String::new();
+    }
+    if range.is_empty() {
+        return " (no version)".to_string();
+    }
+    let segments: Vec<String> = range
+        .iter()
+        .map(|(lower, upper)| match (lower, upper) {
+            (Bound::Included(low), Bound::Included(high)) if low == high => format!("=={low}"),
+            (Bound::Included(low), Bound::Excluded(high)) if *high == successor(low) => {
+                format!("=={low}")
+            }
+            _ => {
+                let lower = match lower {
+                    Bound::Included(low) => Some(format!(">={low}")),
+                    Bound::Excluded(low) => Some(format!(">{low}")),
+                    Bound::Unbounded => None,
+                };
+                let upper = match upper {
+                    Bound::Included(high) => Some(format!("<={high}")),
+                    Bound::Excluded(high) => Some(format!("<{high}")),
+                    Bound::Unbounded => None,
+                };
+                lower
+                    .into_iter()
+                    .chain(upper)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+        .collect();
+    format!("{}", segments.join(" | "))
+}
+
+impl Formatter {
+    fn terms(&self, terms: &Map<Package, Term<Ranges<Version>>>) -> String {
+        let terms: Vec<_> = terms.iter().collect();
+        match terms.as_slice() {
+            [] => "version solving failed".to_string(),
+            [(Package::Root, Term::Positive(_))] => "your requirements are unsatisfiable".into(),
+            [(package, Term::Positive(range))] => {
+                format!("{} cannot be used", package_range(package, range))
+            }
+            [(package, Term::Negative(range))] => {
+                format!("{} is required", package_range(package, range))
+            }
+            [(p1, Term::Positive(r1)), (p2, Term::Negative(r2))]
+            | [(p2, Term::Negative(r2)), (p1, Term::Positive(r1))] => self.external(
+                &External::FromDependencyOf((*p1).clone(), r1.clone(), (*p2).clone(), r2.clone()),
+            ),
+            many => {
+                let parts: Vec<String> = many
+                    .iter()
+                    .map(|(package, term)| match term {
+                        Term::Positive(range) => package_range(package, range),
+                        Term::Negative(range) => format!("not {}", package_range(package, range)),
+                    })
+                    .collect();
+                format!("{} are incompatible", parts.join(", "))
+            }
+        }
+    }
+
+    fn external(&self, external: &External<Package, Ranges<Version>, String>) -> String {
+        match external {
+            External::NotRoot(package, version) => {
+                format!("we are solving dependencies of {package} {version}")
+            }
+            External::NoVersions(Package::Python, range) => format!(
+                "the target Python {} does not satisfy Python{}",
+                self.python,
+                format_range(range)
+            ),
+            External::NoVersions(package, range) => {
+                if range == &Ranges::full() {
+                    format!("there is no usable version of {package}")
+                } else {
+                    format!(
+                        "there is no usable version of {}",
+                        package_range(package, range)
+                    )
+                }
+            }
+            External::Custom(package, range, reason) => {
+                format!(
+                    "{} is unusable because {reason}",
+                    package_range(package, range)
+                )
+            }
+            External::FromDependencyOf(Package::Root, _, dependency, range) => {
+                format!("you require {}", package_range(dependency, range))
+            }
+            External::FromDependencyOf(package, range, Package::Python, python_range) => format!(
+                "{} requires Python{} (target: {})",
+                package_range(package, range),
+                format_range(python_range),
+                self.python
+            ),
+            External::FromDependencyOf(package, range, dependency, dependency_range) => format!(
+                "{} depends on {}",
+                package_range(package, range),
+                package_range(dependency, dependency_range)
+            ),
+        }
+    }
+}
+
+impl ReportFormatter<Package, Ranges<Version>, String> for Formatter {
+    type Output = String;
+
+    fn format_external(&self, external: &External<Package, Ranges<Version>, String>) -> String {
+        self.external(external)
+    }
+
+    fn format_terms(&self, terms: &Map<Package, Term<Ranges<Version>>>) -> String {
+        self.terms(terms)
+    }
+
+    fn explain_both_external(
+        &self,
+        external1: &External<Package, Ranges<Version>, String>,
+        external2: &External<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "Because {} and {}, {}.",
+            self.external(external1),
+            self.external(external2),
+            self.terms(current_terms)
+        )
+    }
+
+    fn explain_both_ref(
+        &self,
+        ref_id1: usize,
+        derived1: &Derived<Package, Ranges<Version>, String>,
+        ref_id2: usize,
+        derived2: &Derived<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "Because {} ({ref_id1}) and {} ({ref_id2}), {}.",
+            self.terms(&derived1.terms),
+            self.terms(&derived2.terms),
+            self.terms(current_terms)
+        )
+    }
+
+    fn explain_ref_and_external(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Package, Ranges<Version>, String>,
+        external: &External<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "Because {} ({ref_id}) and {}, {}.",
+            self.terms(&derived.terms),
+            self.external(external),
+            self.terms(current_terms)
+        )
+    }
+
+    fn and_explain_external(
+        &self,
+        external: &External<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "And because {}, {}.",
+            self.external(external),
+            self.terms(current_terms)
+        )
+    }
+
+    fn and_explain_ref(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "And because {} ({ref_id}), {}.",
+            self.terms(&derived.terms),
+            self.terms(current_terms)
+        )
+    }
+
+    fn and_explain_prior_and_external(
+        &self,
+        prior_external: &External<Package, Ranges<Version>, String>,
+        external: &External<Package, Ranges<Version>, String>,
+        current_terms: &Map<Package, Term<Ranges<Version>>>,
+    ) -> String {
+        format!(
+            "And because {} and {}, {}.",
+            self.external(prior_external),
+            self.external(external),
+            self.terms(current_terms)
+        )
+    }
+}

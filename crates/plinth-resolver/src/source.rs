@@ -1,0 +1,60 @@
+//! What the resolver needs to know about packages, behind a trait.
+//!
+//! `plinth-index` implements [`PackageSource`] over real indexes; tests
+//! implement it in memory. The resolver calls it synchronously from its own
+//! thread; implementations may block.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, PackageName, Requirement};
+use pubgrub::Ranges;
+
+/// What the index says about one version, before its metadata is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// `Some(reason)` when every usable file of the version is yanked (the reason may be empty).
+    pub yanked: Option<String>,
+    /// `Some(reason)` when no file of the version can be used for the target.
+    pub unusable: Option<String>,
+    /// `Requires-Python` as the index gives it (`data-requires-python`), when it does.
+    pub requires_python: Option<VersionSpecifiers>,
+}
+
+/// Every version of a package known to the source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageVersions {
+    pub versions: BTreeMap<Version, VersionInfo>,
+}
+
+/// The parts of a distribution's core metadata that resolution uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    pub requires_dist: Vec<Requirement>,
+    pub requires_python: Option<VersionSpecifiers>,
+    pub provides_extra: Vec<ExtraName>,
+}
+
+/// Core metadata, or the reason this version can't be used.
+pub type MetadataResult = Result<Arc<Metadata>, String>;
+
+/// A boxed error from a package source (network, disk, ...).
+pub type SourceError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The resolver's view of one or more package indexes.
+pub trait PackageSource {
+    /// Every version of `name`; an unknown package has none.
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError>;
+
+    /// The metadata of `name==version`, or why that version is unusable.
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError>;
+
+    /// A hint that `name` will be needed soon, most likely a version in `range`.
+    /// Implementations may start fetching in the background.
+    fn prefetch(&self, _name: &PackageName, _range: &Ranges<Version>) {}
+}

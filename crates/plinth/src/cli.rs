@@ -1,0 +1,140 @@
+//! The command line: every flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Pinned, annotated requirements.txt lockfiles for reproducible Python images.
+#[derive(Debug, Parser)]
+#[command(name = "plinth", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve requirements.in files into a pinned requirements.txt.
+    Compile(CompileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Requirements files to compile (default: ./requirements.in).
+    #[arg(value_name = "SRC")]
+    pub src: Vec<PathBuf>,
+
+    /// Where to write the lockfile (`-` for stdout). Default: the first SRC with `.txt`.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Allow pre-releases of every package.
+    #[arg(long)]
+    pub pre: bool,
+
+    /// Ignore files uploaded after this instant (RFC 3339 timestamp, or a date meaning its midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub exclude_newer: Option<String>,
+
+    /// Write `--hash=sha256:...` for every file of each pinned version.
+    #[arg(long)]
+    pub generate_hashes: bool,
+
+    /// Forget every existing pin and take the newest allowed versions.
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+
+    /// Forget the existing pin of this package (repeatable).
+    #[arg(short = 'P', long, value_name = "NAME")]
+    pub upgrade_package: Vec<String>,
+
+    /// Never use wheels of these packages (`:all:` for every package; repeatable, comma-separated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub no_binary: Vec<String>,
+
+    /// Never use sdists of these packages (`:all:` for every package; repeatable, comma-separated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only_binary: Vec<String>,
+
+    /// Leave the header with the reproducing command out.
+    #[arg(long)]
+    pub no_header: bool,
+
+    /// Leave the `# via` annotations out.
+    #[arg(long)]
+    pub no_annotate: bool,
+
+    /// `split`: `# via` on lines of their own; `line`: on the pin's line.
+    #[arg(long, value_enum, default_value_t = AnnotationStyle::Split)]
+    pub annotation_style: AnnotationStyle,
+
+    /// Print the lockfile to stdout instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnnotationStyle {
+    Split,
+    Line,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The package index (PEP 503/691 simple API). Default: PyPI, or `--index-url` in the input.
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// More indexes, after the main one; the first index that has a package wins (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Target interpreter version, `X.Y` or `X.Y.Z` (default: the `python3` on PATH, as `X.Y`).
+    #[arg(long, value_name = "X.Y[.Z]")]
+    pub python_version: Option<String>,
+
+    /// Target platform, e.g. `x86_64-manylinux_2_28`, `aarch64-apple-darwin`, `windows` (default: this host).
+    #[arg(long, value_name = "NAME")]
+    pub python_platform: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Cache directory (default: the user cache directory, or `PLINTH_CACHE_DIR`).
+    #[arg(long, value_name = "DIR", env = crate::env::CACHE_DIR)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Use no cache: read nothing from it, write nothing to it.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print only warnings and errors.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Print more about what happens.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Never draw a progress indicator.
+    #[arg(long)]
+    pub no_progress: bool,
+}

@@ -1,0 +1,131 @@
+//! The target: from `--python-version` / `--python-platform`, else from the
+//! `python3` on PATH and this host.
+
+use std::process::Command;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use pep440_rs::Version;
+use plinth_index::{Arch, Os, PLATFORM_NAMES, Platform, Target};
+
+use crate::cli::TargetArgs;
+use crate::env;
+
+const PROBE: &str = "import platform, sys
+print('%d.%d.%d' % sys.version_info[:3])
+print(sys.platform)
+print(platform.machine())
+print(' '.join(platform.libc_ver()))";
+
+/// What the interpreter on PATH says about itself and its host.
+struct Probe {
+    version: Version,
+    sys_platform: String,
+    machine: String,
+    libc: String,
+}
+
+/// The target of this run: the command line's, else the interpreter's and the host's.
+pub fn resolve_target(args: &TargetArgs) -> anyhow::Result<Target> {
+    // Run the interpreter only when a default is needed, and at most once.
+    let probe = if args.python_version.is_none() || args.python_platform.is_none() {
+        Some(run_probe()?)
+    } else {
+        None
+    };
+    let python_version = match (&args.python_version, &probe) {
+        (Some(text), _) => parse_python_version(text)?,
+        // Only `X.Y` of the interpreter: a patch update must not change the lockfile.
+        (None, Some(found)) => Version::new(found.version.release().iter().take(2)),
+        (None, None) => unreachable_target()?,
+    };
+    let platform = match (&args.python_platform, &probe) {
+        (Some(name), _) => Platform::from_str(name).map_err(|error| {
+            anyhow::anyhow!("{error}\n  hint: `--python-platform` takes one of: {PLATFORM_NAMES}")
+        })?,
+        (None, Some(found)) => host_platform(found)?,
+        (None, None) => unreachable_target()?,
+    };
+    Ok(Target::new(python_version, platform))
+}
+
+fn unreachable_target<T>() -> anyhow::Result<T> {
+    bail!("No target interpreter\n  hint: pass `--python-version` and `--python-platform`")
+}
+
+fn parse_python_version(text: &str) -> anyhow::Result<Version> {
+    let version = Version::from_str(text).ok().filter(|version| {
+        let release = version.release();
+        (2..=3).contains(&release.len())
+            && version.pre().is_none()
+            && version.dev().is_none()
+            && version.post().is_none()
+            && version.local().is_empty()
+            && version.epoch() == 0
+    });
+    match version {
+        Some(version) => Ok(version),
+        None => bail!("Invalid `--python-version` `{text}`\n  hint: give `X.Y` or `X.Y.Z`, e.g. `3.11`"),
+    }
+}
+
+fn run_probe() -> anyhow::Result<Probe> {
+    let python = std::env::var(env::PYTHON).unwrap_or_else(|_| "python3".to_string());
+    let output = Command::new(&python)
+        .args(["-c", PROBE])
+        .output()
+        .with_context(|| {
+            format!(
+                "Failed to run `{python}` to find the default target\n  hint: pass `--python-version` and `--python-platform`"
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "`{python}` failed to describe itself: {}\n  hint: pass `--python-version` and `--python-platform`",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut lines = stdout.lines();
+    let mut next = || lines.next().unwrap_or_default().trim().to_string();
+    let version = next();
+    Ok(Probe {
+        version: Version::from_str(&version)
+            .with_context(|| format!("`{python}` reported an invalid version `{version}`"))?,
+        sys_platform: next(),
+        machine: next(),
+        libc: next(),
+    })
+}
+
+fn host_platform(probe: &Probe) -> anyhow::Result<Platform> {
+    let arch = match probe.machine.to_ascii_lowercase().as_str() {
+        "x86_64" | "amd64" => Arch::X86_64,
+        "aarch64" | "arm64" => Arch::Aarch64,
+        other => bail!(
+            "This host's architecture `{other}` is not supported as a target\n  hint: pass `--python-platform`"
+        ),
+    };
+    let os = match probe.sys_platform.as_str() {
+        "linux" => match probe.libc.split_once(' ') {
+            Some(("glibc", version)) => {
+                let minor = version
+                    .split('.')
+                    .nth(1)
+                    .and_then(|minor| minor.parse::<u16>().ok())
+                    .unwrap_or(17);
+                Os::Manylinux {
+                    glibc_minor: minor.max(17),
+                }
+            }
+            _ => Os::Musllinux { musl_minor: 2 },
+        },
+        "darwin" => Os::Macos {
+            major: 13,
+            minor: 0,
+        },
+        "win32" => Os::Windows,
+        other => bail!("This host's platform `{other}` is not supported as a target\n  hint: pass `--python-platform`"),
+    };
+    Ok(Platform { os, arch })
+}

@@ -1,0 +1,73 @@
+//! Path helpers: relative display paths and atomic writes.
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context;
+
+/// `path` made absolute against `cwd` and cleaned of `.` and `..`, lexically.
+pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = cwd.join(path);
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to directory `base` (both absolute), with `/` separators.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let path: Vec<_> = path.components().collect();
+    let base: Vec<_> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = base[common..].iter().map(|_| "..".to_string()).collect();
+    parts.extend(path[common..].iter().map(|part| part.as_os_str().to_string_lossy().into_owned()));
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Replace `path` with `content` atomically: a temp file in the same
+/// directory, flushed, then renamed over it. A symlink is written through.
+pub fn write_atomic(path: &Path, content: &str) -> anyhow::Result<()> {
+    let target = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let directory = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".plinth-")
+        .suffix(".tmp")
+        .tempfile_in(&directory)
+        .with_context(|| format!("Failed to create a temporary file in `{}`", directory.display()))?;
+    temp.write_all(content.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("Failed to write `{}`", path.display()))?;
+    if let Ok(metadata) = fs_err::metadata(&target) {
+        let _ = fs_err::set_permissions(temp.path(), metadata.permissions());
+    }
+    temp.persist(&target)
+        .with_context(|| format!("Failed to replace `{}`", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let cwd = Path::new("/work/project");
+        assert_eq!(relative_to(&absolute(cwd, Path::new("requirements.in")), cwd), "requirements.in");
+        assert_eq!(relative_to(&absolute(cwd, Path::new("./a/../b/x.in")), &cwd.join("out")), "../b/x.in");
+        assert_eq!(relative_to(Path::new("/work/project/sub/base.in"), Path::new("/work/project")), "sub/base.in");
+    }
+}

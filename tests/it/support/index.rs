@@ -1,0 +1,718 @@
+//! A package index on 127.0.0.1 serving distributions built from
+//! [`DistSpec`]s: the simple API as PEP 691 JSON and PEP 503 HTML, files with
+//! or without range support, and PEP 658 metadata files. Plus a tiny HTTP
+//! client for testing it.
+//!
+//! Routes: `GET /simple/<name>/` (non-normalized names and a missing slash
+//! redirect with 301), `GET|HEAD /files/<filename>` and, with PEP 658,
+//! `GET|HEAD /files/<filename>.metadata`. Every response closes the connection.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::sdist::build_sdist;
+use super::wheel::{build_wheel, wheel_metadata};
+use super::{DistSpec, normalize_name, sha256_hex};
+
+const JSON_CONTENT_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+const HTML_CONTENT_TYPE: &str = "text/html";
+/// How long a connection may sit idle before the server or client gives up.
+const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server offers.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    /// Serve PEP 691 JSON to clients that ask for it.
+    pub json: bool,
+    /// Serve PEP 503 HTML.
+    pub html: bool,
+    /// Honour `Range` headers; when false the header is ignored (200, full body).
+    pub range: bool,
+    /// Serve `<file>.metadata` and advertise it (PEP 658 / PEP 714).
+    pub pep658: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            json: true,
+            html: true,
+            range: true,
+            pep658: false,
+        }
+    }
+}
+
+/// The releases an index will serve; see [`TestIndex::package`].
+#[derive(Debug, Default)]
+pub struct TestIndex {
+    specs: Vec<DistSpec>,
+}
+
+/// One built file of the index.
+#[derive(Debug, Clone)]
+pub struct IndexFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    /// The wheel's METADATA, for PEP 658; `None` for sdists.
+    pub metadata: Option<Vec<u8>>,
+    pub requires_python: Option<String>,
+    pub yanked: Option<String>,
+    pub upload_time: Option<String>,
+}
+
+#[derive(Debug)]
+struct Project {
+    name: String,
+    versions: Vec<String>,
+    files: Vec<IndexFile>,
+}
+
+impl TestIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a release, configured by `configure` (`|p| p` for the defaults).
+    pub fn package(
+        self,
+        name: &str,
+        version: &str,
+        configure: impl FnOnce(DistSpec) -> DistSpec,
+    ) -> Self {
+        self.add(configure(DistSpec::new(name, version)))
+    }
+
+    pub fn add(mut self, spec: DistSpec) -> Self {
+        self.specs.push(spec);
+        self
+    }
+
+    /// Builds every file: the wheels (one per tag), then the sdist, of each release.
+    pub fn files(&self) -> Vec<IndexFile> {
+        self.specs.iter().flat_map(build_files).collect()
+    }
+
+    /// Writes every file into `dir`, e.g. for `--find-links`.
+    pub fn write_files(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).expect("create the find-links directory");
+        for file in self.files() {
+            std::fs::write(dir.join(&file.filename), &file.bytes).expect("write a distribution");
+        }
+    }
+
+    pub fn serve(self) -> RunningIndex {
+        self.serve_with(ServerOptions::default())
+    }
+
+    pub fn serve_with(self, options: ServerOptions) -> RunningIndex {
+        let mut projects: BTreeMap<String, Project> = BTreeMap::new();
+        for spec in &self.specs {
+            let project = projects
+                .entry(spec.normalized_name())
+                .or_insert_with(|| Project {
+                    name: spec.name.clone(),
+                    versions: Vec::new(),
+                    files: Vec::new(),
+                });
+            if !project.versions.contains(&spec.version) {
+                project.versions.push(spec.version.clone());
+            }
+            project.files.extend(build_files(spec));
+        }
+        let state = Arc::new(State {
+            options,
+            projects,
+            requests: Mutex::new(Vec::new()),
+        });
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test index to 127.0.0.1");
+        let address = listener.local_addr().expect("read the test index address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            let state = Arc::clone(&state);
+            thread::spawn(move || accept_loop(&listener, &stop, &state))
+        };
+        RunningIndex {
+            address,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+fn build_files(spec: &DistSpec) -> Vec<IndexFile> {
+    let mut built = Vec::new();
+    if spec.wheels {
+        for tag in &spec.wheel_tags {
+            let (filename, bytes) = build_wheel(spec, tag);
+            built.push((filename, bytes, Some(wheel_metadata(spec).into_bytes())));
+        }
+    }
+    if spec.sdist {
+        let (filename, bytes) = build_sdist(spec);
+        built.push((filename, bytes, None));
+    }
+    built
+        .into_iter()
+        .map(|(filename, bytes, metadata)| IndexFile {
+            filename,
+            sha256: sha256_hex(&bytes),
+            bytes,
+            metadata,
+            requires_python: spec.requires_python.clone(),
+            yanked: spec.yanked.clone(),
+            upload_time: spec.upload_time.clone(),
+        })
+        .collect()
+}
+
+/// One request the index received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The request target as sent, e.g. `/simple/flask/`.
+    pub path: String,
+    pub range: Option<String>,
+    pub accept: Option<String>,
+}
+
+/// A serving index; stops when dropped.
+#[derive(Debug)]
+pub struct RunningIndex {
+    address: SocketAddr,
+    state: Arc<State>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningIndex {
+    /// The simple API root, `http://127.0.0.1:PORT/simple/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/simple/", self.address)
+    }
+
+    /// `127.0.0.1:PORT`, the part of URLs to filter out of snapshots.
+    pub fn host(&self) -> String {
+        self.address.to_string()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The file served as `/files/<filename>`, if any.
+    pub fn file(&self, filename: &str) -> Option<&IndexFile> {
+        self.state.file(filename)
+    }
+
+    /// Sends one request to this index; see [`http_request`].
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        http_request(&self.host(), method, path, headers)
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        self.request("GET", path, headers)
+    }
+}
+
+impl Drop for RunningIndex {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.address, SOCKET_TIMEOUT);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    options: ServerOptions,
+    projects: BTreeMap<String, Project>,
+    requests: Mutex<Vec<Request>>,
+}
+
+impl State {
+    fn file(&self, filename: &str) -> Option<&IndexFile> {
+        self.projects
+            .values()
+            .flat_map(|project| &project.files)
+            .find(|file| file.filename == filename)
+    }
+}
+
+fn accept_loop(listener: &TcpListener, stop: &AtomicBool, state: &Arc<State>) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let state = Arc::clone(state);
+        thread::spawn(move || handle_connection(stream, &state));
+    }
+}
+
+fn handle_connection(stream: TcpStream, state: &State) {
+    let _ = stream.set_read_timeout(Some(SOCKET_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(SOCKET_TIMEOUT));
+    let Some((request, head_only)) = read_request(&stream) else {
+        return;
+    };
+    state
+        .requests
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(request.clone());
+    let response = route(state, &request);
+    let _ = write_response(stream, &response, head_only);
+}
+
+/// Reads the request line and headers (bounded); `None` on a malformed request.
+fn read_request(stream: &TcpStream) -> Option<(Request, bool)> {
+    let mut reader = BufReader::new(stream.take(64 * 1024));
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let (mut range, mut accept) = (None, None);
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "range" => range = Some(value.trim().to_string()),
+            "accept" => accept = Some(value.trim().to_string()),
+            _ => {}
+        }
+    }
+    let head_only = method == "HEAD";
+    Some((
+        Request {
+            method,
+            path,
+            range,
+            accept,
+        },
+        head_only,
+    ))
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn body(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self.header("Content-Type", content_type)
+    }
+}
+
+fn write_response(
+    mut stream: TcpStream,
+    response: &Response,
+    head_only: bool,
+) -> std::io::Result<()> {
+    let reason = match response.status {
+        200 => "OK",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        416 => "Range Not Satisfiable",
+        _ => "Unknown",
+    };
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", response.status);
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        response.body.len()
+    ));
+    stream.write_all(head.as_bytes())?;
+    if !head_only {
+        stream.write_all(&response.body)?;
+    }
+    stream.flush()
+}
+
+fn route(state: &State, request: &Request) -> Response {
+    if request.method != "GET" && request.method != "HEAD" {
+        return Response::new(405).header("Allow", "GET, HEAD");
+    }
+    let path = request.path.split(['?', '#']).next().unwrap_or_default();
+    let path = percent_decode(path);
+    if let Some(rest) = path.strip_prefix("/simple/") {
+        return project_page(state, rest, request.accept.as_deref());
+    }
+    if let Some(filename) = path.strip_prefix("/files/") {
+        return file_response(state, filename, request.range.as_deref());
+    }
+    Response::new(404)
+}
+
+fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {
+    let name = rest.strip_suffix('/').unwrap_or(rest);
+    let normalized = normalize_name(name);
+    let Some(project) = state.projects.get(&normalized) else {
+        return Response::new(404);
+    };
+    if rest != format!("{normalized}/") {
+        return Response::new(301).header("Location", format!("/simple/{normalized}/"));
+    }
+    match negotiate(state.options, accept) {
+        Some(Format::Json) => Response::new(200).header("Vary", "Accept").body(
+            JSON_CONTENT_TYPE,
+            project_json(project, state.options.pep658),
+        ),
+        Some(Format::Html) => Response::new(200).header("Vary", "Accept").body(
+            HTML_CONTENT_TYPE,
+            project_html(project, state.options.pep658),
+        ),
+        None => Response::new(406),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Format {
+    Json,
+    Html,
+}
+
+/// Picks JSON when the client names it at least as highly as HTML, HTML
+/// otherwise, and whatever is enabled for `*/*` (HTML first, like PyPI).
+fn negotiate(options: ServerOptions, accept: Option<&str>) -> Option<Format> {
+    let accept = accept.unwrap_or("*/*");
+    let quality = |wanted: &[&str]| -> f32 {
+        accept
+            .split(',')
+            .filter_map(|entry| {
+                let mut parameters = entry.split(';');
+                let media_type = parameters.next()?.trim().to_ascii_lowercase();
+                if !wanted.contains(&media_type.as_str()) {
+                    return None;
+                }
+                let q = parameters
+                    .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok());
+                Some(q.unwrap_or(1.0))
+            })
+            .fold(0.0, f32::max)
+    };
+    let json_named = quality(&[JSON_CONTENT_TYPE]);
+    let json = quality(&[JSON_CONTENT_TYPE, "application/*", "*/*"]);
+    let html = quality(&[
+        "application/vnd.pypi.simple.v1+html",
+        "text/html",
+        "text/*",
+        "*/*",
+    ]);
+    if options.json && json_named > 0.0 && (json_named >= html || !options.html) {
+        Some(Format::Json)
+    } else if options.html && html > 0.0 {
+        Some(Format::Html)
+    } else if options.json && json > 0.0 {
+        Some(Format::Json)
+    } else {
+        None
+    }
+}
+
+fn file_url(filename: &str) -> String {
+    format!("../../files/{filename}")
+}
+
+fn project_json(project: &Project, pep658: bool) -> String {
+    let files: Vec<Value> = project
+        .files
+        .iter()
+        .map(|file| {
+            let mut entry = json!({
+                "filename": file.filename,
+                "url": file_url(&file.filename),
+                "hashes": { "sha256": file.sha256 },
+                "size": file.bytes.len(),
+                "yanked": match &file.yanked {
+                    None => json!(false),
+                    Some(reason) if reason.is_empty() => json!(true),
+                    Some(reason) => json!(reason),
+                },
+                "core-metadata": match &file.metadata {
+                    Some(metadata) if pep658 => json!({ "sha256": sha256_hex(metadata) }),
+                    _ => json!(false),
+                },
+            });
+            if let Some(requires_python) = &file.requires_python {
+                entry["requires-python"] = json!(requires_python);
+            }
+            if let Some(upload_time) = &file.upload_time {
+                entry["upload-time"] = json!(upload_time);
+            }
+            entry
+        })
+        .collect();
+    let page = json!({
+        "meta": { "api-version": "1.1" },
+        "name": normalize_name(&project.name),
+        "files": files,
+        "versions": project.versions,
+    });
+    serde_json::to_string_pretty(&page).expect("serialize a JSON project page")
+}
+
+fn project_html(project: &Project, pep658: bool) -> String {
+    let name = html_escape(&normalize_name(&project.name));
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n    \
+         <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n"
+    );
+    for file in &project.files {
+        let mut attributes = format!(
+            "href=\"{}#sha256={}\"",
+            html_escape(&file_url(&file.filename)),
+            file.sha256
+        );
+        if let Some(requires_python) = &file.requires_python {
+            attributes.push_str(&format!(
+                " data-requires-python=\"{}\"",
+                html_escape(requires_python)
+            ));
+        }
+        if let Some(reason) = &file.yanked {
+            attributes.push_str(&format!(" data-yanked=\"{}\"", html_escape(reason)));
+        }
+        if let (true, Some(metadata)) = (pep658, &file.metadata) {
+            let hash = sha256_hex(metadata);
+            attributes.push_str(&format!(
+                " data-core-metadata=\"sha256={hash}\" data-dist-info-metadata=\"sha256={hash}\""
+            ));
+        }
+        html.push_str(&format!(
+            "    <a {attributes}>{}</a><br/>\n",
+            html_escape(&file.filename)
+        ));
+    }
+    html.push_str("  </body>\n</html>\n");
+    html
+}
+
+fn html_escape(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+fn file_response(state: &State, filename: &str, range: Option<&str>) -> Response {
+    let (bytes, content_type) = if let Some(file) = state.file(filename) {
+        (&file.bytes, "application/octet-stream")
+    } else if let Some(metadata) = filename
+        .strip_suffix(".metadata")
+        .and_then(|wheel| state.file(wheel))
+        .and_then(|file| file.metadata.as_ref())
+        .filter(|_| state.options.pep658)
+    {
+        (metadata, "text/plain")
+    } else {
+        return Response::new(404);
+    };
+    if !state.options.range {
+        return Response::new(200).body(content_type, bytes.clone());
+    }
+    let response = Response::new(200).header("Accept-Ranges", "bytes");
+    let length = bytes.len();
+    match range.and_then(|range| parse_range(range, length)) {
+        None => response.body(content_type, bytes.clone()),
+        Some(Ok((start, end))) => response
+            .header("Content-Range", format!("bytes {start}-{end}/{length}"))
+            .body(content_type, &bytes[start..=end])
+            .with_status(206),
+        Some(Err(())) => Response::new(416)
+            .header("Accept-Ranges", "bytes")
+            .header("Content-Range", format!("bytes */{length}")),
+    }
+}
+
+/// A single `bytes=` range as an inclusive `(start, end)` clamped to the file;
+/// `None` when the header is to be ignored (invalid or several ranges),
+/// `Some(Err)` when it cannot be satisfied.
+fn parse_range(header: &str, length: usize) -> Option<Result<(usize, usize), ()>> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = (start.trim(), end.trim());
+    if start.is_empty() {
+        let suffix: usize = end.parse().ok()?;
+        if suffix == 0 || length == 0 {
+            return Some(Err(()));
+        }
+        return Some(Ok((length.saturating_sub(suffix), length - 1)));
+    }
+    let start: usize = start.parse().ok()?;
+    let end: usize = if end.is_empty() {
+        usize::MAX
+    } else {
+        end.parse().ok()?
+    };
+    if start > end {
+        return None;
+    }
+    if start >= length {
+        return Some(Err(()));
+    }
+    Some(Ok((start, end.min(length - 1))))
+}
+
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok());
+        match (
+            bytes[index],
+            hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()),
+        ) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// A response read by [`http_request`].
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one HTTP/1.1 request to `host` (`127.0.0.1:PORT`) and reads the
+/// whole response; panics on I/O errors or a malformed response.
+pub fn http_request(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
+    let mut stream =
+        TcpStream::connect(host).unwrap_or_else(|error| panic!("connect to {host}: {error}"));
+    stream
+        .set_read_timeout(Some(SOCKET_TIMEOUT))
+        .expect("set the client read timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+
+    let split = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("response has a header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or_else(|| panic!("malformed status line `{status_line}`"));
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}

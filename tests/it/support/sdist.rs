@@ -1,0 +1,95 @@
+//! Source distributions built from a [`DistSpec`]: PKG-INFO (unless left out),
+//! a setuptools `pyproject.toml` declaring the same metadata, and a one-file
+//! package. Bytes are deterministic.
+
+use std::io::Write;
+
+use flate2::write::GzEncoder;
+use flate2::{Compression, GzBuilder};
+
+use super::DistSpec;
+
+/// 2025-01-01T00:00:00Z, the modification time of every member.
+const MTIME: u64 = 1_735_689_600;
+
+/// Builds `{name}-{version}.tar.gz`; returns its filename and bytes.
+pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
+    let name = spec.filename_name();
+    let root = format!("{name}-{}", spec.version);
+    let mut files = Vec::new();
+    if spec.sdist_pkg_info {
+        files.push(("PKG-INFO".to_string(), pkg_info(spec)));
+    }
+    files.push(("pyproject.toml".to_string(), pyproject_toml(spec)));
+    files.push((
+        format!("{name}/__init__.py"),
+        format!("__version__ = \"{}\"\n", spec.version),
+    ));
+
+    let encoder: GzEncoder<Vec<u8>> = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::default());
+    let mut archive = tar::Builder::new(encoder);
+    for (path, content) in &files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(MTIME);
+        archive
+            .append_data(&mut header, format!("{root}/{path}"), content.as_bytes())
+            .expect("append an sdist member");
+    }
+    let mut encoder = archive.into_inner().expect("finish the sdist tar");
+    encoder.flush().expect("flush the sdist gzip");
+    let bytes = encoder.finish().expect("finish the sdist gzip");
+    (format!("{root}.tar.gz"), bytes)
+}
+
+/// The sdist's PKG-INFO: the spec's Metadata-Version and `Dynamic:` fields.
+pub fn pkg_info(spec: &DistSpec) -> String {
+    spec.core_metadata(&spec.metadata_version, &spec.dynamic)
+}
+
+/// A setuptools project declaring the same name, version and requirements.
+fn pyproject_toml(spec: &DistSpec) -> String {
+    let mut toml = String::from(
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n",
+    );
+    toml.push_str("[project]\n");
+    toml.push_str(&format!("name = {}\n", toml_string(&spec.name)));
+    toml.push_str(&format!("version = {}\n", toml_string(&spec.version)));
+    if let Some(requires_python) = &spec.requires_python {
+        toml.push_str(&format!(
+            "requires-python = {}\n",
+            toml_string(requires_python)
+        ));
+    }
+    toml.push_str(&format!(
+        "dependencies = {}\n",
+        toml_array(&spec.requires_dist)
+    ));
+    if !spec.extras.is_empty() {
+        toml.push_str("\n[project.optional-dependencies]\n");
+        for (extra, requirements) in &spec.extras {
+            toml.push_str(&format!(
+                "{} = {}\n",
+                toml_string(extra),
+                toml_array(requirements)
+            ));
+        }
+    }
+    toml.push_str(&format!(
+        "\n[tool.setuptools]\npackages = [{}]\n",
+        toml_string(&spec.filename_name())
+    ));
+    toml
+}
+
+fn toml_array(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|item| toml_string(item)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn toml_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
