@@ -2,7 +2,9 @@
 //! and uv expect, and the built distributions are valid.
 
 use std::io::{Cursor, Read};
+use std::panic::{self, AssertUnwindSafe};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
@@ -479,10 +481,10 @@ fn many_concurrent_clients() {
 
 #[test]
 fn wheel_contents_and_record() {
-    let spec = example_index().files();
-    let spec = &spec[0];
-    assert_eq!(spec.filename, "flask-3.0.0-py3-none-any.whl");
-    let entries = zip_entries(&spec.bytes);
+    let files = example_index().files();
+    let wheel = &files[0];
+    assert_eq!(wheel.filename, "flask-3.0.0-py3-none-any.whl");
+    let entries = zip_entries(&wheel.bytes);
     let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(
         names,
@@ -693,6 +695,42 @@ fn context_command_environment_and_filters() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn context_runs_and_renders_commands() {
+    let context = TestContext::new().with_filter("secret", "[REDACTED]");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "cat; echo \"$PWD\" secret >&2; exit 3"])
+        .current_dir(context.root());
+    let output = context.run_command_with_stdin(command, b"from stdin\n");
+    insta::assert_snapshot!(context.render(&output), @r"
+        success: false
+        exit_code: 3
+        ----- stdout -----
+        from stdin
+
+        ----- stderr -----
+        [TEMP] [REDACTED]
+        ");
+}
+
+#[cfg(unix)]
+#[test]
+fn context_fails_a_run_that_hangs() {
+    let context = TestContext::new().with_timeout(Duration::from_millis(200));
+    let mut command = Command::new("sleep");
+    command.arg("30");
+    let started = Instant::now();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| context.run_command(command)));
+    let message = outcome.expect_err("the run times out");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(message.contains("did not finish within 200ms"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
 /// `python3 -m pip` with no user configuration, or `None` (and a note) when
 /// pip is not available.
 fn pip() -> Option<Command> {
@@ -812,7 +850,9 @@ fn pip_builds_sdist_metadata() {
             p.no_wheels()
                 .sdist(true)
                 .metadata_version("2.1")
-                .requires("six")
+                .requires("six; python_version >= \"3\"")
+                .requires_python(">=3.7")
+                .extra("test", &["pytest"])
         })
         .serve();
     // setuptools builds wheels itself from 70.1 on, with the `wheel` package before.

@@ -12,8 +12,12 @@ use url::Url;
 
 use crate::cache::Cache;
 use crate::error::{IndexError, redact};
+use crate::metadata::CoreMetadata;
 use crate::simple::{IndexFile, parse_html, parse_json};
-use crate::wheel::{read_sdist_pkg_info, read_wheel_metadata};
+use crate::wheel::{read_sdist_files, read_wheel_metadata};
+
+/// Why an sdist without static metadata can't be used yet.
+const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and building sdists is not supported yet";
 
 const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
@@ -123,21 +127,38 @@ impl IndexClient {
         Ok(bytes)
     }
 
-    /// `PKG-INFO` of an sdist (the whole archive is downloaded and verified).
-    pub async fn sdist_pkg_info(&self, file: &IndexFile) -> Result<Option<Vec<u8>>, IndexError> {
-        let key = cache_key("pkg-info", file);
+    /// Static metadata of an sdist: its `PKG-INFO` when that is static (PEP 643),
+    /// else its `pyproject.toml` `[project]` table when that is (PEP 621); `Err`
+    /// with the reason when only a build could tell. The archive is downloaded
+    /// and verified.
+    pub async fn sdist_metadata(
+        &self,
+        file: &IndexFile,
+    ) -> Result<Result<Vec<u8>, String>, IndexError> {
+        let key = cache_key("sdist-metadata", file);
         if let Some(bytes) = self.cache_get(&key) {
-            return Ok(Some(bytes));
+            return Ok(Ok(bytes));
         }
         let archive = self.download(file).await?;
-        let pkg_info = read_sdist_pkg_info(&file.filename, &archive).map_err(|message| IndexError::Archive {
+        let invalid = |message: String| IndexError::Archive {
             url: redact(&file.url),
             message,
-        })?;
-        if let Some(bytes) = &pkg_info {
-            self.cache_put(&key, bytes);
-        }
-        Ok(pkg_info)
+        };
+        let files = read_sdist_files(&file.filename, &archive).map_err(invalid)?;
+        let pkg_info = files
+            .pkg_info
+            .filter(|bytes| CoreMetadata::parse(bytes).is_static());
+        let metadata = match (pkg_info, files.pyproject) {
+            (Some(bytes), _) => bytes,
+            (None, Some(pyproject)) => match CoreMetadata::from_pyproject(&pyproject) {
+                Ok(Some(metadata)) => metadata.to_text().into_bytes(),
+                Ok(None) => return Ok(Err(NEEDS_BUILD.to_string())),
+                Err(error) => return Ok(Err(format!("its pyproject.toml is invalid: {error}"))),
+            },
+            (None, None) => return Ok(Err(NEEDS_BUILD.to_string())),
+        };
+        self.cache_put(&key, &metadata);
+        Ok(Ok(metadata))
     }
 
     /// The sha256 of a file: from the index, else computed from a download.
@@ -267,8 +288,9 @@ fn project_url(index: &Url, name: &PackageName) -> Result<Url, IndexError> {
     if !base.path().ends_with('/') {
         base.set_path(&format!("{}/", base.path()));
     }
-    base.join(&format!("{name}/"))
-        .map_err(|error| IndexError::Client(format!("invalid index URL `{}`: {error}", redact(index))))
+    base.join(&format!("{name}/")).map_err(|error| {
+        IndexError::Client(format!("invalid index URL `{}`: {error}", redact(index)))
+    })
 }
 
 /// Files are immutable: key them by their hash, else by their URL.

@@ -12,7 +12,9 @@ pub enum IndexError {
     Parse { url: String, message: String },
     #[error("Invalid archive `{url}`: {message}")]
     Archive { url: String, message: String },
-    #[error("Hash mismatch for `{filename}`: the index says sha256 `{expected}`, the download has `{actual}`")]
+    #[error(
+        "Hash mismatch for `{filename}`: the index says sha256 `{expected}`, the download has `{actual}`"
+    )]
     HashMismatch {
         filename: String,
         expected: String,

@@ -59,7 +59,9 @@ impl WheelFilename {
         let parts: Vec<&str> = stem.split('-').collect();
         let (name, version, tags) = match parts.as_slice() {
             [name, version, python, abi, platform] => (name, version, [python, abi, platform]),
-            [name, version, _build, python, abi, platform] => (name, version, [python, abi, platform]),
+            [name, version, _build, python, abi, platform] => {
+                (name, version, [python, abi, platform])
+            }
             _ => return None,
         };
         let split = |tag: &str| tag.split('.').map(str::to_string).collect::<Vec<_>>();
@@ -92,10 +94,19 @@ mod tests {
         assert_eq!(wheel.version.to_string(), "3.0.2");
         assert_eq!(wheel.platform_tags.len(), 2);
         let sdist = DistFilename::parse("zope.interface-7.0.tar.gz", &name("zope-interface"));
-        assert_eq!(sdist.map(|sdist| sdist.version().to_string()), Some("7.0".to_string()));
+        assert_eq!(
+            sdist.map(|sdist| sdist.version().to_string()),
+            Some("7.0".to_string())
+        );
         let sdist = DistFilename::parse("django-filter-2.0.0.zip", &name("django-filter"));
-        assert_eq!(sdist.map(|sdist| sdist.version().to_string()), Some("2.0.0".to_string()));
+        assert_eq!(
+            sdist.map(|sdist| sdist.version().to_string()),
+            Some("2.0.0".to_string())
+        );
         assert_eq!(DistFilename::parse("foo-1.0.exe", &name("foo")), None);
-        assert_eq!(DistFilename::parse("foo-1.0-py3-none-any", &name("foo")), None);
+        assert_eq!(
+            DistFilename::parse("foo-1.0-py3-none-any", &name("foo")),
+            None
+        );
     }
 }

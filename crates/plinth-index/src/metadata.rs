@@ -67,10 +67,90 @@ impl CoreMetadata {
             .and_then(|version| Version::from_str(version).ok())
             .is_some_and(|version| version >= Version::new([2, 2]));
         new_enough
-            && !self
-                .dynamic
-                .iter()
-                .any(|field| matches!(field.as_str(), "requires-dist" | "requires-python" | "provides-extra"))
+            && !self.dynamic.iter().any(|field| {
+                matches!(
+                    field.as_str(),
+                    "requires-dist" | "requires-python" | "provides-extra"
+                )
+            })
+    }
+
+    /// Static metadata from a `pyproject.toml` `[project]` table (PEP 621), when its
+    /// dependencies, optional dependencies and Python requirement are not dynamic.
+    pub fn from_pyproject(bytes: &[u8]) -> Result<Option<Self>, String> {
+        let text = String::from_utf8_lossy(bytes);
+        let document: toml::Table = toml::from_str(&text).map_err(|error| error.to_string())?;
+        let Some(project) = document.get("project").and_then(toml::Value::as_table) else {
+            return Ok(None);
+        };
+        let dynamic: Vec<&str> = project
+            .get("dynamic")
+            .and_then(toml::Value::as_array)
+            .map(|fields| fields.iter().filter_map(toml::Value::as_str).collect())
+            .unwrap_or_default();
+        if dynamic.iter().any(|field| {
+            matches!(
+                *field,
+                "dependencies" | "optional-dependencies" | "requires-python"
+            )
+        }) {
+            return Ok(None);
+        }
+        let strings = |value: Option<&toml::Value>| -> Vec<String> {
+            value
+                .and_then(toml::Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut metadata = CoreMetadata {
+            metadata_version: Some("2.2".to_string()),
+            requires_dist: strings(project.get("dependencies")),
+            requires_python: project
+                .get("requires-python")
+                .and_then(toml::Value::as_str)
+                .map(str::to_string),
+            ..CoreMetadata::default()
+        };
+        if let Some(optional) = project
+            .get("optional-dependencies")
+            .and_then(toml::Value::as_table)
+        {
+            for (extra, requirements) in optional {
+                let extra_name = ExtraName::from_str(extra).map_err(|error| error.to_string())?;
+                metadata.provides_extra.push(extra_name.to_string());
+                for requirement in strings(Some(requirements)) {
+                    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(&requirement)
+                        .map_err(|error| error.to_string())?;
+                    metadata
+                        .requires_dist
+                        .push(requirement.with_extra_marker(&extra_name).to_string());
+                }
+            }
+        }
+        Ok(Some(metadata))
+    }
+
+    /// The fields as a `METADATA` header block (what the cache stores).
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "Metadata-Version: {}\n",
+            self.metadata_version.as_deref().unwrap_or("2.2")
+        );
+        if let Some(requires_python) = &self.requires_python {
+            text.push_str(&format!("Requires-Python: {requires_python}\n"));
+        }
+        for extra in &self.provides_extra {
+            text.push_str(&format!("Provides-Extra: {extra}\n"));
+        }
+        for requirement in &self.requires_dist {
+            text.push_str(&format!("Requires-Dist: {requirement}\n"));
+        }
+        text
     }
 
     /// The fields resolution uses, parsed.
@@ -79,7 +159,8 @@ impl CoreMetadata {
             .requires_dist
             .iter()
             .map(|line| {
-                Requirement::from_str(line).map_err(|error| MetadataError::RequiresDist(error.to_string()))
+                Requirement::from_str(line)
+                    .map_err(|error| MetadataError::RequiresDist(error.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let requires_python = match &self.requires_python {
@@ -117,6 +198,44 @@ Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\n
         let parsed = metadata.to_metadata().expect("valid");
         assert_eq!(parsed.requires_dist[0].name.as_ref(), "werkzeug");
         assert_eq!(parsed.provides_extra[0].as_ref(), "async");
+    }
+
+    #[test]
+    fn static_pyproject() {
+        let pyproject = br#"
+[project]
+name = "demo"
+dynamic = ["version"]
+requires-python = ">=3.9"
+dependencies = ["numpy>=1.23; python_version < '3.12'", "tzdata"]
+[project.optional-dependencies]
+Test = ["pytest>=7"]
+"#;
+        let metadata = CoreMetadata::from_pyproject(pyproject)
+            .expect("parses")
+            .expect("static");
+        let parsed = CoreMetadata::parse(metadata.to_text().as_bytes());
+        assert!(parsed.is_static());
+        let parsed = parsed.to_metadata().expect("valid");
+        assert_eq!(parsed.requires_dist.len(), 3);
+        assert_eq!(parsed.provides_extra[0].as_ref(), "test");
+        assert_eq!(
+            parsed.requires_dist[2].to_string(),
+            "pytest>=7 ; extra == 'test'"
+        );
+        let dynamic = br#"[project]
+name = "demo"
+dynamic = ["dependencies"]"#;
+        assert!(
+            CoreMetadata::from_pyproject(dynamic)
+                .expect("parses")
+                .is_none()
+        );
+        assert!(
+            CoreMetadata::from_pyproject(b"[tool.x]\na = 1")
+                .expect("parses")
+                .is_none()
+        );
     }
 
     #[test]

@@ -65,16 +65,19 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
                 Some(serde_json::Value::String(reason)) => Some(reason),
                 _ => None,
             };
-            let core_metadata = file.core_metadata.or(file.dist_info_metadata).and_then(|value| match value {
-                serde_json::Value::Bool(true) => Some(None),
-                serde_json::Value::Object(hashes) => Some(
-                    hashes
-                        .get("sha256")
-                        .and_then(|hash| hash.as_str())
-                        .map(str::to_ascii_lowercase),
-                ),
-                _ => None,
-            });
+            let core_metadata = file
+                .core_metadata
+                .or(file.dist_info_metadata)
+                .and_then(|value| match value {
+                    serde_json::Value::Bool(true) => Some(None),
+                    serde_json::Value::Object(hashes) => Some(
+                        hashes
+                            .get("sha256")
+                            .and_then(|hash| hash.as_str())
+                            .map(str::to_ascii_lowercase),
+                    ),
+                    _ => None,
+                });
             Ok(IndexFile {
                 filename: file.filename,
                 url,
@@ -95,10 +98,12 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
 /// Parse a PEP 503 HTML project page fetched from `base`.
 pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
     let mut base = base.clone();
-    if let Some(href) = find_tags(text, "base").into_iter().find_map(|attributes| attribute(&attributes, "href")) {
-        if let Ok(url) = base.join(&href) {
-            base = url;
-        }
+    if let Some(href) = find_tags(text, "base")
+        .into_iter()
+        .find_map(|attributes| attribute(&attributes, "href"))
+        && let Ok(url) = base.join(&href)
+    {
+        base = url;
     }
     let mut files = Vec::new();
     for (attributes, inner) in find_anchors(text) {
@@ -117,16 +122,13 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
         let core_metadata = attribute(&attributes, "data-core-metadata")
             .or_else(|| attribute(&attributes, "data-dist-info-metadata"))
             .filter(|value| value != "false")
-            .map(|value| {
-                value
-                    .strip_prefix("sha256=")
-                    .map(str::to_ascii_lowercase)
-            });
+            .map(|value| value.strip_prefix("sha256=").map(str::to_ascii_lowercase));
         files.push(IndexFile {
             filename,
             url,
             sha256,
-            requires_python: attribute(&attributes, "data-requires-python").filter(|text| !text.trim().is_empty()),
+            requires_python: attribute(&attributes, "data-requires-python")
+                .filter(|text| !text.trim().is_empty()),
             yanked: attribute(&attributes, "data-yanked"),
             upload_time: None,
             core_metadata,
@@ -137,7 +139,9 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
 
 /// Join `href` onto `base`, splitting off a `#sha256=` fragment.
 fn resolve_url(base: &Url, href: &str) -> Result<(Url, Option<String>), PageError> {
-    let mut url = base.join(href).map_err(|_| PageError::Url(href.to_string()))?;
+    let mut url = base
+        .join(href)
+        .map_err(|_| PageError::Url(href.to_string()))?;
     let sha256 = url.fragment().and_then(|fragment| {
         fragment
             .strip_prefix("sha256=")
@@ -163,7 +167,9 @@ fn find_anchors(text: &str) -> Vec<(String, String)> {
             break;
         };
         let attributes = text[start + 2..end].trim_end_matches('/').to_string();
-        let close = lower[end..].find("</a").map_or(text.len(), |close| end + close);
+        let close = lower[end..]
+            .find("</a")
+            .map_or(text.len(), |close| end + close);
         anchors.push((attributes, text[end + 1..close.max(end + 1)].to_string()));
         position = close.max(end + 1);
     }
@@ -278,7 +284,11 @@ fn unescape(text: &str) -> String {
                 .strip_prefix("#x")
                 .or_else(|| entity.strip_prefix("#X"))
                 .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                .or_else(|| entity.strip_prefix('#').and_then(|decimal| decimal.parse().ok()))
+                .or_else(|| {
+                    entity
+                        .strip_prefix('#')
+                        .and_then(|decimal| decimal.parse().ok())
+                })
                 .and_then(char::from_u32),
         };
         match decoded {
@@ -313,13 +323,19 @@ mod tests {
 </body></html>"#;
         let files = parse_html(html, &base()).expect("parses");
         assert_eq!(files.len(), 3);
-        assert_eq!(files[0].url.as_str(), "https://example.org/files/flask-3.0.0-py3-none-any.whl");
+        assert_eq!(
+            files[0].url.as_str(),
+            "https://example.org/files/flask-3.0.0-py3-none-any.whl"
+        );
         assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
         assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(files[0].core_metadata, Some(Some("ef".to_string())));
         assert_eq!(files[1].yanked.as_deref(), Some("bad & broken"));
         assert_eq!(files[2].yanked.as_deref(), Some(""));
-        assert_eq!(files[2].url.as_str(), "https://example.org/x/flask-1.0.tar.gz");
+        assert_eq!(
+            files[2].url.as_str(),
+            "https://example.org/x/flask-1.0.tar.gz"
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
-use plinth_resolver::{MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo};
+use plinth_resolver::{
+    MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
+};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
@@ -96,7 +98,11 @@ impl IndexSource {
     }
 
     /// `sha256:<hex>` of every file of `name==version`, sorted.
-    pub async fn hashes(&self, name: &PackageName, version: &Version) -> Result<Vec<String>, IndexError> {
+    pub async fn hashes(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<String>, IndexError> {
         let project = self.inner.project(name).await?;
         let files = project
             .files
@@ -107,7 +113,10 @@ impl IndexSource {
             files.iter().map(|file| self.inner.client.file_sha256(file)),
         )
         .await?;
-        let mut hashes: Vec<String> = hashes.into_iter().map(|hash| format!("sha256:{hash}")).collect();
+        let mut hashes: Vec<String> = hashes
+            .into_iter()
+            .map(|hash| format!("sha256:{hash}"))
+            .collect();
         hashes.sort();
         hashes.dedup();
         Ok(hashes)
@@ -117,7 +126,10 @@ impl IndexSource {
 impl Inner {
     async fn project(self: &Arc<Self>, name: &PackageName) -> Result<Arc<Project>, IndexError> {
         let cell = {
-            let mut projects = self.projects.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut projects = self
+                .projects
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             projects.entry(name.clone()).or_default().clone()
         };
         cell.get_or_init(|| async {
@@ -141,7 +153,10 @@ impl Inner {
             let Some(parsed) = DistFilename::parse(&file.filename, name) else {
                 continue;
             };
-            by_version.entry(parsed.version().clone()).or_default().push((file, parsed));
+            by_version
+                .entry(parsed.version().clone())
+                .or_default()
+                .push((file, parsed));
         }
         let mut versions = BTreeMap::new();
         let mut project_files = BTreeMap::new();
@@ -163,7 +178,11 @@ impl Inner {
     }
 
     /// What the resolver needs to know of one version, and its best file.
-    fn rank(&self, name: &PackageName, files: &[(IndexFile, DistFilename)]) -> (VersionInfo, Option<IndexFile>) {
+    fn rank(
+        &self,
+        name: &PackageName,
+        files: &[(IndexFile, DistFilename)],
+    ) -> (VersionInfo, Option<IndexFile>) {
         let wheels_allowed = !self.options.no_binary.contains(name);
         let sdists_allowed = !self.options.only_binary.contains(name);
         let mut best_wheel: Option<(usize, &IndexFile)> = None;
@@ -178,9 +197,21 @@ impl Inner {
                         continue;
                     }
                     let rank = self.target.wheel_rank(
-                        &wheel.python_tags.iter().map(String::as_str).collect::<Vec<_>>(),
-                        &wheel.abi_tags.iter().map(String::as_str).collect::<Vec<_>>(),
-                        &wheel.platform_tags.iter().map(String::as_str).collect::<Vec<_>>(),
+                        &wheel
+                            .python_tags
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>(),
+                        &wheel
+                            .abi_tags
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>(),
+                        &wheel
+                            .platform_tags
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>(),
                     );
                     if let Some(rank) = rank {
                         usable.push(file);
@@ -209,7 +240,11 @@ impl Inner {
                     "it has no wheel for the target (CPython {}, {}){}",
                     self.target.python_version,
                     self.target.platform,
-                    if has_sdist { "" } else { " and no source distribution" }
+                    if has_sdist {
+                        ""
+                    } else {
+                        " and no source distribution"
+                    }
                 )
             }
         });
@@ -232,39 +267,48 @@ impl Inner {
         )
     }
 
-    async fn metadata(self: &Arc<Self>, name: &PackageName, version: &Version) -> Result<MetadataResult, IndexError> {
+    async fn metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, IndexError> {
         let cell = {
-            let mut metadata = self.metadata.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            metadata.entry((name.clone(), version.clone())).or_default().clone()
+            let mut metadata = self
+                .metadata
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            metadata
+                .entry((name.clone(), version.clone()))
+                .or_default()
+                .clone()
         };
-        cell.get_or_init(|| self.fetch_metadata(name, version)).await.clone()
+        cell.get_or_init(|| self.fetch_metadata(name, version))
+            .await
+            .clone()
     }
 
-    async fn fetch_metadata(self: &Arc<Self>, name: &PackageName, version: &Version) -> Result<MetadataResult, IndexError> {
+    async fn fetch_metadata(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, IndexError> {
         let project = self.project(name).await?;
-        let Some(file) = project.files.get(version).and_then(|files| files.best.clone()) else {
+        let Some(file) = project
+            .files
+            .get(version)
+            .and_then(|files| files.best.clone())
+        else {
             return Ok(Err(format!("`{name}=={version}` has no usable file")));
         };
-        let is_wheel = file.filename.ends_with(".whl");
-        let bytes = if is_wheel {
+        let bytes = if file.filename.ends_with(".whl") {
             self.client.wheel_metadata(&file).await?
         } else {
-            match self.client.sdist_pkg_info(&file).await? {
-                Some(bytes) => bytes,
-                None => {
-                    return Ok(Err(format!(
-                        "its source distribution `{}` has no PKG-INFO, and building sdists is not supported yet",
-                        file.filename
-                    )));
-                }
+            match self.client.sdist_metadata(&file).await? {
+                Ok(bytes) => bytes,
+                Err(reason) => return Ok(Err(reason)),
             }
         };
         let core = CoreMetadata::parse(&bytes);
-        if !is_wheel && !core.is_static() {
-            return Ok(Err(format!(
-                "it has only a source distribution whose dependencies need a build (PKG-INFO is not static metadata), which is not supported yet"
-            )));
-        }
         Ok(core
             .to_metadata()
             .map(Arc::new)
@@ -279,7 +323,9 @@ impl Inner {
                 .versions
                 .iter()
                 .rev()
-                .filter(|(version, info)| range.contains(version) && info.unusable.is_none() && info.yanked.is_none())
+                .filter(|(version, info)| {
+                    range.contains(version) && info.unusable.is_none() && info.yanked.is_none()
+                })
         };
         candidates()
             .find(|(version, _)| !version.any_prerelease())
@@ -291,13 +337,21 @@ impl Inner {
 impl PackageSource for IndexSource {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
         let inner = self.inner.clone();
-        let project = self.runtime.block_on(async move { inner.project(name).await })?;
+        let project = self
+            .runtime
+            .block_on(async move { inner.project(name).await })?;
         Ok(project.versions.clone())
     }
 
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<MetadataResult, SourceError> {
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError> {
         let inner = self.inner.clone();
-        Ok(self.runtime.block_on(async move { inner.metadata(name, version).await })?)
+        Ok(self
+            .runtime
+            .block_on(async move { inner.metadata(name, version).await })?)
     }
 
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {

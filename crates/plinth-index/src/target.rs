@@ -11,11 +11,18 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Os {
     /// glibc Linux, with the newest `manylinux_2_N` level the target supports.
-    Manylinux { glibc_minor: u16 },
+    Manylinux {
+        glibc_minor: u16,
+    },
     /// musl Linux (`musllinux_1_N`).
-    Musllinux { musl_minor: u16 },
+    Musllinux {
+        musl_minor: u16,
+    },
     /// macOS, with the oldest release the target must run on.
-    Macos { major: u16, minor: u16 },
+    Macos {
+        major: u16,
+        minor: u16,
+    },
     Windows,
 }
 
@@ -132,22 +139,33 @@ impl Platform {
                 .chain([format!("linux_{arch}")])
                 .collect(),
             Os::Macos { major, .. } => {
-                let (arch_names, fat): (&[&str], &[&str]) = match self.arch {
-                    Arch::Aarch64 => (&["arm64", "universal2"], &[]),
-                    Arch::X86_64 => (
-                        &["x86_64", "universal2"],
-                        &["x86_64", "intel", "fat64", "fat32", "universal2", "universal"],
-                    ),
+                // As `packaging.tags.mac_platforms`: arm64 runs arm64 and
+                // universal2 builds (universal2 back to 10.4); x86_64 runs
+                // every Intel-capable binary format.
+                let formats: &[&str] = match self.arch {
+                    Arch::Aarch64 => &["arm64", "universal2"],
+                    Arch::X86_64 => &[
+                        "x86_64",
+                        "intel",
+                        "fat64",
+                        "fat32",
+                        "universal2",
+                        "universal",
+                    ],
+                };
+                let legacy: &[&str] = match self.arch {
+                    Arch::Aarch64 => &["universal2"],
+                    Arch::X86_64 => formats,
                 };
                 let mut tags = Vec::new();
                 for release in (11..=major).rev() {
-                    for name in arch_names {
-                        tags.push(format!("macosx_{release}_0_{name}"));
+                    for format in formats {
+                        tags.push(format!("macosx_{release}_0_{format}"));
                     }
                 }
                 for minor in (4..=16).rev() {
-                    for name in fat {
-                        tags.push(format!("macosx_10_{minor}_{name}"));
+                    for format in legacy {
+                        tags.push(format!("macosx_10_{minor}_{format}"));
                     }
                 }
                 tags
@@ -198,7 +216,12 @@ impl Target {
     }
 
     /// How well a wheel's tags fit the target: lower is better, `None` means unusable.
-    pub fn wheel_rank(&self, python_tags: &[&str], abi_tags: &[&str], platform_tags: &[&str]) -> Option<usize> {
+    pub fn wheel_rank(
+        &self,
+        python_tags: &[&str],
+        abi_tags: &[&str],
+        platform_tags: &[&str],
+    ) -> Option<usize> {
         let mut best = None;
         for python in python_tags {
             for abi in abi_tags {
@@ -218,13 +241,16 @@ impl Target {
         let (major, minor) = self.python_minor();
         let python_version = format!("{major}.{minor}");
         let full_version = self.python_full_version();
-        let (os_name, sys_platform, platform_system, machine) = match (self.platform.os, self.platform.arch) {
-            (Os::Manylinux { .. } | Os::Musllinux { .. }, arch) => ("posix", "linux", "Linux", arch.name()),
-            (Os::Macos { .. }, Arch::Aarch64) => ("posix", "darwin", "Darwin", "arm64"),
-            (Os::Macos { .. }, Arch::X86_64) => ("posix", "darwin", "Darwin", "x86_64"),
-            (Os::Windows, Arch::X86_64) => ("nt", "win32", "Windows", "AMD64"),
-            (Os::Windows, Arch::Aarch64) => ("nt", "win32", "Windows", "ARM64"),
-        };
+        let (os_name, sys_platform, platform_system, machine) =
+            match (self.platform.os, self.platform.arch) {
+                (Os::Manylinux { .. } | Os::Musllinux { .. }, arch) => {
+                    ("posix", "linux", "Linux", arch.name())
+                }
+                (Os::Macos { .. }, Arch::Aarch64) => ("posix", "darwin", "Darwin", "arm64"),
+                (Os::Macos { .. }, Arch::X86_64) => ("posix", "darwin", "Darwin", "x86_64"),
+                (Os::Windows, Arch::X86_64) => ("nt", "win32", "Windows", "AMD64"),
+                (Os::Windows, Arch::Aarch64) => ("nt", "win32", "Windows", "ARM64"),
+            };
         MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
             implementation_name: "cpython",
             implementation_version: &full_version,
@@ -292,11 +318,35 @@ mod tests {
     #[test]
     fn manylinux_accepts_older_glibc_and_abi3() {
         let target = target("x86_64-manylinux_2_28");
-        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_17_x86_64", "manylinux2014_x86_64"]).is_some());
-        assert!(target.wheel_rank(&["cp38"], &["abi3"], &["manylinux_2_5_x86_64"]).is_some());
-        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_34_x86_64"]).is_none());
-        assert!(target.wheel_rank(&["cp312"], &["cp312"], &["manylinux_2_17_x86_64"]).is_none());
-        assert!(target.wheel_rank(&["cp311"], &["cp311"], &["musllinux_1_2_x86_64"]).is_none());
+        assert!(
+            target
+                .wheel_rank(
+                    &["cp311"],
+                    &["cp311"],
+                    &["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
+                )
+                .is_some()
+        );
+        assert!(
+            target
+                .wheel_rank(&["cp38"], &["abi3"], &["manylinux_2_5_x86_64"])
+                .is_some()
+        );
+        assert!(
+            target
+                .wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_34_x86_64"])
+                .is_none()
+        );
+        assert!(
+            target
+                .wheel_rank(&["cp312"], &["cp312"], &["manylinux_2_17_x86_64"])
+                .is_none()
+        );
+        assert!(
+            target
+                .wheel_rank(&["cp311"], &["cp311"], &["musllinux_1_2_x86_64"])
+                .is_none()
+        );
         assert!(target.wheel_rank(&["py3"], &["none"], &["any"]).is_some());
         assert!(target.wheel_rank(&["py2"], &["none"], &["any"]).is_none());
         let native = target.wheel_rank(&["cp311"], &["cp311"], &["manylinux_2_17_x86_64"]);
@@ -316,7 +366,15 @@ mod tests {
             assert_eq!(Platform::from_str(name).expect(name).to_string(), printed);
         }
         assert!(Platform::from_str("sparc-solaris").is_err());
-        assert!(target("macos").wheel_rank(&["cp311"], &["cp311"], &["macosx_11_0_arm64"]).is_some());
-        assert!(target("windows").wheel_rank(&["cp311"], &["cp311"], &["win_amd64"]).is_some());
+        assert!(
+            target("macos")
+                .wheel_rank(&["cp311"], &["cp311"], &["macosx_11_0_arm64"])
+                .is_some()
+        );
+        assert!(
+            target("windows")
+                .wheel_rank(&["cp311"], &["cp311"], &["win_amd64"])
+                .is_some()
+        );
     }
 }

@@ -41,7 +41,8 @@ impl RemoteZip<'_> {
             .ok_or_else(|| self.invalid("an entry points past the end of the file"))?;
         let (window_start, window) = &self.window;
         if start >= *window_start && end <= window_start + window.len() as u64 {
-            let offset = usize::try_from(start - window_start).map_err(|_| self.invalid("offset overflow"))?;
+            let offset = usize::try_from(start - window_start)
+                .map_err(|_| self.invalid("offset overflow"))?;
             let len = usize::try_from(len).map_err(|_| self.invalid("length overflow"))?;
             return Ok(window[offset..offset + len].to_vec());
         }
@@ -86,42 +87,47 @@ impl RemoteZip<'_> {
 }
 
 /// The `METADATA` bytes of a remote wheel, reading as little of it as possible.
-pub(crate) async fn read_wheel_metadata(client: &IndexClient, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
-    let fetched = client.get_range(&file.url, &format!("-{TAIL_SIZE}")).await?;
-    let (window, size) = match fetched.status.as_u16() {
-        206 => {
-            let (start, total) = parse_content_range(fetched.content_range.as_deref()).ok_or_else(|| {
-                IndexError::Archive {
-                    url: redact(&file.url),
-                    message: "a 206 response without a valid Content-Range".to_string(),
-                }
-            })?;
-            let total = total.unwrap_or(start + fetched.body.len() as u64);
-            ((start, fetched.body), total)
-        }
-        // The server ignores ranges (or the file is smaller than asked):
-        // we have everything, so it can be verified.
-        200 => {
-            if let Some(expected) = &file.sha256 {
-                let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fetched.body));
-                if !actual.eq_ignore_ascii_case(expected) {
-                    return Err(IndexError::HashMismatch {
-                        filename: file.filename.clone(),
-                        expected: expected.clone(),
-                        actual,
-                    });
-                }
+pub(crate) async fn read_wheel_metadata(
+    client: &IndexClient,
+    file: &IndexFile,
+) -> Result<Vec<u8>, IndexError> {
+    let fetched = client
+        .get_range(&file.url, &format!("-{TAIL_SIZE}"))
+        .await?;
+    let (window, size) =
+        match fetched.status.as_u16() {
+            206 => {
+                let (start, total) = parse_content_range(fetched.content_range.as_deref())
+                    .ok_or_else(|| IndexError::Archive {
+                        url: redact(&file.url),
+                        message: "a 206 response without a valid Content-Range".to_string(),
+                    })?;
+                let total = total.unwrap_or(start + fetched.body.len() as u64);
+                ((start, fetched.body), total)
             }
-            let size = fetched.body.len() as u64;
-            ((0, fetched.body), size)
-        }
-        // 416: empty file or a server that rejects suffix ranges: download it all.
-        _ => {
-            let body = client.download(file).await?;
-            let size = body.len() as u64;
-            ((0, body), size)
-        }
-    };
+            // The server ignores ranges (or the file is smaller than asked):
+            // we have everything, so it can be verified.
+            200 => {
+                if let Some(expected) = &file.sha256 {
+                    let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fetched.body));
+                    if !actual.eq_ignore_ascii_case(expected) {
+                        return Err(IndexError::HashMismatch {
+                            filename: file.filename.clone(),
+                            expected: expected.clone(),
+                            actual,
+                        });
+                    }
+                }
+                let size = fetched.body.len() as u64;
+                ((0, fetched.body), size)
+            }
+            // 416: empty file or a server that rejects suffix ranges: download it all.
+            _ => {
+                let body = client.download(file).await?;
+                let size = body.len() as u64;
+                ((0, body), size)
+            }
+        };
     let zip = RemoteZip {
         client,
         file,
@@ -134,7 +140,8 @@ pub(crate) async fn read_wheel_metadata(client: &IndexClient, file: &IndexFile) 
 async fn read_metadata_entry(zip: &RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
     let (directory_offset, directory_size) = find_central_directory(zip).await?;
     let directory = zip.read(directory_offset, directory_size).await?;
-    let entry = find_metadata_entry(&directory).ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?;
+    let entry = find_metadata_entry(&directory)
+        .ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?;
     // The local header's extra field may differ from the central one: read a
     // little more than needed and fix up once it is known.
     let guess = 30 + entry.name_len + 256 + entry.compressed_size;
@@ -148,15 +155,21 @@ async fn read_metadata_entry(zip: &RemoteZip<'_>) -> Result<Vec<u8>, IndexError>
     let data_start = 30 + name_len + extra_len;
     let data = if data_start + entry.compressed_size <= header.len() as u64 {
         let start = usize::try_from(data_start).map_err(|_| zip.invalid("offset overflow"))?;
-        let len = usize::try_from(entry.compressed_size).map_err(|_| zip.invalid("length overflow"))?;
+        let len =
+            usize::try_from(entry.compressed_size).map_err(|_| zip.invalid("length overflow"))?;
         header[start..start + len].to_vec()
     } else {
-        zip.read(entry.local_offset + data_start, entry.compressed_size).await?
+        zip.read(entry.local_offset + data_start, entry.compressed_size)
+            .await?
     };
     match entry.method {
         0 => Ok(data),
         8 => {
-            let mut out = Vec::with_capacity(usize::try_from(entry.uncompressed_size).unwrap_or(0).min(1 << 24));
+            let mut out = Vec::with_capacity(
+                usize::try_from(entry.uncompressed_size)
+                    .unwrap_or(0)
+                    .min(1 << 24),
+            );
             DeflateDecoder::new(data.as_slice())
                 .take(64 << 20)
                 .read_to_end(&mut out)
@@ -183,9 +196,11 @@ async fn find_central_directory(zip: &RemoteZip<'_>) -> Result<(u64, u64), Index
         .checked_sub(20)
         .filter(|&locator| read_u32(window, locator) == Some(ZIP64_LOCATOR_SIGNATURE))
         .ok_or_else(|| zip.invalid("zip64 locator missing"))?;
-    let record_offset = read_u64(window, locator + 8).ok_or_else(|| zip.invalid("zip64 locator truncated"))?;
+    let record_offset =
+        read_u64(window, locator + 8).ok_or_else(|| zip.invalid("zip64 locator truncated"))?;
     let record = if record_offset >= *window_start {
-        let start = usize::try_from(record_offset - window_start).map_err(|_| zip.invalid("offset overflow"))?;
+        let start = usize::try_from(record_offset - window_start)
+            .map_err(|_| zip.invalid("offset overflow"))?;
         window.get(start..).map(<[u8]>::to_vec).unwrap_or_default()
     } else {
         zip.read(record_offset, 56).await?
@@ -224,14 +239,19 @@ fn find_metadata_entry(directory: &[u8]) -> Option<Entry> {
             .is_some_and(|dir| dir.ends_with(".dist-info") && !dir.contains('/'));
         if is_metadata {
             // Zip64 extra field: 64-bit values for the fields that are saturated.
-            let extra = directory.get(position + 46 + name_len..position + 46 + name_len + extra_len)?;
+            let extra =
+                directory.get(position + 46 + name_len..position + 46 + name_len + extra_len)?;
             let mut cursor = 0;
             while cursor + 4 <= extra.len() {
                 let id = read_u16(extra, cursor)?;
                 let size = usize::from(read_u16(extra, cursor + 2)?);
                 if id == 1 {
                     let mut field = cursor + 4;
-                    for value in [&mut uncompressed_size, &mut compressed_size, &mut local_offset] {
+                    for value in [
+                        &mut uncompressed_size,
+                        &mut compressed_size,
+                        &mut local_offset,
+                    ] {
                         if *value == u64::from(u32::MAX) {
                             *value = read_u64(extra, field)?;
                             field += 8;
@@ -253,35 +273,55 @@ fn find_metadata_entry(directory: &[u8]) -> Option<Entry> {
     None
 }
 
-/// `PKG-INFO` at the top of an sdist (`name-version/PKG-INFO`), if it has one.
-pub(crate) fn read_sdist_pkg_info(filename: &str, archive: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let is_top_level_pkg_info = |path: &str| {
+/// The top-level `PKG-INFO` and `pyproject.toml` of an sdist (`name-version/...`).
+#[derive(Debug, Default)]
+pub(crate) struct SdistFiles {
+    pub pkg_info: Option<Vec<u8>>,
+    pub pyproject: Option<Vec<u8>>,
+}
+
+/// Read the files metadata may come from out of an sdist archive (`.tar.gz` or `.zip`).
+pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFiles, String> {
+    let mut files = SdistFiles::default();
+    let mut keep = |path: &str, read: &mut dyn Read| -> Result<(), String> {
         let path = path.trim_start_matches("./");
-        path.split('/').count() == 2 && path.ends_with("/PKG-INFO")
+        let mut parts = path.split('/');
+        let (Some(_top), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Ok(());
+        };
+        let slot = match name {
+            "PKG-INFO" => &mut files.pkg_info,
+            "pyproject.toml" => &mut files.pyproject,
+            _ => return Ok(()),
+        };
+        let mut bytes = Vec::new();
+        read.take(16 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(|error| error.to_string())?;
+        slot.get_or_insert(bytes);
+        Ok(())
     };
     if filename.ends_with(".zip") {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|error| error.to_string())?;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive))
+            .map_err(|error| error.to_string())?;
         for index in 0..archive.len() {
             let mut entry = archive.by_index(index).map_err(|error| error.to_string())?;
-            if is_top_level_pkg_info(entry.name()) {
-                let mut bytes = Vec::new();
-                entry.read_to_end(&mut bytes).map_err(|error| error.to_string())?;
-                return Ok(Some(bytes));
-            }
+            let name = entry.name().to_string();
+            keep(&name, &mut entry)?;
         }
-        return Ok(None);
-    }
-    let mut archive = tar::Archive::new(GzDecoder::new(archive));
-    for entry in archive.entries().map_err(|error| error.to_string())? {
-        let mut entry = entry.map_err(|error| error.to_string())?;
-        let path = entry.path().map_err(|error| error.to_string())?.to_string_lossy().into_owned();
-        if is_top_level_pkg_info(&path) {
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).map_err(|error| error.to_string())?;
-            return Ok(Some(bytes));
+    } else {
+        let mut archive = tar::Archive::new(GzDecoder::new(archive));
+        for entry in archive.entries().map_err(|error| error.to_string())? {
+            let mut entry = entry.map_err(|error| error.to_string())?;
+            let path = entry
+                .path()
+                .map_err(|error| error.to_string())?
+                .to_string_lossy()
+                .into_owned();
+            keep(&path, &mut entry)?;
         }
     }
-    Ok(None)
+    Ok(files)
 }
 
 /// `(start, total)` from `Content-Range: bytes start-end/total` (total may be `*`).
@@ -310,7 +350,10 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range(Some("bytes 100-199/1000")), Some((100, Some(1000))));
+        assert_eq!(
+            parse_content_range(Some("bytes 100-199/1000")),
+            Some((100, Some(1000)))
+        );
         assert_eq!(parse_content_range(Some("bytes 0-9/*")), Some((0, None)));
         assert_eq!(parse_content_range(Some("items 0-9/10")), None);
         assert_eq!(parse_content_range(None), None);

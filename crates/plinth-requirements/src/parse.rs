@@ -227,6 +227,18 @@ impl Parser {
                 },
             ));
         }
+        if let Some((start, message)) = name_ending_in_punctuation(&text) {
+            let span = Span {
+                start: args.start + start,
+                len: 1,
+            };
+            return Err(self.error(
+                source,
+                line,
+                span,
+                ParseErrorKind::InvalidRequirement { message },
+            ));
+        }
         Requirement::from_str(&text).map_err(|error| {
             let mut span = Span {
                 start: args.start + error.start,
@@ -995,4 +1007,65 @@ fn unnamed_head_len(text: &str) -> Option<usize> {
             .iter()
             .any(|suffix| lower.ends_with(suffix));
     is_unnamed.then(|| head.chars().count())
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+/// A package or extra name that ends in `.`, `-` or `_` (as in `flask- >=3` or `flask[a-]`):
+/// the char offset of that last char and the message. pep508_rs 0.9.2 panics on these
+/// ("`PackageName` validation should match PEP 508 parsing") instead of returning an error.
+fn name_ending_in_punctuation(text: &str) -> Option<(usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    // The end of the run of name chars starting at `start`, if it starts with an alphanumeric.
+    let run_end = |start: usize| -> Option<usize> {
+        if !chars.get(start)?.is_ascii_alphanumeric() {
+            return None;
+        }
+        let length = chars[start..]
+            .iter()
+            .take_while(|&&c| is_name_char(c))
+            .count();
+        Some(start + length)
+    };
+    let ends_in_punctuation = |end: usize| end > 0 && matches!(chars[end - 1], '.' | '-' | '_');
+
+    let name_end = run_end(0)?;
+    if ends_in_punctuation(name_end) {
+        let last = chars[name_end - 1];
+        return Some((
+            name_end - 1,
+            format!("Package name must end with an alphanumeric character, not `{last}`"),
+        ));
+    }
+    let mut index = name_end;
+    while chars.get(index).is_some_and(|c| c.is_whitespace()) {
+        index += 1;
+    }
+    if chars.get(index) != Some(&'[') {
+        return None;
+    }
+    index += 1;
+    loop {
+        while chars.get(index).is_some_and(|c| c.is_whitespace()) {
+            index += 1;
+        }
+        let end = run_end(index)?;
+        if ends_in_punctuation(end) {
+            let last = chars[end - 1];
+            return Some((
+                end - 1,
+                format!("Extra name must end with an alphanumeric character, not `{last}`"),
+            ));
+        }
+        index = end;
+        while chars.get(index).is_some_and(|c| c.is_whitespace()) {
+            index += 1;
+        }
+        if chars.get(index) != Some(&',') {
+            return None;
+        }
+        index += 1;
+    }
 }

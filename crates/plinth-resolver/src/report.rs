@@ -68,7 +68,7 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
             }
         })
         .collect();
-    format!("{}", segments.join(" | "))
+    segments.join(" | ")
 }
 
 impl Formatter {

@@ -65,7 +65,9 @@ fn parse_python_version(text: &str) -> anyhow::Result<Version> {
     });
     match version {
         Some(version) => Ok(version),
-        None => bail!("Invalid `--python-version` `{text}`\n  hint: give `X.Y` or `X.Y.Z`, e.g. `3.11`"),
+        None => {
+            bail!("Invalid `--python-version` `{text}`\n  hint: give `X.Y` or `X.Y.Z`, e.g. `3.11`")
+        }
     }
 }
 
@@ -125,7 +127,9 @@ fn host_platform(probe: &Probe) -> anyhow::Result<Platform> {
             minor: 0,
         },
         "win32" => Os::Windows,
-        other => bail!("This host's platform `{other}` is not supported as a target\n  hint: pass `--python-platform`"),
+        other => bail!(
+            "This host's platform `{other}` is not supported as a target\n  hint: pass `--python-platform`"
+        ),
     };
     Ok(Platform { os, arch })
 }

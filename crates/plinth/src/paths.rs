@@ -27,7 +27,11 @@ pub fn relative_to(path: &Path, base: &Path) -> String {
     let base: Vec<_> = base.components().collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = base[common..].iter().map(|_| "..".to_string()).collect();
-    parts.extend(path[common..].iter().map(|part| part.as_os_str().to_string_lossy().into_owned()));
+    parts.extend(
+        path[common..]
+            .iter()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned()),
+    );
     if parts.is_empty() {
         ".".to_string()
     } else {
@@ -47,7 +51,12 @@ pub fn write_atomic(path: &Path, content: &str) -> anyhow::Result<()> {
         .prefix(".plinth-")
         .suffix(".tmp")
         .tempfile_in(&directory)
-        .with_context(|| format!("Failed to create a temporary file in `{}`", directory.display()))?;
+        .with_context(|| {
+            format!(
+                "Failed to create a temporary file in `{}`",
+                directory.display()
+            )
+        })?;
     temp.write_all(content.as_bytes())
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("Failed to write `{}`", path.display()))?;
@@ -66,8 +75,20 @@ mod tests {
     #[test]
     fn relative_paths() {
         let cwd = Path::new("/work/project");
-        assert_eq!(relative_to(&absolute(cwd, Path::new("requirements.in")), cwd), "requirements.in");
-        assert_eq!(relative_to(&absolute(cwd, Path::new("./a/../b/x.in")), &cwd.join("out")), "../b/x.in");
-        assert_eq!(relative_to(Path::new("/work/project/sub/base.in"), Path::new("/work/project")), "sub/base.in");
+        assert_eq!(
+            relative_to(&absolute(cwd, Path::new("requirements.in")), cwd),
+            "requirements.in"
+        );
+        assert_eq!(
+            relative_to(&absolute(cwd, Path::new("./a/../b/x.in")), &cwd.join("out")),
+            "../b/x.in"
+        );
+        assert_eq!(
+            relative_to(
+                Path::new("/work/project/sub/base.in"),
+                Path::new("/work/project")
+            ),
+            "sub/base.in"
+        );
     }
 }

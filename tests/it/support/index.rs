@@ -72,7 +72,6 @@ pub struct IndexFile {
 
 #[derive(Debug)]
 struct Project {
-    name: String,
     versions: Vec<String>,
     files: Vec<IndexFile>,
 }
@@ -120,13 +119,16 @@ impl TestIndex {
             let project = projects
                 .entry(spec.normalized_name())
                 .or_insert_with(|| Project {
-                    name: spec.name.clone(),
                     versions: Vec::new(),
                     files: Vec::new(),
                 });
-            if !project.versions.contains(&spec.version) {
-                project.versions.push(spec.version.clone());
-            }
+            assert!(
+                !project.versions.contains(&spec.version),
+                "{} {} is described twice",
+                spec.name,
+                spec.version
+            );
+            project.versions.push(spec.version.clone());
             project.files.extend(build_files(spec));
         }
         let state = Arc::new(State {
@@ -272,7 +274,11 @@ fn accept_loop(listener: &TcpListener, stop: &AtomicBool, state: &Arc<State>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Such as too many open files: give the other connections time to finish.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         let state = Arc::clone(state);
         thread::spawn(move || handle_connection(stream, &state));
     }
@@ -281,7 +287,7 @@ fn accept_loop(listener: &TcpListener, stop: &AtomicBool, state: &Arc<State>) {
 fn handle_connection(stream: TcpStream, state: &State) {
     let _ = stream.set_read_timeout(Some(SOCKET_TIMEOUT));
     let _ = stream.set_write_timeout(Some(SOCKET_TIMEOUT));
-    let Some((request, head_only)) = read_request(&stream) else {
+    let Some(request) = read_request(&stream) else {
         return;
     };
     state
@@ -290,11 +296,11 @@ fn handle_connection(stream: TcpStream, state: &State) {
         .unwrap_or_else(PoisonError::into_inner)
         .push(request.clone());
     let response = route(state, &request);
-    let _ = write_response(stream, &response, head_only);
+    let _ = write_response(stream, &response, request.method == "HEAD");
 }
 
 /// Reads the request line and headers (bounded); `None` on a malformed request.
-fn read_request(stream: &TcpStream) -> Option<(Request, bool)> {
+fn read_request(stream: &TcpStream) -> Option<Request> {
     let mut reader = BufReader::new(stream.take(64 * 1024));
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -317,16 +323,12 @@ fn read_request(stream: &TcpStream) -> Option<(Request, bool)> {
             _ => {}
         }
     }
-    let head_only = method == "HEAD";
-    Some((
-        Request {
-            method,
-            path,
-            range,
-            accept,
-        },
-        head_only,
-    ))
+    Some(Request {
+        method,
+        path,
+        range,
+        accept,
+    })
 }
 
 struct Response {
@@ -417,11 +419,11 @@ fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {
     match negotiate(state.options, accept) {
         Some(Format::Json) => Response::new(200).header("Vary", "Accept").body(
             JSON_CONTENT_TYPE,
-            project_json(project, state.options.pep658),
+            project_json(&normalized, project, state.options.pep658),
         ),
         Some(Format::Html) => Response::new(200).header("Vary", "Accept").body(
             HTML_CONTENT_TYPE,
-            project_html(project, state.options.pep658),
+            project_html(&normalized, project, state.options.pep658),
         ),
         None => Response::new(406),
     }
@@ -476,7 +478,7 @@ fn file_url(filename: &str) -> String {
     format!("../../files/{filename}")
 }
 
-fn project_json(project: &Project, pep658: bool) -> String {
+fn project_json(name: &str, project: &Project, pep658: bool) -> String {
     let files: Vec<Value> = project
         .files
         .iter()
@@ -507,15 +509,15 @@ fn project_json(project: &Project, pep658: bool) -> String {
         .collect();
     let page = json!({
         "meta": { "api-version": "1.1" },
-        "name": normalize_name(&project.name),
+        "name": name,
         "files": files,
         "versions": project.versions,
     });
     serde_json::to_string_pretty(&page).expect("serialize a JSON project page")
 }
 
-fn project_html(project: &Project, pep658: bool) -> String {
-    let name = html_escape(&normalize_name(&project.name));
+fn project_html(name: &str, project: &Project, pep658: bool) -> String {
+    let name = html_escape(name);
     let mut html = format!(
         "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n    \
          <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n"
@@ -577,48 +579,68 @@ fn file_response(state: &State, filename: &str, range: Option<&str>) -> Response
     }
     let response = Response::new(200).header("Accept-Ranges", "bytes");
     let length = bytes.len();
-    match range.and_then(|range| parse_range(range, length)) {
-        None => response.body(content_type, bytes.clone()),
-        Some(Ok((start, end))) => response
+    match range.map_or(ByteRange::Ignored, |range| ByteRange::parse(range, length)) {
+        ByteRange::Ignored => response.body(content_type, bytes.clone()),
+        ByteRange::Satisfiable { start, end } => response
             .header("Content-Range", format!("bytes {start}-{end}/{length}"))
             .body(content_type, &bytes[start..=end])
             .with_status(206),
-        Some(Err(())) => Response::new(416)
+        ByteRange::Unsatisfiable => Response::new(416)
             .header("Accept-Ranges", "bytes")
             .header("Content-Range", format!("bytes */{length}")),
     }
 }
 
-/// A single `bytes=` range as an inclusive `(start, end)` clamped to the file;
-/// `None` when the header is to be ignored (invalid or several ranges),
-/// `Some(Err)` when it cannot be satisfied.
-fn parse_range(header: &str, length: usize) -> Option<Result<(usize, usize), ()>> {
-    let spec = header.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (start, end) = spec.split_once('-')?;
-    let (start, end) = (start.trim(), end.trim());
-    if start.is_empty() {
-        let suffix: usize = end.parse().ok()?;
-        if suffix == 0 || length == 0 {
-            return Some(Err(()));
+/// What to do with a `Range` header.
+#[derive(Debug, PartialEq, Eq)]
+enum ByteRange {
+    /// Invalid, or several ranges: send the whole file, as RFC 9110 allows.
+    Ignored,
+    /// Inclusive bounds, clamped to the file.
+    Satisfiable {
+        start: usize,
+        end: usize,
+    },
+    Unsatisfiable,
+}
+
+impl ByteRange {
+    /// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` for a file of `length` bytes.
+    fn parse(header: &str, length: usize) -> Self {
+        let Some((start, end)) = header
+            .trim()
+            .strip_prefix("bytes=")
+            .filter(|spec| !spec.contains(','))
+            .and_then(|spec| spec.split_once('-'))
+        else {
+            return Self::Ignored;
+        };
+        let (start, end) = (start.trim(), end.trim());
+        let (start, end) = if start.is_empty() {
+            match end.parse::<usize>() {
+                Ok(0) => return Self::Unsatisfiable,
+                Ok(suffix) => (length.saturating_sub(suffix), usize::MAX),
+                Err(_) => return Self::Ignored,
+            }
+        } else {
+            let end = if end.is_empty() {
+                Ok(usize::MAX)
+            } else {
+                end.parse()
+            };
+            match (start.parse::<usize>(), end) {
+                (Ok(start), Ok(end)) if start <= end => (start, end),
+                _ => return Self::Ignored,
+            }
+        };
+        if start >= length {
+            return Self::Unsatisfiable;
         }
-        return Some(Ok((length.saturating_sub(suffix), length - 1)));
+        Self::Satisfiable {
+            start,
+            end: end.min(length - 1),
+        }
     }
-    let start: usize = start.parse().ok()?;
-    let end: usize = if end.is_empty() {
-        usize::MAX
-    } else {
-        end.parse().ok()?
-    };
-    if start > end {
-        return None;
-    }
-    if start >= length {
-        return Some(Err(()));
-    }
-    Some(Ok((start, end.min(length - 1))))
 }
 
 fn percent_decode(path: &str) -> String {

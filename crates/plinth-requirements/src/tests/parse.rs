@@ -329,6 +329,19 @@ fn error_column_counts_chars() {
 }
 
 #[test]
+fn error_names_ending_in_punctuation() {
+    // pep508_rs 0.9.2 panics on these; plinth reports them.
+    let cases = [
+        "flask- >=3",
+        "flask_;python_version>'3'",
+        "flask[a-]",
+        "flask [ a , b. ] >=3",
+    ];
+    let out: Vec<String> = cases.iter().map(|case| error(case)).collect();
+    assert_snapshot!(out.join("\n\n"));
+}
+
+#[test]
 fn error_caret_keeps_tabs() {
     assert_snapshot!(error("\tflask>=>2\n"));
 }
@@ -537,12 +550,35 @@ fn error_not_utf8_in_include() {
 fn parser_never_panics() {
     const ALPHABET: &[char] = &[
         'a', 'Z', '0', '9', '.', '-', '_', '=', '<', '>', '!', '~', '[', ']', '(', ')', ',', ';',
-        '@', ' ', '\t', '#', '\\', '\n', '\r', '"', '\'', '/', ':', 'é', '€', '😀', '$', '{',
-        '}', '*', '+',
+        '@', ' ', '\t', '#', '\\', '\n', '\r', '"', '\'', '/', ':', 'é', '€', '😀', '$', '{', '}',
+        '*', '+',
     ];
     const WORDS: &[&str] = &[
-        "flask", "-r", "-c", "--hash=", "sha256:", "--pre", "-i", "--index-url=", " @ ",
-        "https://", "python_version", " and ", "'3.8'", "extra", "\\\n", " # ", "==", "\n",
+        "flask",
+        "-r",
+        "-c",
+        "--hash=",
+        "sha256:",
+        "--pre",
+        "-i",
+        "--index-url=",
+        " @ ",
+        "https://",
+        "python_version",
+        " and ",
+        "'3.8'",
+        "extra",
+        "\\\n",
+        " # ",
+        "==",
+        "\n",
+        "[",
+        "a-",
+        "1.0",
+        "~=",
+        "file:",
+        "${VAR}",
+        "not in",
     ];
     let tree = Tree::new(&[]);
     let path = tree.path("requirements.in");
@@ -553,7 +589,7 @@ fn parser_never_panics() {
             .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as usize % bound
     };
-    for _ in 0..5000 {
+    for _ in 0..20_000 {
         let mut content = String::new();
         for _ in 0..next(16) {
             if next(2) == 0 {

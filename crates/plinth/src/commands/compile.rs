@@ -117,7 +117,12 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
     let mut client_options = ClientOptions::new(indexes.clone());
     client_options.cache = cache;
     let client = IndexClient::new(client_options)?;
-    let source = IndexSource::new(client, target.clone(), file_options, runtime.handle().clone());
+    let source = IndexSource::new(
+        client,
+        target.clone(),
+        file_options,
+        runtime.handle().clone(),
+    );
     let options = ResolveOptions {
         markers,
         python_version: target.python_version.clone(),
@@ -131,7 +136,10 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
         .map_err(|error| match error {
             ResolveError::NoSolution { report } => anyhow::Error::new(Failure {
                 code: 1,
-                message: format!("error: No solution found when resolving dependencies:\n  {}", report.replace('\n', "\n  ")),
+                message: format!(
+                    "error: No solution found when resolving dependencies:\n  {}",
+                    report.replace('\n', "\n  ")
+                ),
             }),
             other => anyhow::Error::new(other),
         })?;
@@ -165,7 +173,8 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
                 .collect(),
         })
         .collect();
-    let header_command = (!args.no_header).then(|| header(args, &sources, &target, exclude_newer, &indexes));
+    let header_command =
+        (!args.no_header).then(|| header(args, &sources, &target, exclude_newer, &indexes));
     let content = render_lockfile(
         &packages,
         &RenderOptions {
@@ -208,7 +217,10 @@ async fn all_hashes(
         .zip(results)
         .map(|(package, hashes)| {
             hashes.with_context(|| {
-                format!("Failed to get the hashes of `{}=={}`", package.name, package.version)
+                format!(
+                    "Failed to get the hashes of `{}=={}`",
+                    package.name, package.version
+                )
             })
         })
         .collect()
@@ -350,7 +362,10 @@ fn existing_pins(
     let upgrade: HashSet<PackageName> = upgrade
         .iter()
         .filter_map(|name| {
-            let name = name.split(|c: char| "<>=!~; [".contains(c)).next().unwrap_or(name);
+            let name = name
+                .split(|c: char| "<>=!~; [".contains(c))
+                .next()
+                .unwrap_or(name);
             PackageName::from_str(name.trim()).ok()
         })
         .collect();
