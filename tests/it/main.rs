@@ -1,4 +1,6 @@
 //! End-to-end tests of the `plinth` binary: one test binary, a module per area.
 
+mod compile;
+mod resolver;
 mod support;
 mod support_selftest;

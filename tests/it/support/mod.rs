@@ -47,6 +47,8 @@ pub struct DistSpec {
     pub upload_time: Option<String>,
     /// Whether the sdist contains PKG-INFO.
     pub sdist_pkg_info: bool,
+    /// Whether the sdist's pyproject.toml has a `[project]` table (PEP 621).
+    pub pyproject_project: bool,
 }
 
 impl DistSpec {
@@ -65,6 +67,7 @@ impl DistSpec {
             yanked: None,
             upload_time: Some(DEFAULT_UPLOAD_TIME.to_string()),
             sdist_pkg_info: true,
+            pyproject_project: true,
         }
     }
 
@@ -131,6 +134,13 @@ impl DistSpec {
     /// Builds the sdist without PKG-INFO (so its metadata needs a build).
     pub fn no_sdist_pkg_info(mut self) -> Self {
         self.sdist_pkg_info = false;
+        self
+    }
+
+    /// Builds the sdist's pyproject.toml without a `[project]` table, so
+    /// that it declares no static metadata (like a `setup.py` project).
+    pub fn no_pyproject_project(mut self) -> Self {
+        self.pyproject_project = false;
         self
     }
 

@@ -55,6 +55,18 @@ fn pyproject_toml(spec: &DistSpec) -> String {
     let mut toml = String::from(
         "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n",
     );
+    if spec.pyproject_project {
+        push_project_table(&mut toml, spec);
+    }
+    toml.push_str(&format!(
+        "\n[tool.setuptools]\npackages = [{}]\n",
+        toml_string(&spec.filename_name())
+    ));
+    toml
+}
+
+/// The `[project]` table (and its optional dependencies) declaring the spec's metadata.
+fn push_project_table(toml: &mut String, spec: &DistSpec) {
     toml.push_str("[project]\n");
     toml.push_str(&format!("name = {}\n", toml_string(&spec.name)));
     toml.push_str(&format!("version = {}\n", toml_string(&spec.version)));
@@ -78,11 +90,6 @@ fn pyproject_toml(spec: &DistSpec) -> String {
             ));
         }
     }
-    toml.push_str(&format!(
-        "\n[tool.setuptools]\npackages = [{}]\n",
-        toml_string(&spec.filename_name())
-    ));
-    toml
 }
 
 fn toml_array(items: &[String]) -> String {
