@@ -94,7 +94,11 @@ pub fn resolve<S: PackageSource>(
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
             Err(ResolveError::NoSolution {
-                report: report_no_solution(&tree, &provider.options.python_version),
+                report: report_no_solution(
+                    &tree,
+                    &provider.options.python_version,
+                    &provider.known_versions(),
+                ),
             })
         }
         Err(PubGrubError::ErrorRetrievingDependencies {
@@ -207,6 +211,18 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             };
             self.source.prefetch(name, &hint);
         }
+    }
+
+    /// Every version of every package seen so far, sorted (for reports).
+    fn known_versions(&self) -> HashMap<PackageName, Vec<Version>> {
+        self.discovery
+            .borrow()
+            .keys()
+            .filter_map(|name| {
+                let versions = self.source.versions(name).ok()?;
+                Some((name.clone(), versions.versions.keys().cloned().collect()))
+            })
+            .collect()
     }
 
     /// Turn one requirement (whose marker already matched) into PubGrub dependencies.

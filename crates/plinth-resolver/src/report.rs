@@ -1,6 +1,8 @@
 //! Human-readable explanations of why no solution exists.
 
+use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use pubgrub::{
@@ -8,17 +10,124 @@ use pubgrub::{
     Reporter, Term,
 };
 
+use pep508_rs::PackageName;
+
 use crate::package::Package;
 use crate::specifiers::successor;
 
 type Tree = DerivationTree<Package, Ranges<Version>, String>;
 
 /// Explain a failed resolution in PEP 440 terms ("you require", "depends on").
-pub(crate) fn report_no_solution(tree: &Tree, python: &Version) -> String {
+///
+/// `known` lists the versions of each package that exist, so that ranges can be
+/// shown in their shortest form (`>=7.0` rather than every version one by one).
+pub(crate) fn report_no_solution(
+    tree: &Tree,
+    python: &Version,
+    known: &HashMap<PackageName, Vec<Version>>,
+) -> String {
     let formatter = Formatter {
         python: python.clone(),
     };
-    DefaultStringReporter::report_with_formatter(tree, &formatter)
+    let tree = simplify_tree(tree, known);
+    DefaultStringReporter::report_with_formatter(&tree, &formatter)
+}
+
+/// Shorten ranges and fold chains of "version X is unusable for reason R"
+/// into one statement per package and reason.
+fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tree {
+    match tree {
+        DerivationTree::External(external) => {
+            DerivationTree::External(simplify_external(external, known))
+        }
+        DerivationTree::Derived(derived) => {
+            let cause1 = simplify_tree(&derived.cause1, known);
+            let cause2 = simplify_tree(&derived.cause2, known);
+            if let Some(merged) = merge_unusable(&cause1, &cause2) {
+                return DerivationTree::External(simplify_external(&merged, known));
+            }
+            DerivationTree::Derived(Derived {
+                terms: derived
+                    .terms
+                    .iter()
+                    .map(|(package, term)| {
+                        let term = match term {
+                            Term::Positive(range) => {
+                                Term::Positive(simplify(package, range, known))
+                            }
+                            Term::Negative(range) => {
+                                Term::Negative(simplify(package, range, known))
+                            }
+                        };
+                        (package.clone(), term)
+                    })
+                    .collect(),
+                shared_id: derived.shared_id,
+                cause1: Arc::new(cause1),
+                cause2: Arc::new(cause2),
+            })
+        }
+    }
+}
+
+/// Two facts "`p` in r1 is unusable because m" (or "has no versions in r1")
+/// about the same package become one.
+fn merge_unusable(
+    first: &Tree,
+    second: &Tree,
+) -> Option<External<Package, Ranges<Version>, String>> {
+    use DerivationTree::External as Ext;
+    match (first, second) {
+        (Ext(External::Custom(p1, r1, m1)), Ext(External::Custom(p2, r2, m2)))
+            if p1 == p2 && m1 == m2 =>
+        {
+            Some(External::Custom(p1.clone(), r1.union(r2), m1.clone()))
+        }
+        (Ext(External::Custom(p1, r1, message)), Ext(External::NoVersions(p2, r2)))
+        | (Ext(External::NoVersions(p2, r2)), Ext(External::Custom(p1, r1, message)))
+            if p1 == p2 =>
+        {
+            Some(External::Custom(p1.clone(), r1.union(r2), message.clone()))
+        }
+        _ => None,
+    }
+}
+
+fn simplify_external(
+    external: &External<Package, Ranges<Version>, String>,
+    known: &HashMap<PackageName, Vec<Version>>,
+) -> External<Package, Ranges<Version>, String> {
+    match external {
+        External::NotRoot(package, version) => External::NotRoot(package.clone(), version.clone()),
+        External::NoVersions(package, range) => {
+            External::NoVersions(package.clone(), simplify(package, range, known))
+        }
+        External::Custom(package, range, message) => External::Custom(
+            package.clone(),
+            simplify(package, range, known),
+            message.clone(),
+        ),
+        External::FromDependencyOf(package, range, dependency, dependency_range) => {
+            External::FromDependencyOf(
+                package.clone(),
+                simplify(package, range, known),
+                dependency.clone(),
+                simplify(dependency, dependency_range, known),
+            )
+        }
+    }
+}
+
+/// The shortest range with the same known versions as `range`.
+fn simplify(
+    package: &Package,
+    range: &Ranges<Version>,
+    known: &HashMap<PackageName, Vec<Version>>,
+) -> Ranges<Version> {
+    match package.name().and_then(|name| known.get(name)) {
+        Some(versions) if !versions.is_empty() => range.simplify(versions.iter()),
+        _ => range.clone(),
+    }
 }
 
 struct Formatter {
