@@ -1,6 +1,7 @@
 //! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pep508_rs::PackageName;
@@ -58,6 +59,20 @@ pub struct IndexClient {
     http: reqwest::Client,
     options: Arc<ClientOptions>,
     permits: Arc<Semaphore>,
+    stats: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// What a client fetched so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientStats {
+    pub requests: u64,
+    pub bytes: u64,
 }
 
 impl IndexClient {
@@ -72,7 +87,16 @@ impl IndexClient {
             http,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
+            stats: Arc::default(),
         })
+    }
+
+    /// Requests made and body bytes received so far.
+    pub fn stats(&self) -> ClientStats {
+        ClientStats {
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            bytes: self.stats.bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// The files of `name` from the first index that has it; `None` if no index does.
@@ -232,6 +256,10 @@ impl IndexClient {
             .map(str::to_string);
         let expected_length = response.content_length();
         let body = response.bytes().await.map_err(request_error)?.to_vec();
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         if let Some(expected) = expected_length
             && expected != body.len() as u64
         {

@@ -27,7 +27,7 @@ mod target;
 mod wheel;
 
 pub use cache::Cache;
-pub use client::{ClientOptions, IndexClient, ProjectPage};
+pub use client::{ClientOptions, ClientStats, IndexClient, ProjectPage};
 pub use error::{IndexError, redact};
 pub use filename::{DistFilename, WheelFilename};
 pub use metadata::CoreMetadata;

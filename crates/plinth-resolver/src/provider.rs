@@ -264,23 +264,17 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     }
 
     /// Pick the version to try next: the preference, else the newest stable
-    /// version, else the newest pre-release ("if necessary").
+    /// version, else the newest pre-release ("if necessary"). As a last resort
+    /// a yanked or unusable version is returned, so that its dependencies come
+    /// back `Unavailable` with the reason, which then shows in the report.
     fn pick(
         &self,
         name: &PackageName,
         range: &Ranges<Version>,
     ) -> Result<Option<Version>, SourceError> {
         let versions = self.versions(name)?;
-        let yank_allowed = |version: &Version| {
-            self.allowed_yanked
-                .get(name)
-                .is_some_and(|allowed| allowed.contains(version))
-        };
-        let selectable = |version: &Version| {
-            versions.versions.get(version).is_some_and(|info| {
-                info.unusable.is_none() && (info.yanked.is_none() || yank_allowed(version))
-            })
-        };
+        let selectable =
+            |version: &Version| self.unavailable_reason(name, version, &versions).is_none();
         if let Some(preferred) = self.options.preferences.get(name)
             && range.contains(preferred)
             && selectable(preferred)
@@ -288,18 +282,45 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             return Ok(Some(preferred.clone()));
         }
         let allow_prerelease = self.prerelease_allowed(name);
-        let mut fallback = None;
+        let mut prerelease = None;
+        let mut unavailable = None;
         for version in versions.versions.keys().rev() {
-            if !range.contains(version) || !selectable(version) {
+            if !range.contains(version) {
+                continue;
+            }
+            if !selectable(version) {
+                unavailable.get_or_insert(version);
                 continue;
             }
             if version.any_prerelease() && !allow_prerelease {
-                fallback.get_or_insert(version);
+                prerelease.get_or_insert(version);
                 continue;
             }
             return Ok(Some(version.clone()));
         }
-        Ok(fallback.cloned())
+        Ok(prerelease.or(unavailable).cloned())
+    }
+
+    /// Why `name==version` can't be used, before looking at its metadata.
+    fn unavailable_reason(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        versions: &PackageVersions,
+    ) -> Option<String> {
+        let info = versions.versions.get(version)?;
+        if let Some(reason) = &info.unusable {
+            return Some(reason.clone());
+        }
+        let yank_allowed = self
+            .allowed_yanked
+            .get(name)
+            .is_some_and(|allowed| allowed.contains(version));
+        match &info.yanked {
+            Some(reason) if !yank_allowed && reason.is_empty() => Some("it was yanked".to_string()),
+            Some(reason) if !yank_allowed => Some(format!("it was yanked (reason: {reason})")),
+            _ => None,
+        }
     }
 
     fn dependencies_of(
@@ -326,8 +347,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Package::Extra(name, extra) => (name, Some(extra)),
         };
 
-        // The index may already tell that the target's Python is too old or too new.
         let versions = self.versions(name)?;
+        if let Some(reason) = self.unavailable_reason(name, version, &versions) {
+            return Ok(Dependencies::Unavailable(reason));
+        }
+        // The index may already tell that the target's Python is too old or too new.
         if let Some(requires_python) = versions
             .versions
             .get(version)

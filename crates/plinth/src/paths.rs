@@ -40,9 +40,19 @@ pub fn relative_to(path: &Path, base: &Path) -> String {
 }
 
 /// Replace `path` with `content` atomically: a temp file in the same
-/// directory, flushed, then renamed over it. A symlink is written through.
+/// directory, flushed, then renamed over it. A symlink is written through;
+/// a device or pipe (`/dev/stdout`, `/dev/null`) is written to, not replaced.
 pub fn write_atomic(path: &Path, content: &str) -> anyhow::Result<()> {
     let target = fs_err::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Ok(metadata) = fs_err::metadata(&target)
+        && !metadata.is_file()
+    {
+        if metadata.is_dir() {
+            anyhow::bail!("The output `{}` is a directory", path.display());
+        }
+        return fs_err::write(&target, content)
+            .with_context(|| format!("Failed to write `{}`", path.display()));
+    }
     let directory = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

@@ -118,7 +118,7 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
     client_options.cache = cache;
     let client = IndexClient::new(client_options)?;
     let source = IndexSource::new(
-        client,
+        client.clone(),
         target.clone(),
         file_options,
         runtime.handle().clone(),
@@ -190,6 +190,12 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
         "Resolved {} packages in {:.2}s",
         packages.len(),
         started.elapsed().as_secs_f64()
+    ));
+    let stats = client.stats();
+    printer.verbose(&format!(
+        "Made {} HTTP requests, received {} KiB",
+        stats.requests,
+        stats.bytes / 1024
     ));
 
     match output {
@@ -342,7 +348,8 @@ fn existing_pins(
     let Ok(content) = fs_err::read_to_string(path) else {
         return Ok(pins);
     };
-    if content.trim().is_empty() {
+    if content.trim().is_empty() && fs_err::metadata(path).is_ok_and(|metadata| metadata.is_file())
+    {
         printer.warn(&format!(
             "The existing `{}` is empty (was it truncated?); no pins can be kept from it",
             path.display()
