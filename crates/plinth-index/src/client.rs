@@ -32,6 +32,8 @@ pub struct ClientOptions {
     pub concurrency: usize,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    /// Answer from the cache alone; a miss is an error.
+    pub offline: bool,
 }
 
 impl ClientOptions {
@@ -42,6 +44,7 @@ impl ClientOptions {
             concurrency: 32,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            offline: false,
         }
     }
 }
@@ -100,21 +103,45 @@ impl IndexClient {
     }
 
     /// The files of `name` from the first index that has it; `None` if no index does.
+    ///
+    /// Pages are stored in the cache after every fetch so that `--offline`
+    /// can answer from it; online runs always ask the index.
     pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
         for index in &self.options.indexes {
             let url = project_url(index, name)?;
-            let mut headers = HeaderMap::new();
-            headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
-            let response = self.get(&url, headers).await?;
-            if response.status == StatusCode::NOT_FOUND {
-                continue;
-            }
-            response.check(&url)?;
-            let base = response.final_url.clone();
-            let files = if response.content_type.contains("json") {
-                parse_json(&response.body, &base)
+            let key = format!(
+                "pages/{}",
+                hex::encode(Sha256::digest(redact(&url).as_bytes()))
+            );
+            let page = if self.options.offline {
+                match self.cache_get(&key) {
+                    Some(bytes) => CachedPage::decode(&bytes),
+                    None => return Err(IndexError::Offline { url: redact(&url) }),
+                }
             } else {
-                parse_html(&String::from_utf8_lossy(&response.body), &base)
+                let mut headers = HeaderMap::new();
+                headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
+                let response = self.get(&url, headers).await?;
+                let page = if response.status == StatusCode::NOT_FOUND {
+                    None
+                } else {
+                    response.check(&url)?;
+                    Some(CachedPage {
+                        final_url: response.final_url,
+                        content_type: response.content_type,
+                        body: response.body,
+                    })
+                };
+                self.cache_put(&key, &CachedPage::encode(page.as_ref()));
+                page
+            };
+            let Some(page) = page else {
+                continue;
+            };
+            let files = if page.content_type.contains("json") {
+                parse_json(&page.body, &page.final_url)
+            } else {
+                parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
             }
             .map_err(|error| IndexError::Parse {
                 url: redact(&url),
@@ -225,6 +252,9 @@ impl IndexClient {
     }
 
     async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, IndexError> {
+        if self.options.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
         let _permit = self
             .permits
             .acquire()
@@ -285,6 +315,38 @@ impl IndexClient {
         if let Some(cache) = &self.options.cache {
             cache.put(key, bytes);
         }
+    }
+}
+
+/// A project page as the cache stores it: final URL, content type, body
+/// (or a "not on this index" marker).
+struct CachedPage {
+    final_url: Url,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl CachedPage {
+    fn encode(page: Option<&Self>) -> Vec<u8> {
+        match page {
+            None => b"missing\n".to_vec(),
+            Some(page) => {
+                let mut bytes = format!("{}\n{}\n", page.final_url, page.content_type).into_bytes();
+                bytes.extend_from_slice(&page.body);
+                bytes
+            }
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut parts = bytes.splitn(3, |byte| *byte == b'\n');
+        let url = std::str::from_utf8(parts.next()?).ok()?;
+        let content_type = std::str::from_utf8(parts.next()?).ok()?.to_string();
+        Some(Self {
+            final_url: Url::parse(url).ok()?,
+            content_type,
+            body: parts.next()?.to_vec(),
+        })
     }
 }
 

@@ -20,6 +20,8 @@ pub enum IndexError {
         expected: String,
         actual: String,
     },
+    #[error("`{url}` is not in the cache, and `--offline` forbids asking the index")]
+    Offline { url: String },
     #[error("HTTP client error: {0}")]
     Client(String),
 }

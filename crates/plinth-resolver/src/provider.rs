@@ -17,11 +17,22 @@ use crate::report::report_no_solution;
 use crate::source::{Metadata, PackageSource, PackageVersions, SourceError};
 use crate::specifiers::specifiers_to_range;
 
-/// A requirement of the user, with where it came from (e.g. `-r requirements.in`).
+/// A requirement of the user, with where it came from.
 #[derive(Debug, Clone)]
 pub struct RootRequirement {
     pub requirement: Requirement,
+    /// The `# via` label of its file (`-r requirements.in`); empty for none.
     pub source: String,
+    /// The line it was written on (`requirements.in:3`), for explanations.
+    pub origin: String,
+}
+
+/// One requirement edge of the resolved graph: `requirement` names `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    pub name: PackageName,
+    /// The requirement as written, without its marker (`werkzeug>=3.1`).
+    pub requirement: String,
 }
 
 /// The target and the policies of one resolution.
@@ -46,12 +57,19 @@ pub struct ResolvedPackage {
     pub required_by: BTreeSet<PackageName>,
     /// Sources of root requirements and constraints that name this package.
     pub sources: BTreeSet<String>,
+    /// Requirements of this package (at this version, with the extras in
+    /// use) that apply to the target.
+    pub dependencies: Vec<Edge>,
+    /// The version the policies would pick with no requirement or pin in the way.
+    pub newest: Option<Version>,
 }
 
 /// The result of a successful resolution, sorted by name.
 #[derive(Debug, Clone, Default)]
 pub struct Resolution {
     pub packages: Vec<ResolvedPackage>,
+    /// The root requirements (and constraints) that apply to the target.
+    pub roots: Vec<RootRequirement>,
     pub warnings: Vec<String>,
 }
 
@@ -131,8 +149,8 @@ struct Provider<'a, S> {
     allowed_yanked: HashMap<PackageName, Ranges<Version>>,
     /// First-seen order of package names: earlier ones are decided first.
     discovery: RefCell<HashMap<PackageName, usize>>,
-    /// The dependency names of every (package, version) expanded, for `# via`.
-    edges: RefCell<HashMap<(Package, Version), Vec<PackageName>>>,
+    /// The requirement edges of every (package, version) expanded, for `# via`.
+    edges: RefCell<HashMap<(Package, Version), Vec<Edge>>>,
     warnings: RefCell<BTreeSet<String>>,
 }
 
@@ -229,7 +247,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     fn add_requirement(
         &self,
         requirement: &Requirement,
-        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+        dependencies: &mut Collected,
     ) -> Result<(), String> {
         let mut range = match &requirement.version_or_url {
             None => Ranges::full(),
@@ -245,9 +263,15 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             range = range.intersection(constraint);
         }
         self.discover(&requirement.name, &range);
-        dependencies.push((Package::Dist(requirement.name.clone()), range.clone()));
+        dependencies.edges.push(Edge {
+            name: requirement.name.clone(),
+            requirement: requirement_text(requirement),
+        });
+        dependencies
+            .ranges
+            .push((Package::Dist(requirement.name.clone()), range.clone()));
         for extra in &requirement.extras {
-            dependencies.push((
+            dependencies.ranges.push((
                 Package::Extra(requirement.name.clone(), extra.clone()),
                 range.clone(),
             ));
@@ -271,11 +295,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         &self,
         name: &PackageName,
         range: &Ranges<Version>,
+        use_preferences: bool,
     ) -> Result<Option<Version>, SourceError> {
         let versions = self.versions(name)?;
         let selectable =
             |version: &Version| self.unavailable_reason(name, version, &versions).is_none();
         if let Some(preferred) = self.options.preferences.get(name)
+            && use_preferences
             && range.contains(preferred)
             && selectable(preferred)
         {
@@ -328,7 +354,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         package: &Package,
         version: &Version,
     ) -> Result<Dependencies<Package, Ranges<Version>, String>, SourceError> {
-        let mut dependencies = Vec::new();
+        let mut collected = Collected::default();
         let (name, extra): (&PackageName, Option<&ExtraName>) = match package {
             Package::Python => {
                 return Ok(Dependencies::Available(DependencyConstraints::default()));
@@ -336,12 +362,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Package::Root => {
                 for root in self.requirements {
                     if root.requirement.marker.evaluate(&self.options.markers, &[]) {
-                        self.add_requirement(&root.requirement, &mut dependencies)
+                        self.add_requirement(&root.requirement, &mut collected)
                             .map_err(SourceError::from)?;
                     }
                 }
-                self.record_edges(package, version, &dependencies);
-                return Ok(Dependencies::Available(dependencies.into_iter().collect()));
+                return Ok(self.available(package, version, collected));
             }
             Package::Dist(name) => (name, None),
             Package::Extra(name, extra) => (name, Some(extra)),
@@ -370,33 +395,34 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Err(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
         if let Some(requires_python) = &metadata.requires_python {
-            dependencies.push((Package::Python, python_range(requires_python)));
+            collected
+                .ranges
+                .push((Package::Python, python_range(requires_python)));
         }
         let outcome = match extra {
-            None => self.dist_dependencies(&metadata, &mut dependencies),
+            None => self.dist_dependencies(&metadata, &mut collected),
             Some(extra) => {
-                dependencies.push((
+                collected.ranges.push((
                     Package::Dist(name.clone()),
                     Ranges::singleton(version.clone()),
                 ));
-                self.extra_dependencies(name, version, extra, &metadata, &mut dependencies)
+                self.extra_dependencies(name, version, extra, &metadata, &mut collected)
             }
         };
         if let Err(reason) = outcome {
             return Ok(Dependencies::Unavailable(reason));
         }
-        self.record_edges(package, version, &dependencies);
-        Ok(Dependencies::Available(dependencies.into_iter().collect()))
+        Ok(self.available(package, version, collected))
     }
 
     fn dist_dependencies(
         &self,
         metadata: &Metadata,
-        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+        collected: &mut Collected,
     ) -> Result<(), String> {
         for requirement in &metadata.requires_dist {
             if requirement.marker.evaluate(&self.options.markers, &[]) {
-                self.add_requirement(requirement, dependencies)?;
+                self.add_requirement(requirement, collected)?;
             }
         }
         Ok(())
@@ -408,7 +434,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         version: &Version,
         extra: &ExtraName,
         metadata: &Metadata,
-        dependencies: &mut Vec<(Package, Ranges<Version>)>,
+        collected: &mut Collected,
     ) -> Result<(), String> {
         let markers = &self.options.markers;
         let mut mentioned = metadata.provides_extra.contains(extra);
@@ -418,7 +444,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .evaluate(markers, std::slice::from_ref(extra));
             if with_extra && !requirement.marker.evaluate(markers, &[]) {
                 mentioned = true;
-                self.add_requirement(requirement, dependencies)?;
+                self.add_requirement(requirement, collected)?;
             }
         }
         if !mentioned {
@@ -429,21 +455,22 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         Ok(())
     }
 
-    fn record_edges(
+    /// Remember the edges (for `# via`) and hand the ranges to PubGrub.
+    fn available(
         &self,
         package: &Package,
         version: &Version,
-        dependencies: &[(Package, Ranges<Version>)],
-    ) {
-        let names = dependencies
-            .iter()
-            .filter_map(|(dependency, _)| dependency.name())
-            .filter(|name| Some(*name) != package.name())
-            .cloned()
+        collected: Collected,
+    ) -> Dependencies<Package, Ranges<Version>, String> {
+        let edges = collected
+            .edges
+            .into_iter()
+            .filter(|edge| Some(&edge.name) != package.name())
             .collect();
         self.edges
             .borrow_mut()
-            .insert((package.clone(), version.clone()), names);
+            .insert((package.clone(), version.clone()), edges);
+        Dependencies::Available(collected.ranges.into_iter().collect())
     }
 
     /// Build the pinned set with `# via` edges from PubGrub's selection.
@@ -451,6 +478,16 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let mut packages: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
         for (package, version) in selected.iter() {
             if let Package::Dist(name) = package {
+                let newest = self
+                    .pick(name, &Ranges::full(), false)
+                    .ok()
+                    .flatten()
+                    .filter(|candidate| {
+                        self.versions(name).is_ok_and(|versions| {
+                            self.unavailable_reason(name, candidate, &versions)
+                                .is_none()
+                        })
+                    });
                 packages.insert(
                     name.clone(),
                     ResolvedPackage {
@@ -458,37 +495,75 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         version: version.clone(),
                         required_by: BTreeSet::new(),
                         sources: BTreeSet::new(),
+                        dependencies: Vec::new(),
+                        newest,
                     },
                 );
             }
         }
         let edges = self.edges.borrow();
-        for (package, version) in selected.iter() {
+        let mut selected: Vec<(&Package, &Version)> = selected.iter().collect();
+        selected.sort();
+        for (package, version) in selected {
             let Some(parent) = package.name() else {
                 continue;
             };
-            for dependency in edges
+            for edge in edges
                 .get(&(package.clone(), version.clone()))
                 .into_iter()
                 .flatten()
             {
-                if let Some(resolved) = packages.get_mut(dependency) {
+                if let Some(resolved) = packages.get_mut(&edge.name) {
                     resolved.required_by.insert(parent.clone());
+                }
+                if let Some(resolved) = packages.get_mut(parent)
+                    && !resolved.dependencies.contains(edge)
+                {
+                    resolved.dependencies.push(edge.clone());
                 }
             }
         }
-        for root in self.requirements.iter().chain(self.constraints) {
-            if root.requirement.marker.evaluate(&self.options.markers, &[])
-                && let Some(resolved) = packages.get_mut(&root.requirement.name)
+        let roots: Vec<RootRequirement> = self
+            .requirements
+            .iter()
+            .chain(self.constraints)
+            .filter(|root| root.requirement.marker.evaluate(&self.options.markers, &[]))
+            .cloned()
+            .collect();
+        for root in &roots {
+            if let Some(resolved) = packages.get_mut(&root.requirement.name)
+                && !root.source.is_empty()
             {
                 resolved.sources.insert(root.source.clone());
             }
         }
         Resolution {
             packages: packages.into_values().collect(),
+            roots,
             warnings: self.warnings.borrow().iter().cloned().collect(),
         }
     }
+}
+
+/// Dependencies of one (package, version) being collected.
+#[derive(Default)]
+struct Collected {
+    ranges: Vec<(Package, Ranges<Version>)>,
+    edges: Vec<Edge>,
+}
+
+/// `name[extras]specifiers`, without the marker.
+fn requirement_text(requirement: &Requirement) -> String {
+    let mut text = requirement.name.to_string();
+    if !requirement.extras.is_empty() {
+        let extras: Vec<String> = requirement.extras.iter().map(ToString::to_string).collect();
+        text.push_str(&format!("[{}]", extras.join(",")));
+    }
+    if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+        let specifiers: Vec<String> = specifiers.iter().map(ToString::to_string).collect();
+        text.push_str(&specifiers.join(","));
+    }
+    text
 }
 
 /// A [`SourceError`] in the shape PubGrub needs (`Box<dyn Error>` is not an `Error`).
@@ -563,7 +638,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Root => Ok(Some(Version::new([0]))),
             Package::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
             Package::Dist(name) | Package::Extra(name, _) => {
-                self.pick(name, range).map_err(ProviderError)
+                self.pick(name, range, true).map_err(ProviderError)
             }
         }
     }

@@ -16,9 +16,34 @@ pub struct Cli {
 pub enum Command {
     /// Resolve requirements.in files into a pinned requirements.txt.
     Compile(CompileArgs),
+    /// Move pinned packages to their newest allowed versions (all, or those named).
+    Upgrade(UpgradeArgs),
+    /// Exit 1 when requirements.txt is not what `compile` would write (CI drift check).
+    Check(CompileArgs),
+    /// Show every path from an input line to a pinned package.
+    Why(WhyArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Upgrade only this package, optionally within SPEC (`flask`, `flask<3`; repeatable).
+    #[arg(long = "package", value_name = "NAME[SPEC]")]
+    pub packages: Vec<String>,
+
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The pinned package to explain.
+    pub name: String,
+
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CompileArgs {
     /// Requirements files to compile (default: ./requirements.in).
     #[arg(value_name = "SRC")]
@@ -50,8 +75,8 @@ pub struct CompileArgs {
     #[arg(short = 'U', long)]
     pub upgrade: bool,
 
-    /// Forget the existing pin of this package (repeatable).
-    #[arg(short = 'P', long, value_name = "NAME")]
+    /// Forget the existing pin of this package, optionally moving within SPEC (repeatable).
+    #[arg(short = 'P', long, value_name = "NAME[SPEC]")]
     pub upgrade_package: Vec<String>,
 
     /// Never use wheels of these packages (`:all:` for every package; repeatable, comma-separated).
@@ -91,7 +116,7 @@ pub enum AnnotationStyle {
     Line,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct IndexArgs {
     /// The package index (PEP 503/691 simple API). Default: PyPI, or `--index-url` in the input.
     #[arg(short = 'i', long, value_name = "URL")]
@@ -102,7 +127,7 @@ pub struct IndexArgs {
     pub extra_index_url: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Target interpreter version, `X.Y` or `X.Y.Z` (default: the `python3` on PATH, as `X.Y`).
     #[arg(long, value_name = "X.Y[.Z]")]
@@ -113,18 +138,22 @@ pub struct TargetArgs {
     pub python_platform: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CacheArgs {
     /// Cache directory (default: the user cache directory, or `PLINTH_CACHE_DIR`).
     #[arg(long, value_name = "DIR", env = crate::env::CACHE_DIR)]
     pub cache_dir: Option<PathBuf>,
 
     /// Use no cache: read nothing from it, write nothing to it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "offline")]
     pub no_cache: bool,
+
+    /// Use the cache alone: fail when it lacks something instead of asking an index.
+    #[arg(long)]
+    pub offline: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Print only warnings and errors.
     #[arg(short = 'q', long)]

@@ -7,10 +7,14 @@
 
 mod cli;
 mod commands;
+mod diff;
 mod env;
 mod interpreter;
+mod lock;
+mod lockfile;
 mod paths;
 mod printer;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -41,10 +45,10 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Compile(args) => {
-            let printer = Printer::new(&args.output);
-            commands::compile::run(args, &printer)
-        }
+        Command::Compile(args) => commands::compile::run(args, &Printer::new(&args.output)),
+        Command::Upgrade(args) => commands::upgrade::run(args, &Printer::new(&args.compile.output)),
+        Command::Check(args) => commands::check::run(args, &Printer::new(&args.output)),
+        Command::Why(args) => commands::why::run(args, &Printer::new(&args.compile.output)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,6 @@
+//! One module per subcommand.
+
+pub mod check;
 pub mod compile;
+pub mod upgrade;
+pub mod why;

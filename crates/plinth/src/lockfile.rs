@@ -1,0 +1,171 @@
+//! The existing lockfile: its pins (kept as preferences) and the options
+//! recorded in its header (reused to reproduce it).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use clap::Parser;
+use pep440_rs::{Operator, Version};
+use pep508_rs::{PackageName, VersionOrUrl};
+
+use crate::cli::{Cli, Command, CompileArgs};
+use crate::printer::Printer;
+
+/// One `name==version` line of a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub version: Version,
+    pub hashes: Vec<String>,
+}
+
+/// A lockfile on disk, as plinth (or pip-compile) wrote it.
+#[derive(Debug, Clone)]
+pub struct Existing {
+    pub content: String,
+    pub pins: BTreeMap<PackageName, Pin>,
+    /// The options of the command in the header, if it parses.
+    pub recorded: Option<CompileArgs>,
+}
+
+impl Existing {
+    /// Read `path`; `None` when it does not exist. Problems are warnings: an
+    /// unreadable or unparseable lockfile only means no pins are kept.
+    pub fn read(path: &Path, printer: &Printer) -> Option<Self> {
+        let metadata = fs_err::metadata(path).ok()?;
+        if !metadata.is_file() {
+            return None;
+        }
+        let content = match fs_err::read_to_string(path) {
+            Ok(content) => content,
+            Err(error) => {
+                printer.warn(&format!("Ignoring the existing lockfile: {error}"));
+                return None;
+            }
+        };
+        if content.trim().is_empty() {
+            printer.warn(&format!(
+                "The existing `{}` is empty (was it truncated?); no pins can be kept from it",
+                path.display()
+            ));
+        }
+        let pins = match plinth_requirements::parse_str(&content, path) {
+            Ok(parsed) => parsed
+                .requirements
+                .into_iter()
+                .filter_map(|entry| {
+                    let Some(VersionOrUrl::VersionSpecifier(specifiers)) =
+                        &entry.requirement.version_or_url
+                    else {
+                        return None;
+                    };
+                    let [specifier] = specifiers.iter().as_slice() else {
+                        return None;
+                    };
+                    (*specifier.operator() == Operator::Equal).then(|| {
+                        (
+                            entry.requirement.name.clone(),
+                            Pin {
+                                version: specifier.version().clone(),
+                                hashes: entry.hashes.clone(),
+                            },
+                        )
+                    })
+                })
+                .collect(),
+            Err(error) => {
+                printer.warn(&format!(
+                    "Ignoring the pins of `{}`, which does not parse: {error}",
+                    path.display()
+                ));
+                BTreeMap::new()
+            }
+        };
+        let recorded = recorded_command(&content);
+        Some(Self {
+            content,
+            pins,
+            recorded,
+        })
+    }
+
+    /// Pinned versions only.
+    pub fn versions(&self) -> BTreeMap<PackageName, Version> {
+        self.pins
+            .iter()
+            .map(|(name, pin)| (name.clone(), pin.version.clone()))
+            .collect()
+    }
+}
+
+/// The `plinth compile ...` command of the header, parsed.
+fn recorded_command(content: &str) -> Option<CompileArgs> {
+    let line = content
+        .lines()
+        .take_while(|line| line.starts_with('#'))
+        .find_map(|line| line.strip_prefix("#    plinth "))?;
+    let mut words = vec!["plinth".to_string()];
+    words.extend(split_words(line)?);
+    match Cli::try_parse_from(words).ok()?.command {
+        Command::Compile(args) => Some(args),
+        _ => None,
+    }
+}
+
+/// Split a command line on spaces, honouring single quotes (as the header writes them).
+fn split_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut characters = line.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '\\' if !quoted => {
+                word.extend(characters.next());
+                in_word = true;
+            }
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            _ => {
+                word.push(character);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return None;
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trip() {
+        let content = "# This file is autogenerated by plinth with the following command:\n\
+#    plinth compile 'my reqs.in' -o out.txt --python-version 3.11 --python-platform x86_64-manylinux_2_28 --exclude-newer 2026-11-01T00:00:00Z --generate-hashes\n\
+flask==3.1.3\n";
+        let args = recorded_command(content).expect("parses");
+        assert_eq!(args.src, vec![std::path::PathBuf::from("my reqs.in")]);
+        assert_eq!(args.target.python_version.as_deref(), Some("3.11"));
+        assert_eq!(args.exclude_newer.as_deref(), Some("2026-11-01T00:00:00Z"));
+        assert!(args.generate_hashes);
+        assert_eq!(
+            split_words("a 'it'\\''s' b"),
+            Some(vec!["a".into(), "it's".into(), "b".into()])
+        );
+    }
+}
