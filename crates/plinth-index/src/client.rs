@@ -34,6 +34,8 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// Answer from the cache alone; a miss is an error.
     pub offline: bool,
+    /// Attempts after the first for transient failures.
+    pub retries: u32,
 }
 
 impl ClientOptions {
@@ -45,6 +47,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             offline: false,
+            retries: 3,
         }
     }
 }
@@ -251,18 +254,50 @@ impl IndexClient {
         Ok(response)
     }
 
+    /// A GET read to the end, retried on connection failures, timeouts,
+    /// truncated bodies, 408, 429 and 5xx with jittered exponential backoff
+    /// (or the server's `Retry-After`, capped). Other statuses are returned.
     async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, IndexError> {
         if self.options.offline {
             return Err(IndexError::Offline { url: redact(url) });
         }
+        let mut attempt = 0;
+        loop {
+            let outcome = self.get_once(url, headers.clone()).await;
+            let wait = match &outcome {
+                Ok(fetched) if is_retryable(fetched.status) => Some(fetched.retry_after),
+                Err((_, retryable)) if *retryable => Some(None),
+                _ => None,
+            };
+            match wait {
+                Some(wait) if attempt < self.options.retries => {
+                    let delay = wait.unwrap_or_else(|| backoff(attempt)).min(MAX_RETRY_WAIT);
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                _ => return outcome.map_err(|(error, _)| error),
+            }
+        }
+    }
+
+    /// One GET; an error says whether it is worth retrying.
+    async fn get_once(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, (IndexError, bool)> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|error| IndexError::Client(error.to_string()))?;
-        let request_error = |error: reqwest::Error| IndexError::Request {
-            url: redact(url),
-            message: error_chain(&error.without_url()),
+            .map_err(|error| (IndexError::Client(error.to_string()), false))?;
+        let request_error = |error: reqwest::Error| {
+            let message = error_chain(&error.without_url());
+            // A certificate that does not verify will not verify next time either.
+            let retryable = !message.to_ascii_lowercase().contains("certificate");
+            (
+                IndexError::Request {
+                    url: redact(url),
+                    message,
+                },
+                retryable,
+            )
         };
         let response = self
             .http
@@ -273,17 +308,19 @@ impl IndexClient {
             .map_err(request_error)?;
         let status = response.status();
         let final_url = response.url().clone();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header(CONTENT_TYPE)
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let content_range = response
-            .headers()
-            .get(reqwest::header::CONTENT_RANGE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
+        let content_range = header(reqwest::header::CONTENT_RANGE);
+        let retry_after =
+            header(reqwest::header::RETRY_AFTER).and_then(|value| parse_retry_after(&value));
         let expected_length = response.content_length();
         let body = response.bytes().await.map_err(request_error)?.to_vec();
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -293,16 +330,21 @@ impl IndexClient {
         if let Some(expected) = expected_length
             && expected != body.len() as u64
         {
-            return Err(IndexError::Request {
-                url: redact(url),
-                message: format!("the body ended after {} of {expected} bytes", body.len()),
-            });
+            let message = format!("the body ended after {} of {expected} bytes", body.len());
+            return Err((
+                IndexError::Request {
+                    url: redact(url),
+                    message,
+                },
+                true,
+            ));
         }
         Ok(Fetched {
             status,
             final_url,
             content_type,
             content_range,
+            retry_after,
             body,
         })
     }
@@ -316,6 +358,34 @@ impl IndexClient {
             cache.put(key, bytes);
         }
     }
+}
+
+/// The longest wait between two attempts, whatever `Retry-After` says.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429) || status.is_server_error()
+}
+
+/// 0.5 s, 1 s, 2 s, ... plus up to 50% jitter, so parallel clients spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << attempt.min(6));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    let jitter = f64::from(nanos % 1000) / 2000.0;
+    base.mul_f64(1.0 + jitter)
+}
+
+/// `Retry-After`: delay seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = jiff::fmt::rfc2822::parse(value).ok()?;
+    let wait = date.timestamp().duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
 /// A project page as the cache stores it: final URL, content type, body
@@ -356,6 +426,7 @@ pub(crate) struct Fetched {
     pub final_url: Url,
     pub content_type: String,
     pub content_range: Option<String>,
+    pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
 }
 
@@ -418,4 +489,26 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_values() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert!(
+            backoff(0) >= Duration::from_millis(500) && backoff(0) <= Duration::from_millis(750)
+        );
+        assert!(backoff(2) >= Duration::from_secs(2));
+        assert!(
+            is_retryable(StatusCode::SERVICE_UNAVAILABLE) && !is_retryable(StatusCode::NOT_FOUND)
+        );
+    }
 }

@@ -125,6 +125,10 @@ pub struct IndexArgs {
     /// More indexes, after the main one; the first index that has a package wins (repeatable).
     #[arg(long, value_name = "URL")]
     pub extra_index_url: Vec<String>,
+
+    /// Retries of a request after a connection failure, a timeout, 408, 429 or 5xx.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
 }
 
 #[derive(Debug, Clone, Args)]

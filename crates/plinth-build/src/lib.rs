@@ -1,0 +1,565 @@
+//! plinth-build: core metadata of source distributions through PEP 517.
+//!
+//! Pipeline role: when an sdist has no usable static metadata (no PEP 643 `PKG-INFO`,
+//! dynamic `pyproject.toml` dependencies, `setup.py`), the index client hands the sdist
+//! to [`build_metadata`], which returns the `METADATA` a wheel of it would carry, so that
+//! the resolver can read its `Requires-Dist`.
+//!
+//! What it does, in order:
+//!
+//! 1. Answers from the cache when `cache_dir` and the sdist's sha256 are given
+//!    (`<cache_dir>/v1/built-metadata/<sha256>`, written atomically); otherwise checks
+//!    the file against that sha256.
+//! 2. Unpacks the sdist (`.tar.gz`, `.tgz`, `.tar`, `.zip`) into a temporary directory.
+//!    Entries with an absolute path or `..`, and links pointing outside, are an error;
+//!    devices and FIFOs are skipped. The project is the single top-level directory (or
+//!    the top itself when it holds `pyproject.toml` or `setup.py`, as pip accepts).
+//! 3. Reads `[build-system]` (`requires`, `build-backend`, `backend-path`) from
+//!    `pyproject.toml`; without the file or the table: `setuptools>=40.8.0` and
+//!    `setuptools.build_meta:__legacy__`, as pip does. Build requirements must be
+//!    PEP 508 requirements (no pip options, no paths).
+//! 4. Finds an interpreter: the first `python{X}.{Y}` on PATH that runs and is that
+//!    version, else `python3`, with a warning ("no python3.12 on PATH; building with
+//!    python3 (3.11)"). Shims that do not run (pyenv's for an unselected version) are
+//!    skipped.
+//! 5. Creates an isolated venv (no system site-packages). When the interpreter has pip
+//!    22.3 or newer, the venv is made `--without-pip` and that pip installs into it with
+//!    `--python` (fast); otherwise the venv gets its own pip. The build requirements are
+//!    installed with `pip install --disable-pip-version-check --no-input --quiet`, from
+//!    [`BuildOptions::index_url`] when given, else from pip's own configuration.
+//! 6. Runs a small driver script (`driver.py`, in the temporary directory) with the
+//!    venv's interpreter in the project directory: it imports the backend (from
+//!    `backend-path` first, checking an in-tree backend really comes from there), calls
+//!    `get_requires_for_build_wheel` (its extra requirements are installed the same
+//!    way), then `prepare_metadata_for_build_wheel`, or `build_wheel` when the backend
+//!    has no such hook, in which case `*.dist-info/METADATA` is read from the wheel.
+//!
+//! The timeout ([`BuildOptions::timeout`]) covers the whole build, from probing the
+//! interpreter to the last hook. Every subprocess runs in its own process group; when
+//! the time is up the whole group is killed (`kill -KILL -<group>`), so a hung backend
+//! leaves no process behind. The driver also ends its group when plinth goes away.
+//!
+//! # The scrubbed environment
+//!
+//! Every subprocess (interpreter probe, venv, pip, backend hooks) starts from an empty
+//! environment and gets only:
+//!
+//! - `PATH`, `HOME`, `TMPDIR`/`TEMP`/`TMP`, `LANG`, `LC_ALL`, `LC_CTYPE`, and on Windows
+//!   `SYSTEMROOT`, `SYSTEMDRIVE`, `COMSPEC`, `PATHEXT`, `USERPROFILE`, `APPDATA`,
+//!   `LOCALAPPDATA`;
+//! - TLS roots: `SSL_CERT_FILE`, `SSL_CERT_DIR`, `REQUESTS_CA_BUNDLE`;
+//! - proxies: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case);
+//! - `PYENV_ROOT`, `PYENV_VERSION`, so that pyenv shims find the selected interpreter;
+//! - the user's `PIP_*` settings (so `PIP_CERT`, `PIP_FIND_LINKS`, `PIP_CONFIG_FILE`...
+//!   keep working), except those that would install elsewhere (`PIP_USER`,
+//!   `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_PYTHON`), `PIP_INDEX_URL` (the index
+//!   comes from [`BuildOptions::index_url`]), and any whose value holds a URL with
+//!   userinfo (`https://user:password@host`).
+//!
+//! Whatever the lists above say, a variable whose name contains `TOKEN`, `PASSWORD`,
+//! `PASSWD`, `SECRET`, `AUTH`, `CREDENTIAL`, `NETRC` or `KEY` is never passed.
+//! [`BuildOptions::index_url`] is given to pip processes only, as `PIP_INDEX_URL` (not
+//! on the command line, where `ps` would show it), never to the backend's hooks.
+//!
+//! Does not support: `config_settings`, building editables (PEP 660) or wheels for
+//! installation, sdist formats other than the above, reusing build environments between
+//! sdists, limits on the unpacked size of an archive, and symlinks inside `.zip` sdists
+//! (left out). pip's own configuration files (`pip.conf`) are read by pip as usual.
+
+mod archive;
+mod cache;
+mod env;
+mod error;
+mod interpreter;
+mod process;
+mod pyproject;
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+pub use error::BuildError;
+
+use interpreter::{FindError, Interpreter};
+use process::{Finished, RunError};
+use pyproject::BuildSystem;
+
+/// The driver script run by the build environment's interpreter.
+const DRIVER: &str = include_str!("driver.py");
+
+/// The default for [`BuildOptions::timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The target interpreter version (`3.11` or `3.11.4`); its major.minor picks the
+    /// interpreter that builds.
+    pub python_version: pep440_rs::Version,
+    /// The limit for the whole build, including installing build requirements.
+    pub timeout: Duration,
+    /// Cache results here, keyed by the sdist's sha256 (when one is given).
+    pub cache_dir: Option<PathBuf>,
+    /// The index pip installs build requirements from (`None`: pip's own default or
+    /// configuration).
+    pub index_url: Option<String>,
+}
+
+impl BuildOptions {
+    /// Options for `python_version` with the default timeout, no cache and pip's index.
+    pub fn new(python_version: pep440_rs::Version) -> Self {
+        Self {
+            python_version,
+            timeout: DEFAULT_TIMEOUT,
+            cache_dir: None,
+            index_url: None,
+        }
+    }
+}
+
+/// The result of a build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltMetadata {
+    /// The bytes of the `METADATA` file (core metadata) of the would-be wheel.
+    pub metadata: Vec<u8>,
+    /// Things the user should know, such as building with another Python version.
+    pub warnings: Vec<String>,
+}
+
+/// Builds the core metadata of `sdist` (a `.tar.gz` or `.zip` source distribution)
+/// through its PEP 517 backend in an isolated environment.
+///
+/// `sha256` (hex, optionally prefixed with `sha256:`) is checked against the file and is
+/// the cache key when [`BuildOptions::cache_dir`] is set; a cached result is returned
+/// without reading the sdist.
+pub fn build_metadata(
+    sdist: &Path,
+    sha256: Option<&str>,
+    options: &BuildOptions,
+) -> Result<BuiltMetadata, BuildError> {
+    let name = sdist.file_name().map_or_else(
+        || sdist.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let sha256 = sha256
+        .map(|hash| normalize_sha256(hash, &name))
+        .transpose()?;
+    let cache_entry = options
+        .cache_dir
+        .as_deref()
+        .zip(sha256.as_deref())
+        .map(|(directory, hash)| cache::entry(directory, hash));
+    if let Some(entry) = &cache_entry
+        && let Some(metadata) = cache::read(entry).map_err(|source| BuildError::Cache {
+            sdist: name.clone(),
+            source,
+        })?
+    {
+        return Ok(BuiltMetadata {
+            metadata,
+            warnings: Vec::new(),
+        });
+    }
+    if let Some(expected) = &sha256 {
+        let actual = file_sha256(sdist, &name)?;
+        if &actual != expected {
+            return Err(BuildError::HashMismatch {
+                sdist: name,
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+
+    let mut warnings = Vec::new();
+    let builder = Builder {
+        name: name.clone(),
+        options,
+        deadline: Instant::now()
+            .checked_add(options.timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600)),
+        env: env::scrubbed(std::env::vars_os()),
+    };
+    let metadata = builder.build(sdist, &mut warnings)?;
+    if let Some(entry) = &cache_entry
+        && let Err(error) = cache::write(entry, &metadata)
+    {
+        warnings.push(format!(
+            "could not cache the metadata of `{name}` at `{}`: {error}",
+            entry.display()
+        ));
+    }
+    Ok(BuiltMetadata { metadata, warnings })
+}
+
+/// `hash` as 64 lowercase hex digits.
+fn normalize_sha256(hash: &str, name: &str) -> Result<String, BuildError> {
+    let hex_digits = hash.strip_prefix("sha256:").unwrap_or(hash);
+    if hex_digits.len() == 64 && hex_digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        Ok(hex_digits.to_ascii_lowercase())
+    } else {
+        Err(BuildError::InvalidHash {
+            sdist: name.to_string(),
+            sha256: hash.to_string(),
+        })
+    }
+}
+
+fn file_sha256(path: &Path, name: &str) -> Result<String, BuildError> {
+    let io_error = |source| BuildError::Io {
+        sdist: name.to_string(),
+        source,
+    };
+    let mut file = fs_err::File::open(path).map_err(io_error)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = file.read(&mut buffer).map_err(io_error)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// One build: the sdist's name for messages, the deadline and the scrubbed environment.
+struct Builder<'a> {
+    name: String,
+    options: &'a BuildOptions,
+    deadline: Instant,
+    env: Vec<(OsString, OsString)>,
+}
+
+/// The build environment.
+struct Venv {
+    python: PathBuf,
+    /// Install with the outer interpreter's pip and `--python` (the venv has no pip).
+    outer_pip: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct RequiresResult {
+    requires: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MetadataResult {
+    metadata: Option<PathBuf>,
+    wheel: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct HookStarted {
+    hook: String,
+}
+
+impl Builder<'_> {
+    fn build(&self, sdist: &Path, warnings: &mut Vec<String>) -> Result<Vec<u8>, BuildError> {
+        let workspace = tempfile::Builder::new()
+            .prefix("plinth-build-")
+            .tempdir()
+            .map_err(|source| self.io(source))?;
+        let source_root = workspace.path().join("source");
+        fs_err::create_dir(&source_root).map_err(|source| self.io(source))?;
+        let project = archive::unpack(sdist, &self.name, &source_root)?;
+        let system = pyproject::read(&project, &self.name)?;
+
+        let interpreter = self.find_interpreter(warnings)?;
+        let venv = self.create_venv(&interpreter, workspace.path())?;
+        self.install(&venv, &system.requires, workspace.path())?;
+
+        let driver = workspace.path().join("driver.py");
+        fs_err::write(&driver, DRIVER).map_err(|source| self.io(source))?;
+        let requires: RequiresResult = self.run_driver(
+            &venv,
+            &driver,
+            &system,
+            &project,
+            workspace.path(),
+            "get_requires",
+        )?;
+        let extra: Vec<String> = requires
+            .requires
+            .into_iter()
+            .filter(|requirement| !system.requires.contains(requirement))
+            .collect();
+        for requirement in &extra {
+            pyproject::validate_requirement(requirement, &self.name)?;
+        }
+        self.install(&venv, &extra, workspace.path())?;
+
+        let result: MetadataResult = self.run_driver(
+            &venv,
+            &driver,
+            &system,
+            &project,
+            workspace.path(),
+            "metadata",
+        )?;
+        match (result.metadata, result.wheel) {
+            (Some(path), _) => fs_err::read(&path).map_err(|source| self.io(source)),
+            (None, Some(wheel)) => self.metadata_from_wheel(&wheel),
+            (None, None) => {
+                Err(self.io(std::io::Error::other("the build driver returned nothing")))
+            }
+        }
+    }
+
+    fn io(&self, source: std::io::Error) -> BuildError {
+        BuildError::Io {
+            sdist: self.name.clone(),
+            source,
+        }
+    }
+
+    /// Runs one subprocess of the build, `step` describing it for a timeout.
+    fn run(
+        &self,
+        command: &mut Command,
+        env: &[(OsString, OsString)],
+        step: impl FnOnce() -> String,
+    ) -> Result<Finished, BuildError> {
+        process::run(command, env, self.deadline).map_err(|error| match error {
+            RunError::TimedOut => BuildError::Timeout {
+                sdist: self.name.clone(),
+                step: step(),
+                timeout: self.options.timeout,
+            },
+            RunError::Spawn(source) => BuildError::Spawn {
+                sdist: self.name.clone(),
+                program: command.get_program().to_string_lossy().into_owned(),
+                source,
+            },
+            RunError::Io(source) => self.io(source),
+        })
+    }
+
+    fn find_interpreter(&self, warnings: &mut Vec<String>) -> Result<Interpreter, BuildError> {
+        let release = self.options.python_version.release();
+        let major = release.first().copied().unwrap_or(3);
+        let minor = release.get(1).copied().unwrap_or(0);
+        match interpreter::find(major, minor, &self.env, self.deadline) {
+            Ok((interpreter, warning)) => {
+                warnings.extend(warning);
+                Ok(interpreter)
+            }
+            Err(FindError::TimedOut) => Err(BuildError::Timeout {
+                sdist: self.name.clone(),
+                step: "finding a Python interpreter".to_string(),
+                timeout: self.options.timeout,
+            }),
+            Err(FindError::NotFound(message)) => Err(BuildError::NoInterpreter {
+                sdist: self.name.clone(),
+                version: format!("{major}.{minor}"),
+                message,
+            }),
+        }
+    }
+
+    fn create_venv(&self, interpreter: &Interpreter, workspace: &Path) -> Result<Venv, BuildError> {
+        let directory = workspace.join("env");
+        let outer_pip = interpreter.pip_has_python_option();
+        let mut command = Command::new(&interpreter.executable);
+        command.args(["-m", "venv"]);
+        if outer_pip {
+            command.arg("--without-pip");
+        }
+        command.arg(&directory).current_dir(workspace);
+        let finished = self.run(&mut command, &self.env, || {
+            "creating the build environment".to_string()
+        })?;
+        if !finished.status.success() {
+            return Err(BuildError::Venv {
+                sdist: self.name.clone(),
+                python: interpreter.executable.display().to_string(),
+                output: finished.tail(),
+            });
+        }
+        let python = if cfg!(windows) {
+            directory.join("Scripts").join("python.exe")
+        } else {
+            directory.join("bin").join("python")
+        };
+        Ok(Venv {
+            python,
+            outer_pip: outer_pip.then(|| interpreter.executable.clone()),
+        })
+    }
+
+    fn install(
+        &self,
+        venv: &Venv,
+        requirements: &[String],
+        workspace: &Path,
+    ) -> Result<(), BuildError> {
+        if requirements.is_empty() {
+            return Ok(());
+        }
+        let mut command = match &venv.outer_pip {
+            Some(outer) => {
+                let mut command = Command::new(outer);
+                command.args(["-m", "pip", "--python"]).arg(&venv.python);
+                command
+            }
+            None => {
+                let mut command = Command::new(&venv.python);
+                command.args(["-m", "pip"]);
+                command
+            }
+        };
+        command
+            .args([
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--quiet",
+                "--no-compile",
+                "--",
+            ])
+            .args(requirements)
+            .current_dir(workspace);
+        let mut env = self.env.clone();
+        if let Some(index_url) = &self.options.index_url {
+            env.push(("PIP_INDEX_URL".into(), index_url.into()));
+        }
+        let listed = requirements.join(", ");
+        let finished = self.run(&mut command, &env, || {
+            format!("installing the build requirements ({listed})")
+        })?;
+        if !finished.status.success() {
+            return Err(BuildError::PipInstall {
+                sdist: self.name.clone(),
+                requirements: listed,
+                output: finished.tail(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs the driver for `hook` (`get_requires` or `metadata`) and reads its answer.
+    fn run_driver<T: for<'de> Deserialize<'de>>(
+        &self,
+        venv: &Venv,
+        driver: &Path,
+        system: &BuildSystem,
+        project: &Path,
+        workspace: &Path,
+        hook: &str,
+    ) -> Result<T, BuildError> {
+        let output_dir = workspace.join(format!("{hook}-output"));
+        fs_err::create_dir_all(&output_dir).map_err(|source| self.io(source))?;
+        let result = workspace.join(format!("{hook}-result.json"));
+        let hook_file = workspace.join(format!("{hook}-hook.json"));
+        let input = workspace.join(format!("{hook}-input.json"));
+        let config = serde_json::json!({
+            "hook": hook,
+            "backend": system.backend,
+            "backend_path": system
+                .backend_path
+                .iter()
+                .map(|path| path.to_string_lossy())
+                .collect::<Vec<_>>(),
+            "output_dir": output_dir.to_string_lossy(),
+            "result": result.to_string_lossy(),
+            "hook_file": hook_file.to_string_lossy(),
+        });
+        fs_err::write(&input, config.to_string()).map_err(|source| self.io(source))?;
+
+        let mut command = Command::new(&venv.python);
+        command
+            .arg("-u")
+            .arg(driver)
+            .arg(&input)
+            .current_dir(project);
+        let started = || {
+            fs_err::read(&hook_file)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<HookStarted>(&bytes).ok())
+                .map(|started| started.hook)
+        };
+        let finished = self.run(&mut command, &self.env, || match started() {
+            Some(hook) => format!("running `{hook}`"),
+            None => format!("importing the build backend `{}`", system.backend),
+        })?;
+        let backend_error = |output: String| BuildError::Backend {
+            sdist: self.name.clone(),
+            backend: system.backend.clone(),
+            hook: started(),
+            output,
+        };
+        if !finished.status.success() {
+            return Err(backend_error(finished.tail()));
+        }
+        let bytes = fs_err::read(&result).map_err(|error| {
+            backend_error(format!(
+                "{}\nplinth: the driver wrote no result: {error}",
+                finished.tail()
+            ))
+        })?;
+        serde_json::from_slice(&bytes).map_err(|error| {
+            backend_error(format!(
+                "{}\nplinth: the hook returned something unexpected: {error}",
+                finished.tail()
+            ))
+        })
+    }
+
+    /// `*.dist-info/METADATA` from a wheel built by `build_wheel`.
+    fn metadata_from_wheel(&self, wheel: &Path) -> Result<Vec<u8>, BuildError> {
+        let invalid = |message: String| BuildError::InvalidArchive {
+            sdist: self.name.clone(),
+            message: format!("the wheel `{}` built from it: {message}", wheel.display()),
+        };
+        let file = fs_err::File::open(wheel).map_err(|source| self.io(source))?;
+        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|error| invalid(error.to_string()))?;
+        let names: Vec<String> = archive
+            .file_names()
+            .filter(|name| {
+                name.strip_suffix(".dist-info/METADATA")
+                    .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
+            })
+            .map(str::to_string)
+            .collect();
+        let [name] = names.as_slice() else {
+            return Err(invalid(format!(
+                "expected one `*.dist-info/METADATA`, found {}",
+                names.len()
+            )));
+        };
+        let mut entry = archive
+            .by_name(name)
+            .map_err(|error| invalid(error.to_string()))?;
+        let mut metadata = Vec::new();
+        entry
+            .read_to_end(&mut metadata)
+            .map_err(|error| invalid(error.to_string()))?;
+        Ok(metadata)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_normalization() {
+        let hash = "AB".repeat(32);
+        assert_eq!(
+            normalize_sha256(&hash, "x.tar.gz").ok(),
+            Some("ab".repeat(32))
+        );
+        assert_eq!(
+            normalize_sha256(&format!("sha256:{hash}"), "x.tar.gz").ok(),
+            Some("ab".repeat(32))
+        );
+        assert!(normalize_sha256("../../etc/passwd", "x.tar.gz").is_err());
+        assert!(normalize_sha256(&"g".repeat(64), "x.tar.gz").is_err());
+    }
+}
