@@ -325,6 +325,7 @@ fn dry_run_prints_the_lockfile_and_writes_nothing() {
 
         ----- stderr -----
         Resolved 3 package(s) in [TIME]
+        Dry run: nothing written
         ----- requirements.txt -----
         (missing)
         "#);
@@ -352,6 +353,30 @@ fn quiet_prints_no_status() {
             #   app
             #   foo-bar
         "#);
+}
+
+#[test]
+fn warm_cache_gives_the_same_lockfile() {
+    let index = small_graph().serve();
+    let context = context(&index);
+    context.write("requirements.in", "app\nsix\n");
+    let args = compile_args(&context, &index, &["-o", "-"]);
+    let cold = context.run(&args);
+    assert!(cold.status.success(), "{}", context.render(&cold));
+    index.clear_requests();
+    let warm = context.run(&args);
+    assert!(warm.status.success(), "{}", context.render(&warm));
+    assert!(
+        !request_lines(&index)
+            .iter()
+            .any(|request| request.contains(".whl")),
+        "the second run reads wheel metadata from the cache: {:#?}",
+        request_lines(&index)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&cold.stdout),
+        String::from_utf8_lossy(&warm.stdout)
+    );
 }
 
 // 3. Input syntax.
@@ -514,6 +539,11 @@ fn index_url_in_the_input_file_is_used() {
             #   app
             #   foo-bar
         "#);
+    let requests = request_lines(&index);
+    assert!(
+        requests.contains(&"GET /simple/app/".to_string()),
+        "{requests:#?}"
+    );
 }
 
 #[test]
@@ -864,8 +894,7 @@ fn sdist_without_static_metadata_is_reported_as_unusable() {
 
         ----- stderr -----
         error: No solution found when resolving dependencies:
-          Because there is no usable version of legacy<1.0 | >1.0 and legacy==1.0 is unusable because its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and building sdists is not supported yet, legacy cannot be used.
-          And because you require legacy, your requirements are unsatisfiable.
+          Because legacy is unusable because its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and building sdists is not supported yet and you require legacy, your requirements are unsatisfiable.
         ----- requirements.txt -----
         (missing)
         "#);
@@ -1032,16 +1061,21 @@ fn no_solution_message(context: &TestContext, index: &RunningIndex, args: &[&str
 }
 
 #[test]
-#[ignore = "bug: the no-solution report drops the `--only-binary` reason (collapse_no_versions)"]
 fn only_binary_names_the_reason_when_nothing_is_left() {
     let index = mixed_binaries().serve();
     let context = context(&index);
     context.write("requirements.in", "legacy>=2\n");
-    let stderr = no_solution_message(&context, &index, &["--only-binary", ":all:"]);
-    assert!(
-        stderr.contains("legacy==2.0") && stderr.contains("--only-binary"),
-        "{stderr}"
-    );
+    assert_compile_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
+        success: false
+        exit_code: 1
+        ----- stdout -----
+
+        ----- stderr -----
+        error: No solution found when resolving dependencies:
+          Because legacy>=2.0 is unusable because it has only a source distribution and `--only-binary` forbids it and you require legacy>=2, your requirements are unsatisfiable.
+        ----- requirements.txt -----
+        (missing)
+        "#);
 }
 
 #[test]
@@ -1171,6 +1205,9 @@ fn upgrade_moves_every_pin_to_the_newest_version() {
 
         ----- stderr -----
         Resolved 2 package(s) in [TIME]
+        Changes:
+          foo-bar 1.0 -> 1.1
+          six 1.15.0 -> 1.16.0
         ----- requirements.txt -----
         foo-bar==1.1
             # via -r requirements.in
@@ -1192,6 +1229,8 @@ fn upgrade_package_moves_only_that_pin() {
 
         ----- stderr -----
         Resolved 2 package(s) in [TIME]
+        Changes:
+          six 1.15.0 -> 1.16.0
         ----- requirements.txt -----
         foo-bar==1.0
             # via -r requirements.in
@@ -1213,7 +1252,10 @@ fn existing_pin_no_longer_allowed_is_replaced() {
         ----- stdout -----
 
         ----- stderr -----
+        warning: The pin `six==1.15.0` in `requirements.txt` no longer fits; it moves to 1.16.0
         Resolved 2 package(s) in [TIME]
+        Changes:
+          six 1.15.0 -> 1.16.0
         ----- requirements.txt -----
         foo-bar==1.0
             # via -r requirements.in
@@ -1238,6 +1280,8 @@ fn empty_existing_lockfile_is_warned_about() {
         ----- stderr -----
         warning: The existing `requirements.txt` is empty (was it truncated?); no pins can be kept from it
         Resolved 1 package(s) in [TIME]
+        Changes:
+          + six 1.16.0 (new, via -r requirements.in)
         ----- requirements.txt -----
         six==1.16.0
             # via -r requirements.in
@@ -1247,7 +1291,6 @@ fn empty_existing_lockfile_is_warned_about() {
 // Messages.
 
 #[test]
-#[ignore = "bug: status line says `Resolved 1 packages`"]
 fn status_line_counts_one_package_in_the_singular() {
     let index = small_graph().serve();
     let context = context(&index);
@@ -1258,27 +1301,33 @@ fn status_line_counts_one_package_in_the_singular() {
 }
 
 #[test]
-#[ignore = "bug: the no-solution report drops why no version matches (collapse_no_versions)"]
 fn no_solution_says_that_no_version_matches() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "six>=2\n");
     let stderr = no_solution_message(&context, &index, &[]);
-    assert!(stderr.contains("no usable version of six>=2"), "{stderr}");
+    // The wording is free; the reason is not.
+    let says_why = ["no usable version of six", "no version of six", "only six"]
+        .iter()
+        .any(|reason| stderr.contains(reason));
+    assert!(says_why, "{stderr}");
 }
 
 #[test]
-#[ignore = "bug: the no-solution report does not say that no index has the package"]
 fn package_missing_from_the_index_is_named_as_missing() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "six\nnot-on-the-index\n");
     let stderr = no_solution_message(&context, &index, &[]);
-    assert!(
-        stderr.contains("not-on-the-index")
-            && (stderr.contains("not found") || stderr.contains("no usable version")),
-        "{stderr}"
-    );
+    // The wording is free; the reason is not.
+    let says_why = [
+        "`not-on-the-index` was not found",
+        "no usable version of not-on-the-index",
+        "no version of not-on-the-index",
+    ]
+    .iter()
+    .any(|reason| stderr.contains(reason));
+    assert!(says_why, "{stderr}");
 }
 
 // 10. pip accepts the lockfile.
@@ -1367,5 +1416,32 @@ fn live_pypi_flask() {
     let context = TestContext::new();
     context.write("requirements.in", "flask\n");
     let args = compile_args_without_index(&context, &["--exclude-newer", "2026-11-01T00:00:00Z"]);
-    assert_compile_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @"");
+    assert_compile_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+
+        ----- stderr -----
+        Resolved 7 package(s) in [TIME]
+        ----- requirements.txt -----
+        # This file is autogenerated by plinth with the following command:
+        #    plinth compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --exclude-newer 2026-11-01T00:00:00Z
+        blinker==1.9.0
+            # via flask
+        click==8.5.0
+            # via flask
+        flask==3.1.3
+            # via -r requirements.in
+        itsdangerous==2.2.0
+            # via flask
+        jinja2==3.1.6
+            # via flask
+        markupsafe==3.0.4
+            # via
+            #   flask
+            #   jinja2
+            #   werkzeug
+        werkzeug==3.1.9
+            # via flask
+        "#);
 }

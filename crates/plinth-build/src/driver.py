@@ -23,14 +23,19 @@ import threading
 import time
 
 
-def watch_parent():
+def watch_parent(workspace):
     # plinth starts this process in its own process group, so a Ctrl-C or a kill of plinth
-    # does not reach it. When plinth goes away (we are re-parented), end the whole group.
+    # does not reach it. When plinth goes away (we are re-parented), remove the build's
+    # temporary directory, which plinth can no longer remove, and end the whole group.
     parent = os.getppid()
     while True:
         time.sleep(0.5)
         if os.getppid() != parent:
             try:
+                import shutil
+
+                if os.path.basename(workspace).startswith("plinth-build-"):
+                    shutil.rmtree(workspace, ignore_errors=True)
                 os.killpg(os.getpgid(0), signal.SIGKILL)
             finally:
                 os._exit(1)
@@ -73,33 +78,41 @@ def main():
     with open(sys.argv[1], encoding="utf-8") as file:
         config = json.load(file)
     if os.name == "posix":
-        threading.Thread(target=watch_parent, daemon=True).start()
+        workspace = os.path.dirname(os.path.abspath(__file__))
+        threading.Thread(target=watch_parent, args=(workspace,), daemon=True).start()
     # The driver's own directory is not part of the project.
     if sys.path and os.path.realpath(sys.path[0]) == os.path.realpath(os.path.dirname(__file__)):
         del sys.path[0]
 
     backend = load_backend(config["backend"], config["backend_path"])
 
-    def start(hook):
-        write_json(config["hook_file"], {"hook": hook})
+    def call(name, hook, *arguments):
+        write_json(config["hook_file"], {"hook": name})
+        try:
+            return hook(*arguments)
+        except BaseException:
+            # The backend's frames only: the driver's are noise in an error message.
+            import traceback
+
+            kind, value, trace = sys.exc_info()
+            traceback.print_exception(kind, value, trace.tb_next)
+            sys.exit(1)
 
     if config["hook"] == "get_requires":
         hook = getattr(backend, "get_requires_for_build_wheel", None)
         requires = []
         if hook is not None:
-            start("get_requires_for_build_wheel")
-            requires = [str(requirement) for requirement in hook(None)]
+            returned = call("get_requires_for_build_wheel", hook, None)
+            requires = [str(requirement) for requirement in returned]
         write_json(config["result"], {"requires": requires})
     elif config["hook"] == "metadata":
         output_dir = config["output_dir"]
         hook = getattr(backend, "prepare_metadata_for_build_wheel", None)
         if hook is not None:
-            start("prepare_metadata_for_build_wheel")
-            name = hook(output_dir, None)
+            name = call("prepare_metadata_for_build_wheel", hook, output_dir, None)
             write_json(config["result"], {"metadata": os.path.join(output_dir, name, "METADATA")})
         else:
-            start("build_wheel")
-            name = backend.build_wheel(output_dir, None)
+            name = call("build_wheel", backend.build_wheel, output_dir, None)
             write_json(config["result"], {"wheel": os.path.join(output_dir, name)})
     else:
         sys.stderr.write("plinth: unknown hook %r\n" % config["hook"])

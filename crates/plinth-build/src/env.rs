@@ -55,7 +55,6 @@ const PIP_DROPPED: &[&str] = &[
     "PIP_PREFIX",
     "PIP_ROOT",
     "PIP_PYTHON",
-    "PIP_INDEX_URL",
 ];
 
 /// The environment given to build subprocesses: the allow-listed variables of
@@ -145,6 +144,7 @@ mod tests {
                 "PIP_CERT",
                 "PIP_EXTRA_INDEX_URL",
                 "PIP_FIND_LINKS",
+                "PIP_INDEX_URL",
                 "SSL_CERT_FILE",
                 "https_proxy",
             ]

@@ -50,16 +50,17 @@
 //! - TLS roots: `SSL_CERT_FILE`, `SSL_CERT_DIR`, `REQUESTS_CA_BUNDLE`;
 //! - proxies: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case);
 //! - `PYENV_ROOT`, `PYENV_VERSION`, so that pyenv shims find the selected interpreter;
-//! - the user's `PIP_*` settings (so `PIP_CERT`, `PIP_FIND_LINKS`, `PIP_CONFIG_FILE`...
-//!   keep working), except those that would install elsewhere (`PIP_USER`,
-//!   `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_PYTHON`), `PIP_INDEX_URL` (the index
-//!   comes from [`BuildOptions::index_url`]), and any whose value holds a URL with
-//!   userinfo (`https://user:password@host`).
+//! - the user's `PIP_*` settings (so `PIP_CERT`, `PIP_FIND_LINKS`, `PIP_INDEX_URL`,
+//!   `PIP_CONFIG_FILE`... keep working), except those that would install elsewhere
+//!   (`PIP_USER`, `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_PYTHON`) and any whose
+//!   value holds a URL with userinfo (`https://user:password@host`).
 //!
 //! Whatever the lists above say, a variable whose name contains `TOKEN`, `PASSWORD`,
 //! `PASSWD`, `SECRET`, `AUTH`, `CREDENTIAL`, `NETRC` or `KEY` is never passed.
-//! [`BuildOptions::index_url`] is given to pip processes only, as `PIP_INDEX_URL` (not
-//! on the command line, where `ps` would show it), never to the backend's hooks.
+//! [`BuildOptions::index_url`], the one explicit way to give pip an index (with
+//! credentials if it needs them), replaces `PIP_INDEX_URL` for pip processes only: it
+//! is passed in the environment (not on the command line, where `ps` would show it) and
+//! never reaches the backend's hooks.
 //!
 //! Does not support: `config_settings`, building editables (PEP 660) or wheels for
 //! installation, sdist formats other than the above, reusing build environments between
@@ -426,6 +427,7 @@ impl Builder<'_> {
             .current_dir(workspace);
         let mut env = self.env.clone();
         if let Some(index_url) = &self.options.index_url {
+            env.retain(|(name, _)| !name.eq_ignore_ascii_case("PIP_INDEX_URL"));
             env.push(("PIP_INDEX_URL".into(), index_url.into()));
         }
         let listed = requirements.join(", ");

@@ -109,8 +109,15 @@ pub fn resolve<S: PackageSource>(
     let provider = Provider::new(source, requirements, constraints, options);
     match pubgrub::resolve(&provider, Package::Root, Version::new([0])) {
         Ok(selected) => Ok(provider.resolution(&selected)),
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            tree.collapse_no_versions();
+        Err(PubGrubError::NoSolution(tree)) => {
+            // Fold "no versions" facts into the requirements they contradict,
+            // unless that leaves a single statement with no explanation.
+            let mut collapsed = tree.clone();
+            collapsed.collapse_no_versions();
+            let tree = match collapsed {
+                pubgrub::DerivationTree::Derived(_) => collapsed,
+                pubgrub::DerivationTree::External(_) => tree,
+            };
             Err(ResolveError::NoSolution {
                 report: report_no_solution(
                     &tree,
@@ -151,7 +158,8 @@ struct Provider<'a, S> {
     discovery: RefCell<HashMap<PackageName, usize>>,
     /// The requirement edges of every (package, version) expanded, for `# via`.
     edges: RefCell<HashMap<(Package, Version), Vec<Edge>>>,
-    warnings: RefCell<BTreeSet<String>>,
+    /// Warnings about a (package, version), reported if it ends up selected.
+    warnings: RefCell<HashMap<(Package, Version), String>>,
 }
 
 impl<'a, S: PackageSource> Provider<'a, S> {
@@ -212,7 +220,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             allowed_yanked,
             discovery: RefCell::new(HashMap::new()),
             edges: RefCell::new(HashMap::new()),
-            warnings: RefCell::new(BTreeSet::new()),
+            warnings: RefCell::new(HashMap::new()),
         }
     }
 
@@ -448,9 +456,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         if !mentioned {
-            self.warnings.borrow_mut().insert(format!(
-                "The package `{name}=={version}` does not have an extra named `{extra}`"
-            ));
+            self.warnings.borrow_mut().insert(
+                (Package::Extra(name.clone(), extra.clone()), version.clone()),
+                format!("The package `{name}=={version}` does not have an extra named `{extra}`"),
+            );
         }
         Ok(())
     }
@@ -502,9 +511,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         let edges = self.edges.borrow();
-        let mut selected: Vec<(&Package, &Version)> = selected.iter().collect();
-        selected.sort();
-        for (package, version) in selected {
+        let mut ordered: Vec<(&Package, &Version)> = selected.iter().collect();
+        ordered.sort();
+        for (package, version) in ordered {
             let Some(parent) = package.name() else {
                 continue;
             };
@@ -537,10 +546,30 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 resolved.sources.insert(root.source.clone());
             }
         }
+        let mut warnings = BTreeSet::new();
+        let collected = self.warnings.borrow();
+        for (package, version) in selected.iter() {
+            if let Some(warning) = collected.get(&(package.clone(), version.clone())) {
+                warnings.insert(warning.clone());
+            }
+            if let Package::Dist(name) = package
+                && let Ok(versions) = self.versions(name)
+                && let Some(reason) = versions
+                    .versions
+                    .get(version)
+                    .and_then(|info| info.yanked.as_ref())
+            {
+                warnings.insert(if reason.is_empty() {
+                    format!("`{name}=={version}` is yanked")
+                } else {
+                    format!("`{name}=={version}` is yanked (reason: {reason})")
+                });
+            }
+        }
         Resolution {
             packages: packages.into_values().collect(),
             roots,
-            warnings: self.warnings.borrow().iter().cloned().collect(),
+            warnings: warnings.into_iter().collect(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Human-readable explanations of why no solution exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -28,6 +28,11 @@ pub(crate) fn report_no_solution(
 ) -> String {
     let formatter = Formatter {
         python: python.clone(),
+        missing: known
+            .iter()
+            .filter(|(_, versions)| versions.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect(),
     };
     let tree = simplify_tree(tree, known);
     DefaultStringReporter::report_with_formatter(&tree, &formatter)
@@ -125,13 +130,19 @@ fn simplify(
     known: &HashMap<PackageName, Vec<Version>>,
 ) -> Ranges<Version> {
     match package.name().and_then(|name| known.get(name)) {
-        Some(versions) if !versions.is_empty() => range.simplify(versions.iter()),
+        // `==1.0` (as `[1.0, successor(1.0))`) stays as written; simplifying it
+        // would stretch it up to the next known version.
+        Some(versions) if !versions.is_empty() && !is_exact(range) => {
+            range.simplify(versions.iter())
+        }
         _ => range.clone(),
     }
 }
 
 struct Formatter {
     python: Version,
+    /// Packages no index has.
+    missing: HashSet<PackageName>,
 }
 
 /// `name>=1, <2`, `name==1.0`, or just `name` for any version.
@@ -141,6 +152,16 @@ fn package_range(package: &Package, range: &Ranges<Version>) -> String {
         Package::Python => format!("Python{}", format_range(range)),
         _ => format!("{package}{}", format_range(range)),
     }
+}
+
+/// Whether every segment of `range` is one version (with its local builds).
+fn is_exact(range: &Ranges<Version>) -> bool {
+    !range.is_empty()
+        && range.iter().all(|segment| match segment {
+            (Bound::Included(low), Bound::Included(high)) => low == high,
+            (Bound::Included(low), Bound::Excluded(high)) => *high == successor(low),
+            _ => false,
+        })
 }
 
 /// A range in PEP 440 specifier syntax; empty for "any version".
@@ -219,6 +240,12 @@ impl Formatter {
                 self.python,
                 format_range(range)
             ),
+            External::NoVersions(package @ (Package::Dist(name) | Package::Extra(name, _)), _)
+                if self.missing.contains(name) =>
+            {
+                let _ = package;
+                format!("`{name}` was not found in the package index")
+            }
             External::NoVersions(package, range) => {
                 if range == &Ranges::full() {
                     format!("there is no usable version of {package}")

@@ -295,8 +295,13 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         },
     );
     printer.status(&format!(
-        "Resolved {} packages in {:.2}s",
+        "Resolved {} {} in {:.2}s",
         packages.len(),
+        if packages.len() == 1 {
+            "package"
+        } else {
+            "packages"
+        },
         started.elapsed().as_secs_f64()
     ));
     let stats = client.stats();
