@@ -129,6 +129,10 @@ pub struct IndexArgs {
     /// Retries of a request after a connection failure, a timeout, 408, 429 or 5xx.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
 }
 
 #[derive(Debug, Clone, Args)]

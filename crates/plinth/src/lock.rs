@@ -198,6 +198,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     client_options.cache = cache(&args.cache);
     client_options.offline = args.cache.offline;
     client_options.retries = args.index.retries;
+    client_options.concurrency = args.index.concurrency as usize;
     if args.cache.offline && client_options.cache.is_none() {
         bail!(
             "`--offline` needs a cache, but there is none\n  hint: drop `--no-cache`, or set `--cache-dir`"
