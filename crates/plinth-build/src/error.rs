@@ -57,10 +57,12 @@ pub enum BuildError {
         output: String,
     },
     /// `pip install` of the build requirements failed.
-    #[error("Failed to install the build requirements of `{sdist}` ({requirements}){}", tail_suffix(.output))]
+    #[error("Failed to install the build requirements {requirements} of `{sdist}`{}", tail_suffix(.output))]
     PipInstall {
         sdist: String,
+        /// The requirements, each in backticks, separated by commas.
         requirements: String,
+        /// The last lines of pip's output.
         output: String,
     },
     /// The build backend could not be imported, or one of its PEP 517 hooks failed.

@@ -430,9 +430,13 @@ impl Builder<'_> {
             env.retain(|(name, _)| !name.eq_ignore_ascii_case("PIP_INDEX_URL"));
             env.push(("PIP_INDEX_URL".into(), index_url.into()));
         }
-        let listed = requirements.join(", ");
+        let listed = requirements
+            .iter()
+            .map(|requirement| format!("`{requirement}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let finished = self.run(&mut command, &env, || {
-            format!("installing the build requirements ({listed})")
+            format!("installing the build requirements {listed}")
         })?;
         if !finished.status.success() {
             return Err(BuildError::PipInstall {

@@ -848,7 +848,7 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     let message = error.to_string();
     assert!(
         message.starts_with(
-            "Failed to install the build requirements of `flagged-1.0.tar.gz` (plinth-flag-pkg==1.0):\n"
+            "Failed to install the build requirements `plinth-flag-pkg==1.0` of `flagged-1.0.tar.gz`:\n"
         ),
         "{message}"
     );

@@ -11,14 +11,16 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use plinth_build::{BuildOptions, BuiltMetadata, build_metadata};
+
 use crate::cache::Cache;
 use crate::error::{IndexError, redact};
 use crate::metadata::CoreMetadata;
 use crate::simple::{IndexFile, parse_html, parse_json};
 use crate::wheel::{read_sdist_files, read_wheel_metadata};
 
-/// Why an sdist without static metadata can't be used yet.
-const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and building sdists is not supported yet";
+/// Why an sdist without static metadata can't be used when builds are off.
+const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and `--no-build` forbids building it";
 
 const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
@@ -181,16 +183,28 @@ impl IndexClient {
         Ok(bytes)
     }
 
-    /// Static metadata of an sdist: its `PKG-INFO` when that is static (PEP 643),
-    /// else its `pyproject.toml` `[project]` table when that is (PEP 621); `Err`
-    /// with the reason when only a build could tell. The archive is downloaded
-    /// and verified.
+    /// The metadata of an sdist: its `PKG-INFO` when that is static (PEP 643),
+    /// else its `pyproject.toml` `[project]` table when that is (PEP 621), else
+    /// a PEP 517 build with `build` (when builds are allowed). `Err` with the
+    /// reason when the sdist can't be used. The archive is downloaded and
+    /// verified; results are cached (builds per target Python).
     pub async fn sdist_metadata(
         &self,
         file: &IndexFile,
+        build: Option<&BuildOptions>,
     ) -> Result<Result<Vec<u8>, String>, IndexError> {
         let key = cache_key("sdist-metadata", file);
         if let Some(bytes) = self.cache_get(&key) {
+            return Ok(Ok(bytes));
+        }
+        let built_key = build.map(|options| {
+            format!(
+                "{}-py{}",
+                cache_key("sdist-built", file),
+                options.python_version
+            )
+        });
+        if let Some(bytes) = built_key.as_ref().and_then(|key| self.cache_get(key)) {
             return Ok(Ok(bytes));
         }
         let archive = self.download(file).await?;
@@ -202,16 +216,23 @@ impl IndexClient {
         let pkg_info = files
             .pkg_info
             .filter(|bytes| CoreMetadata::parse(bytes).is_static());
-        let metadata = match (pkg_info, files.pyproject) {
-            (Some(bytes), _) => bytes,
+        let static_metadata = match (pkg_info, files.pyproject) {
+            (Some(bytes), _) => Some(bytes),
             (None, Some(pyproject)) => match CoreMetadata::from_pyproject(&pyproject) {
-                Ok(Some(metadata)) => metadata.to_text().into_bytes(),
-                Ok(None) => return Ok(Err(NEEDS_BUILD.to_string())),
+                Ok(metadata) => metadata.map(|metadata| metadata.to_text().into_bytes()),
                 Err(error) => return Ok(Err(format!("its pyproject.toml is invalid: {error}"))),
             },
-            (None, None) => return Ok(Err(NEEDS_BUILD.to_string())),
+            (None, None) => None,
         };
-        self.cache_put(&key, &metadata);
+        if let Some(metadata) = static_metadata {
+            self.cache_put(&key, &metadata);
+            return Ok(Ok(metadata));
+        }
+        let (Some(options), Some(built_key)) = (build, built_key) else {
+            return Ok(Err(NEEDS_BUILD.to_string()));
+        };
+        let metadata = build_sdist(file, archive, options.clone()).await?;
+        self.cache_put(&built_key, &metadata);
         Ok(Ok(metadata))
     }
 
@@ -358,6 +379,39 @@ impl IndexClient {
             cache.put(key, bytes);
         }
     }
+}
+
+/// Run a PEP 517 metadata build of `archive` on a blocking thread.
+async fn build_sdist(
+    file: &IndexFile,
+    archive: Vec<u8>,
+    options: BuildOptions,
+) -> Result<Vec<u8>, IndexError> {
+    let filename = file.filename.clone();
+    let sha256 = file.sha256.clone();
+    let url = redact(&file.url);
+    let built = tokio::task::spawn_blocking(move || -> Result<BuiltMetadata, String> {
+        let directory = tempfile::tempdir().map_err(|error| error.to_string())?;
+        // Only the last path segment: a hostile index can't write elsewhere.
+        let name = std::path::Path::new(&filename)
+            .file_name()
+            .map_or_else(|| "sdist.tar.gz".into(), std::ffi::OsStr::to_os_string);
+        let path = directory.path().join(name);
+        fs_err::write(&path, &archive).map_err(|error| error.to_string())?;
+        build_metadata(&path, sha256.as_deref(), &options).map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| IndexError::Build {
+        package: String::new(),
+        url: url.clone(),
+        message: error.to_string(),
+    })?
+    .map_err(|message| IndexError::Build {
+        package: String::new(),
+        url,
+        message,
+    })?;
+    Ok(built.metadata)
 }
 
 /// The longest wait between two attempts, whatever `Retry-After` says.

@@ -22,6 +22,12 @@ pub enum IndexError {
     },
     #[error("`{url}` is not in the cache, and `--offline` forbids asking the index")]
     Offline { url: String },
+    #[error("Failed to build the metadata of {package} (from `{url}`): {message}")]
+    Build {
+        package: String,
+        url: String,
+        message: String,
+    },
     #[error("HTTP client error: {0}")]
     Client(String),
 }

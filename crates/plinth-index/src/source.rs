@@ -47,6 +47,8 @@ pub struct FileOptions {
     pub no_binary: PackageSelection,
     /// Never use sdists of these packages.
     pub only_binary: PackageSelection,
+    /// How to build sdists without static metadata; `None` forbids builds.
+    pub build: Option<plinth_build::BuildOptions>,
 }
 
 /// The files of one version that the target can use, best first.
@@ -303,7 +305,19 @@ impl Inner {
         let bytes = if file.filename.ends_with(".whl") {
             self.client.wheel_metadata(&file).await?
         } else {
-            match self.client.sdist_metadata(&file).await? {
+            let metadata = self
+                .client
+                .sdist_metadata(&file, self.options.build.as_ref())
+                .await
+                .map_err(|error| match error {
+                    IndexError::Build { url, message, .. } => IndexError::Build {
+                        package: format!("`{name}=={version}`"),
+                        url,
+                        message,
+                    },
+                    other => other,
+                })?;
+            match metadata {
                 Ok(bytes) => bytes,
                 Err(reason) => return Ok(Err(reason)),
             }

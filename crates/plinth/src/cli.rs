@@ -87,6 +87,14 @@ pub struct CompileArgs {
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub only_binary: Vec<String>,
 
+    /// Never build sdists: a version whose sdist has no static metadata is unusable.
+    #[arg(long)]
+    pub no_build: bool,
+
+    /// Give up on an sdist metadata build after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub build_timeout: u64,
+
     /// Leave the header with the reproducing command out.
     #[arg(long)]
     pub no_header: bool,

@@ -176,10 +176,21 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .map(parse_exclude_newer)
         .transpose()?;
     let indexes = index_urls(args, &input)?;
+    let build = (!args.no_build).then(|| {
+        let mut options = plinth_build::BuildOptions::new(target.python_version.clone());
+        options.timeout = std::time::Duration::from_secs(args.build_timeout);
+        // Build requirements come from the main index, as pip does.
+        options.index_url = indexes
+            .first()
+            .filter(|url| url.as_str().trim_end_matches('/') != PYPI)
+            .map(ToString::to_string);
+        options
+    });
     let file_options = FileOptions {
         exclude_newer,
         no_binary: selection(&args.no_binary)?,
         only_binary: selection(&args.only_binary)?,
+        build,
     };
     let preferences: BTreeMap<_, _> = existing
         .iter()
@@ -356,6 +367,7 @@ fn effective_args(
             args.index.extra_index_url = recorded.index.extra_index_url.clone();
         }
         args.pre |= recorded.pre;
+        args.no_build |= recorded.no_build;
         args.generate_hashes |= recorded.generate_hashes;
         args.no_annotate |= recorded.no_annotate;
         if args.annotation_style == cli::AnnotationStyle::Split {
@@ -544,6 +556,9 @@ fn header(
     }
     if args.pre {
         parts.push("--pre".to_string());
+    }
+    if args.no_build {
+        parts.push("--no-build".to_string());
     }
     if args.generate_hashes {
         parts.push("--generate-hashes".to_string());

@@ -49,6 +49,9 @@ pub struct DistSpec {
     pub sdist_pkg_info: bool,
     /// Whether the sdist's pyproject.toml has a `[project]` table (PEP 621).
     pub pyproject_project: bool,
+    /// The sdist builds with a tiny in-tree PEP 517 backend that needs nothing
+    /// installed (so metadata builds work offline), instead of setuptools.
+    pub in_tree_backend: bool,
 }
 
 impl DistSpec {
@@ -68,6 +71,7 @@ impl DistSpec {
             upload_time: Some(DEFAULT_UPLOAD_TIME.to_string()),
             sdist_pkg_info: true,
             pyproject_project: true,
+            in_tree_backend: false,
         }
     }
 
@@ -139,6 +143,11 @@ impl DistSpec {
 
     /// Builds the sdist's pyproject.toml without a `[project]` table, so
     /// that it declares no static metadata (like a `setup.py` project).
+    pub fn in_tree_backend(mut self) -> Self {
+        self.in_tree_backend = true;
+        self
+    }
+
     pub fn no_pyproject_project(mut self) -> Self {
         self.pyproject_project = false;
         self

@@ -20,7 +20,16 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
     if spec.sdist_pkg_info {
         files.push(("PKG-INFO".to_string(), pkg_info(spec)));
     }
-    files.push(("pyproject.toml".to_string(), pyproject_toml(spec)));
+    if spec.in_tree_backend {
+        files.push((
+            "pyproject.toml".to_string(),
+            "[build-system]\nrequires = []\nbuild-backend = \"plinth_test_backend\"\nbackend-path = [\".\"]\n"
+                .to_string(),
+        ));
+        files.push(("plinth_test_backend.py".to_string(), in_tree_backend(spec)));
+    } else {
+        files.push(("pyproject.toml".to_string(), pyproject_toml(spec)));
+    }
     files.push((
         format!("{name}/__init__.py"),
         format!("__version__ = \"{}\"\n", spec.version),
@@ -48,6 +57,32 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
 /// The sdist's PKG-INFO: the spec's Metadata-Version and `Dynamic:` fields.
 pub fn pkg_info(spec: &DistSpec) -> String {
     spec.core_metadata(&spec.metadata_version, &spec.dynamic)
+}
+
+/// A PEP 517 backend whose metadata hook writes the spec's METADATA.
+fn in_tree_backend(spec: &DistSpec) -> String {
+    let metadata = spec.core_metadata("2.1", &[]);
+    let dist_info = format!("{}-{}.dist-info", spec.filename_name(), spec.version);
+    [
+        "import os".to_string(),
+        String::new(),
+        "def get_requires_for_build_wheel(config_settings=None):".to_string(),
+        "    return []".to_string(),
+        String::new(),
+        "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):"
+            .to_string(),
+        format!("    path = os.path.join(metadata_directory, {dist_info:?})"),
+        "    os.makedirs(path)".to_string(),
+        "    with open(os.path.join(path, 'METADATA'), 'w') as file:".to_string(),
+        format!("        file.write({metadata:?})"),
+        format!("    return {dist_info:?}"),
+        String::new(),
+        "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):"
+            .to_string(),
+        "    raise RuntimeError('this test backend only prepares metadata')".to_string(),
+        String::new(),
+    ]
+    .join("\n")
 }
 
 /// A setuptools project declaring the same name, version and requirements.
