@@ -686,7 +686,7 @@ fn yanked_version_locked_in_the_existing_lockfile_is_replaced() {
     ----- stdout -----
 
     ----- stderr -----
-    warning: The pin `pkg==2.0` in `requirements.txt` no longer fits; it moves to 1.0
+    warning: The pin `pkg==2.0` in `requirements.txt` was yanked (reason: broken build); it moves to 1.0
     Resolved 1 package in [TIME]
     Changes:
       pkg 2.0 -> 1.0

@@ -87,6 +87,8 @@ pub struct Request<'a> {
     /// Reuse every option recorded in the existing lockfile's header that the
     /// command line does not give (`check`, `why`); otherwise only the target.
     pub reuse_recorded: bool,
+    /// Warn about each kept pin that had to move (`compile`: nobody asked).
+    pub warn_moved_pins: bool,
 }
 
 /// A finished resolution, rendered but not written.
@@ -245,13 +247,23 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     for warning in &resolution.warnings {
         printer.warn(warning);
     }
-    if let Output::File(path) = &output {
+    if let Output::File(path) = &output
+        && request.warn_moved_pins
+    {
         for package in &resolution.packages {
             if let Some(pinned) = preferences.get(&package.name)
                 && *pinned != package.version
             {
+                let yanked = plinth_resolver::PackageSource::versions(&source, &package.name)
+                    .ok()
+                    .and_then(|versions| versions.versions.get(pinned)?.yanked.clone());
+                let why = match yanked.as_deref() {
+                    Some("") => "was yanked".to_string(),
+                    Some(reason) => format!("was yanked (reason: {reason})"),
+                    None => "no longer fits".to_string(),
+                };
                 printer.warn(&format!(
-                    "The pin `{}=={pinned}` in `{}` no longer fits; it moves to {}",
+                    "The pin `{}=={pinned}` in `{}` {why}; it moves to {}",
                     package.name,
                     path.display(),
                     package.version

@@ -6,6 +6,8 @@
 //! Routes: `GET /simple/<name>/` (non-normalized names and a missing slash
 //! redirect with 301), `GET|HEAD /files/<filename>` and, with PEP 658,
 //! `GET|HEAD /files/<filename>.metadata`. Every response closes the connection.
+//! Releases can be published or yanked while the index serves
+//! ([`RunningIndex::publish`], [`RunningIndex::yank`]).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,6 +40,9 @@ pub struct ServerOptions {
     pub range: bool,
     /// Serve `<file>.metadata` and advertise it (PEP 658 / PEP 714).
     pub pep658: bool,
+    /// Give each file's sha256 on the project pages; when false, clients
+    /// must download a file to learn its hash.
+    pub hashes: bool,
 }
 
 impl Default for ServerOptions {
@@ -47,6 +52,7 @@ impl Default for ServerOptions {
             html: true,
             range: true,
             pep658: false,
+            hashes: true,
         }
     }
 }
@@ -116,24 +122,11 @@ impl TestIndex {
     pub fn serve_with(self, options: ServerOptions) -> RunningIndex {
         let mut projects: BTreeMap<String, Project> = BTreeMap::new();
         for spec in &self.specs {
-            let project = projects
-                .entry(spec.normalized_name())
-                .or_insert_with(|| Project {
-                    versions: Vec::new(),
-                    files: Vec::new(),
-                });
-            assert!(
-                !project.versions.contains(&spec.version),
-                "{} {} is described twice",
-                spec.name,
-                spec.version
-            );
-            project.versions.push(spec.version.clone());
-            project.files.extend(build_files(spec));
+            add_release(&mut projects, spec);
         }
         let state = Arc::new(State {
             options,
-            projects,
+            projects: Mutex::new(projects),
             requests: Mutex::new(Vec::new()),
         });
 
@@ -152,6 +145,24 @@ impl TestIndex {
             thread: Some(thread),
         }
     }
+}
+
+/// Adds one release's files to its project, creating the project if needed.
+fn add_release(projects: &mut BTreeMap<String, Project>, spec: &DistSpec) {
+    let project = projects
+        .entry(spec.normalized_name())
+        .or_insert_with(|| Project {
+            versions: Vec::new(),
+            files: Vec::new(),
+        });
+    assert!(
+        !project.versions.contains(&spec.version),
+        "{} {} is described twice",
+        spec.name,
+        spec.version
+    );
+    project.versions.push(spec.version.clone());
+    project.files.extend(build_files(spec));
 }
 
 fn build_files(spec: &DistSpec) -> Vec<IndexFile> {
@@ -228,8 +239,45 @@ impl RunningIndex {
     }
 
     /// The file served as `/files/<filename>`, if any.
-    pub fn file(&self, filename: &str) -> Option<&IndexFile> {
+    pub fn file(&self, filename: &str) -> Option<IndexFile> {
         self.state.file(filename)
+    }
+
+    /// Every file served now, project by project.
+    pub fn files(&self) -> Vec<IndexFile> {
+        self.state
+            .lock_projects()
+            .values()
+            .flat_map(|project| project.files.clone())
+            .collect()
+    }
+
+    /// Publishes a release (configured by `configure`, `|p| p` for the
+    /// defaults) while the index serves: later requests see it, as when a
+    /// new version is uploaded to PyPI between two runs.
+    pub fn publish(&self, name: &str, version: &str, configure: impl FnOnce(DistSpec) -> DistSpec) {
+        add_release(
+            &mut self.state.lock_projects(),
+            &configure(DistSpec::new(name, version)),
+        );
+    }
+
+    /// Marks every file of a served release yanked (`""` for no reason)
+    /// while the index serves; panics when there is no such release.
+    pub fn yank(&self, name: &str, version: &str, reason: &str) {
+        let spec = DistSpec::new(name, version);
+        let wheel_prefix = format!("{}-{version}-", spec.filename_name());
+        let sdist = format!("{}-{version}.tar.gz", spec.filename_name());
+        let mut projects = self.state.lock_projects();
+        let project = projects
+            .get_mut(&spec.normalized_name())
+            .filter(|project| project.versions.contains(&spec.version))
+            .unwrap_or_else(|| panic!("{name} {version} is not on the index"));
+        for file in &mut project.files {
+            if file.filename.starts_with(&wheel_prefix) || file.filename == sdist {
+                file.yanked = Some(reason.to_string());
+            }
+        }
     }
 
     /// Sends one request to this index; see [`http_request`].
@@ -256,16 +304,21 @@ impl Drop for RunningIndex {
 #[derive(Debug)]
 struct State {
     options: ServerOptions,
-    projects: BTreeMap<String, Project>,
+    projects: Mutex<BTreeMap<String, Project>>,
     requests: Mutex<Vec<Request>>,
 }
 
 impl State {
-    fn file(&self, filename: &str) -> Option<&IndexFile> {
-        self.projects
+    fn lock_projects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Project>> {
+        self.projects.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn file(&self, filename: &str) -> Option<IndexFile> {
+        self.lock_projects()
             .values()
             .flat_map(|project| &project.files)
             .find(|file| file.filename == filename)
+            .cloned()
     }
 }
 
@@ -410,7 +463,8 @@ fn route(state: &State, request: &Request) -> Response {
 fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {
     let name = rest.strip_suffix('/').unwrap_or(rest);
     let normalized = normalize_name(name);
-    let Some(project) = state.projects.get(&normalized) else {
+    let projects = state.lock_projects();
+    let Some(project) = projects.get(&normalized) else {
         return Response::new(404);
     };
     if rest != format!("{normalized}/") {
@@ -419,11 +473,11 @@ fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {
     match negotiate(state.options, accept) {
         Some(Format::Json) => Response::new(200).header("Vary", "Accept").body(
             JSON_CONTENT_TYPE,
-            project_json(&normalized, project, state.options.pep658),
+            project_json(&normalized, project, state.options),
         ),
         Some(Format::Html) => Response::new(200).header("Vary", "Accept").body(
             HTML_CONTENT_TYPE,
-            project_html(&normalized, project, state.options.pep658),
+            project_html(&normalized, project, state.options),
         ),
         None => Response::new(406),
     }
@@ -478,7 +532,7 @@ fn file_url(filename: &str) -> String {
     format!("../../files/{filename}")
 }
 
-fn project_json(name: &str, project: &Project, pep658: bool) -> String {
+fn project_json(name: &str, project: &Project, options: ServerOptions) -> String {
     let files: Vec<Value> = project
         .files
         .iter()
@@ -486,7 +540,7 @@ fn project_json(name: &str, project: &Project, pep658: bool) -> String {
             let mut entry = json!({
                 "filename": file.filename,
                 "url": file_url(&file.filename),
-                "hashes": { "sha256": file.sha256 },
+                "hashes": if options.hashes { json!({ "sha256": file.sha256 }) } else { json!({}) },
                 "size": file.bytes.len(),
                 "yanked": match &file.yanked {
                     None => json!(false),
@@ -494,7 +548,7 @@ fn project_json(name: &str, project: &Project, pep658: bool) -> String {
                     Some(reason) => json!(reason),
                 },
                 "core-metadata": match &file.metadata {
-                    Some(metadata) if pep658 => json!({ "sha256": sha256_hex(metadata) }),
+                    Some(metadata) if options.pep658 => json!({ "sha256": sha256_hex(metadata) }),
                     _ => json!(false),
                 },
             });
@@ -516,18 +570,18 @@ fn project_json(name: &str, project: &Project, pep658: bool) -> String {
     serde_json::to_string_pretty(&page).expect("serialize a JSON project page")
 }
 
-fn project_html(name: &str, project: &Project, pep658: bool) -> String {
+fn project_html(name: &str, project: &Project, options: ServerOptions) -> String {
     let name = html_escape(name);
     let mut html = format!(
         "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n    \
          <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n"
     );
     for file in &project.files {
-        let mut attributes = format!(
-            "href=\"{}#sha256={}\"",
-            html_escape(&file_url(&file.filename)),
-            file.sha256
-        );
+        let mut href = file_url(&file.filename);
+        if options.hashes {
+            href.push_str(&format!("#sha256={}", file.sha256));
+        }
+        let mut attributes = format!("href=\"{}\"", html_escape(&href));
         if let Some(requires_python) = &file.requires_python {
             attributes.push_str(&format!(
                 " data-requires-python=\"{}\"",
@@ -537,7 +591,7 @@ fn project_html(name: &str, project: &Project, pep658: bool) -> String {
         if let Some(reason) = &file.yanked {
             attributes.push_str(&format!(" data-yanked=\"{}\"", html_escape(reason)));
         }
-        if let (true, Some(metadata)) = (pep658, &file.metadata) {
+        if let (true, Some(metadata)) = (options.pep658, &file.metadata) {
             let hash = sha256_hex(metadata);
             attributes.push_str(&format!(
                 " data-core-metadata=\"sha256={hash}\" data-dist-info-metadata=\"sha256={hash}\""
@@ -563,11 +617,11 @@ fn html_escape(value: &str) -> String {
 
 fn file_response(state: &State, filename: &str, range: Option<&str>) -> Response {
     let (bytes, content_type) = if let Some(file) = state.file(filename) {
-        (&file.bytes, "application/octet-stream")
+        (file.bytes, "application/octet-stream")
     } else if let Some(metadata) = filename
         .strip_suffix(".metadata")
         .and_then(|wheel| state.file(wheel))
-        .and_then(|file| file.metadata.as_ref())
+        .and_then(|file| file.metadata)
         .filter(|_| state.options.pep658)
     {
         (metadata, "text/plain")
@@ -575,12 +629,12 @@ fn file_response(state: &State, filename: &str, range: Option<&str>) -> Response
         return Response::new(404);
     };
     if !state.options.range {
-        return Response::new(200).body(content_type, bytes.clone());
+        return Response::new(200).body(content_type, bytes);
     }
     let response = Response::new(200).header("Accept-Ranges", "bytes");
     let length = bytes.len();
     match range.map_or(ByteRange::Ignored, |range| ByteRange::parse(range, length)) {
-        ByteRange::Ignored => response.body(content_type, bytes.clone()),
+        ByteRange::Ignored => response.body(content_type, bytes),
         ByteRange::Satisfiable { start, end } => response
             .header("Content-Range", format!("bytes {start}-{end}/{length}"))
             .body(content_type, &bytes[start..=end])

@@ -13,6 +13,7 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
             args,
             upgrade: Upgrade::Nothing,
             reuse_recorded: true,
+            warn_moved_pins: false,
         },
         printer,
     )?;

@@ -13,6 +13,7 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
             args,
             upgrade,
             reuse_recorded: false,
+            warn_moved_pins: true,
         },
         printer,
     )?;

@@ -15,6 +15,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> anyhow::Result<()> {
             args: &args.compile,
             upgrade: upgrade.clone(),
             reuse_recorded: false,
+            warn_moved_pins: false,
         },
         printer,
     )?;
@@ -36,6 +37,14 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> anyhow::Result<()> {
             else {
                 continue;
             };
+            // The user's own `--package NAME<X` is a limit they asked for, not a hold-back.
+            if requested
+                .version_or_url
+                .as_ref()
+                .is_some_and(|_| !allows(&requested.to_string(), newest))
+            {
+                continue;
+            }
             let holders: Vec<String> = requirements_on(&package.name, &lock.resolution)
                 .into_iter()
                 .filter(|(requirement, _)| !allows(requirement, newest))

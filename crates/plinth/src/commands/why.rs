@@ -21,6 +21,7 @@ pub fn run(args: &WhyArgs, printer: &Printer) -> anyhow::Result<()> {
             args: &args.compile,
             upgrade: Upgrade::Nothing,
             reuse_recorded: true,
+            warn_moved_pins: false,
         },
         printer,
     )?;
