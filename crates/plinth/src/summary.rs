@@ -67,10 +67,24 @@ pub fn reasons(old: &BTreeMap<PackageName, Version>, resolution: &Resolution) ->
                     .required_by
                     .iter()
                     .find(|parent| !old.contains_key(*parent));
-                reasons.push(match (root, new_parent) {
-                    (Some(root), _) => format!("{} now requires `{}`", root.origin, package.name),
-                    (None, Some(parent)) => format!("`{}` comes with `{parent}`", package.name),
-                    (None, None) => format!("`{}` now requires `{}`", via(package), package.name),
+                let old_parent = package.required_by.iter().find(|parent| {
+                    resolution.packages.iter().any(|other| {
+                        other.name == **parent && old.get(*parent) == Some(&other.version)
+                    })
+                });
+                reasons.push(match (root, new_parent, old_parent) {
+                    (Some(root), _, _) => {
+                        format!("{} now requires `{}`", root.origin, package.name)
+                    }
+                    (None, Some(parent), _) => format!("`{}` comes with `{parent}`", package.name),
+                    // Its requirer did not change: the lockfile lost the package.
+                    (None, None, Some(parent)) => format!(
+                        "`{}` (required by `{parent}`) is missing from the lockfile",
+                        package.name
+                    ),
+                    (None, None, None) => {
+                        format!("`{}` now requires `{}`", via(package), package.name)
+                    }
                 });
             }
         }

@@ -13,7 +13,8 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
             args,
             upgrade,
             reuse_recorded: false,
-            warn_moved_pins: true,
+            // Nobody asked for these moves unless -U or -P was given.
+            warn_moved_pins: !args.upgrade && args.upgrade_package.is_empty(),
         },
         printer,
     )?;
