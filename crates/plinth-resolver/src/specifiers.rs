@@ -30,10 +30,9 @@ pub fn specifier_to_range(specifier: &VersionSpecifier) -> Ranges<Version> {
         Operator::LessThan
             if version.post().is_some() && version.dev().is_none() && version.pre().is_none() =>
         {
-            // `<1.0.post1` admits `1.0` but no pre-release of `1.0`.
-            let base = version.clone().with_post(None);
-            Ranges::from(VersionSpecifier::less_than_version(base.clone()))
-                .union(&Ranges::between(base, version.clone()))
+            // `<1.0.post1` admits `1.0` and its pre-releases, but no
+            // pre-release of `1.0.post1` itself (as `packaging` decides).
+            Ranges::strictly_lower_than(version.clone().with_dev(Some(0)))
         }
         _ => Ranges::from(specifier.clone()),
     }
@@ -82,7 +81,8 @@ mod tests {
         assert!(contains("<1.0.post1", "1.0"));
         assert!(contains("<1.0.post1", "1.0.post0"));
         assert!(!contains("<1.0.post1", "1.0.post1"));
-        assert!(!contains("<1.0.post1", "1.0a1"));
+        assert!(contains("<1.0.post1", "1.0a1"));
+        assert!(!contains("<1.0.post1", "1.0.post1.dev2"));
         assert!(contains("<1.0.post1", "0.9"));
         assert!(contains(">1.0.post1", "1.0.post2.dev0"));
         assert!(contains(">1.0.post1", "1.0.post2"));
