@@ -715,6 +715,7 @@ fn every_matching_version_yanked_fails_with_the_reason() {
     error: No solution found when resolving dependencies:
       Because pkg>=1.0, <2.0 is unusable because it was yanked (reason: security issue) and pkg==2.0 is unusable because it was yanked (reason: broken build), pkg>=1.0 cannot be used.
       And because you require pkg>=1, your requirements are unsatisfiable.
+      hint: yanked versions of pkg are skipped; to use one anyway, pin it with `==` in your requirements
     ");
 }
 
@@ -769,7 +770,7 @@ fn every_version_requiring_a_newer_python_fails_naming_both() {
         .package("pkg", "1.0", |p| p.requires_python(">=3.12"))
         .package("pkg", "2.0", |p| p.requires_python(">=3.13"))
         .serve();
-    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -779,6 +780,8 @@ fn every_version_requiring_a_newer_python_fails_naming_both() {
       Because the target Python 3.11 does not satisfy Python>=3.12, <3.13 and the target Python 3.11 does not satisfy Python>=3.13, Python>=3.12 cannot be used.
       And because pkg==1.0 requires Python>=3.12 (target: 3.11), pkg==1.0 cannot be used.
       And because pkg==2.0 requires Python>=3.13 (target: 3.11) and you require pkg, your requirements are unsatisfiable.
+      hint: pkg==1.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
+      hint: pkg==2.0 needs Python>=3.13 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
 
@@ -791,7 +794,7 @@ fn every_version_requiring_a_newer_python_only_in_metadata_fails_naming_both() {
         ))
         .serve();
     assert_index_hides_requires_python(&index, "pkg");
-    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -799,6 +802,7 @@ fn every_version_requiring_a_newer_python_only_in_metadata_fails_naming_both() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because pkg requires Python>=3.12 (target: 3.11) and you require pkg, your requirements are unsatisfiable.
+      hint: pkg needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
 
@@ -809,7 +813,7 @@ fn dependency_requiring_a_newer_python_fails_naming_both() {
         .package("lib", "1.0", |p| p)
         .package("lib", "2.0", |p| p.requires_python(">=3.12"))
         .serve();
-    assert_compile_snapshot!(compile(&index, "app\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "app\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -818,6 +822,7 @@ fn dependency_requiring_a_newer_python_fails_naming_both() {
     error: No solution found when resolving dependencies:
       Because lib>=2.0 requires Python>=3.12 (target: 3.11) and app==1.0 depends on lib>=2, app==1.0 cannot be used.
       And because you require app, your requirements are unsatisfiable.
+      hint: lib>=2.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
 
@@ -1086,14 +1091,15 @@ fn no_file_for_the_target_fails_with_the_reason() {
     let index = TestIndex::new()
         .package("pkg", "1.0", |p| p.wheel_tags(&["cp311-cp311-win_amd64"]))
         .serve();
-    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "pkg\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution and you require pkg, your requirements are unsatisfiable.
+      Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution; it has wheels for cp311-cp311-win_amd64 and you require pkg, your requirements are unsatisfiable.
+      hint: pkg has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
     ");
 }
 
@@ -1254,6 +1260,7 @@ fn unknown_package_fails_with_an_explanation() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because `missing-package` was not found in the package index and you require missing-package, your requirements are unsatisfiable.
+      hint: no index has a package named `missing-package`: check the spelling, or add the index that has it with `--extra-index-url`
     ");
 }
 

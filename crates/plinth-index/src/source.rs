@@ -238,8 +238,37 @@ impl Inner {
             } else if has_sdist && !sdists_allowed && !has_wheel {
                 "it has only a source distribution and `--only-binary` forbids it".to_string()
             } else {
+                // Name a few of the wheels that exist, so users see what would work.
+                let mut available: Vec<String> = files
+                    .iter()
+                    .filter_map(|(_, parsed)| match parsed {
+                        DistFilename::Wheel(wheel) => Some(format!(
+                            "{}-{}-{}",
+                            wheel.python_tags.join("."),
+                            wheel.abi_tags.join("."),
+                            wheel.platform_tags.join(".")
+                        )),
+                        DistFilename::Sdist { .. } => None,
+                    })
+                    .collect();
+                available.sort();
+                available.dedup();
+                let shown = available.len().min(4);
+                let more = if available.len() > shown {
+                    format!(", and {} more", available.len() - shown)
+                } else {
+                    String::new()
+                };
+                let wheels = if available.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; it has wheels for {}{more}",
+                        available[..shown].join(", ")
+                    )
+                };
                 format!(
-                    "it has no wheel for the target (CPython {}, {}){}",
+                    "it has no wheel for the target (CPython {}, {}){}{wheels}",
                     self.target.python_version,
                     self.target.platform,
                     if has_sdist {

@@ -13,7 +13,7 @@ use pubgrub::{
 };
 
 use crate::package::Package;
-use crate::report::report_no_solution;
+use crate::report::{hints, report_no_solution};
 use crate::source::{Metadata, PackageSource, PackageVersions, SourceError};
 use crate::specifiers::specifiers_to_range;
 
@@ -78,7 +78,11 @@ pub struct Resolution {
 pub enum ResolveError {
     /// The requirements can't be satisfied together (exit code 1).
     #[error("No solution found when resolving dependencies:\n{report}")]
-    NoSolution { report: String },
+    NoSolution {
+        report: String,
+        /// `hint:` lines for the usual causes (without the `hint: ` prefix).
+        hints: Vec<String>,
+    },
     /// A requirement the resolver can't handle.
     #[error("{0}")]
     Unsupported(String),
@@ -118,12 +122,11 @@ pub fn resolve<S: PackageSource>(
                 pubgrub::DerivationTree::Derived(_) => collapsed,
                 pubgrub::DerivationTree::External(_) => tree,
             };
+            let known = provider.known_versions();
+            let python = provider.options.python_version.clone();
             Err(ResolveError::NoSolution {
-                report: report_no_solution(
-                    &tree,
-                    &provider.options.python_version,
-                    &provider.known_versions(),
-                ),
+                report: report_no_solution(&tree, &python, &known),
+                hints: hints(&tree, &python, &known),
             })
         }
         Err(PubGrubError::ErrorRetrievingDependencies {

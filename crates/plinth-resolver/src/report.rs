@@ -38,6 +38,65 @@ pub(crate) fn report_no_solution(
     DefaultStringReporter::report_with_formatter(&tree, &formatter)
 }
 
+/// `hint:` lines for the usual causes of a failed resolution.
+pub(crate) fn hints(
+    tree: &Tree,
+    python: &Version,
+    known: &HashMap<PackageName, Vec<Version>>,
+) -> Vec<String> {
+    let mut externals = Vec::new();
+    collect_externals(tree, &mut externals);
+    let mut hints = Vec::new();
+    for external in externals {
+        let hint = match external {
+            External::FromDependencyOf(package, range, Package::Python, python_range)
+                if !python_range.contains(python) =>
+            {
+                Some(format!(
+                    "{} needs Python{} but the target is {python}: if the image runs a newer Python, say so with `--python-version`",
+                    package_range(package, &simplify(package, range, known)),
+                    format_range(python_range)
+                ))
+            }
+            External::NoVersions(Package::Dist(name) | Package::Extra(name, _), _)
+                if known.get(name).is_some_and(Vec::is_empty) =>
+            {
+                Some(format!(
+                    "no index has a package named `{name}`: check the spelling, or add the index that has it with `--extra-index-url`"
+                ))
+            }
+            External::Custom(package, _, reason) if reason.contains("no wheel for the target") => {
+                Some(format!(
+                    "{package} has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version"
+                ))
+            }
+            External::Custom(package, _, reason) if reason.contains("was yanked") => Some(format!(
+                "yanked versions of {package} are skipped; to use one anyway, pin it with `==` in your requirements"
+            )),
+            _ => None,
+        };
+        if let Some(hint) = hint
+            && !hints.contains(&hint)
+        {
+            hints.push(hint);
+        }
+    }
+    hints
+}
+
+fn collect_externals<'t>(
+    tree: &'t Tree,
+    out: &mut Vec<&'t External<Package, Ranges<Version>, String>>,
+) {
+    match tree {
+        DerivationTree::External(external) => out.push(external),
+        DerivationTree::Derived(derived) => {
+            collect_externals(&derived.cause1, out);
+            collect_externals(&derived.cause2, out);
+        }
+    }
+}
+
 /// Shorten ranges and fold chains of "version X is unusable for reason R"
 /// into one statement per package and reason.
 fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tree {

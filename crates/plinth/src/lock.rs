@@ -235,13 +235,16 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             resolve(&source, &requirements, &constraints, &options)
         })
         .map_err(|error| match error {
-            ResolveError::NoSolution { report } => anyhow::Error::new(Failure {
-                code: 1,
-                message: format!(
+            ResolveError::NoSolution { report, hints } => {
+                let mut message = format!(
                     "error: No solution found when resolving dependencies:\n  {}",
                     report.replace('\n', "\n  ")
-                ),
-            }),
+                );
+                for hint in hints {
+                    message.push_str(&format!("\n  hint: {hint}"));
+                }
+                anyhow::Error::new(Failure { code: 1, message })
+            }
             other => anyhow::Error::new(other),
         })?;
     for warning in &resolution.warnings {
