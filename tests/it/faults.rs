@@ -1,0 +1,196 @@
+//! An index that fails the way real ones do: plinth retries what is worth
+//! retrying, gives up clearly, never trusts bytes it could not verify, and
+//! never touches the existing lockfile on failure.
+
+use std::time::Duration;
+
+use crate::support::TestContext;
+use crate::support::faults::{FaultServer, JSON, OneWheel, Reply};
+
+/// `plinth compile requirements.in` against `server` with the hermetic target.
+fn compile(context: &TestContext, server: &FaultServer, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["compile", "requirements.in", "--index-url"];
+    let url = server.url();
+    args.push(&url);
+    args.extend(context.python_args());
+    args.extend(["--no-cache", "--no-header"]);
+    args.extend(extra);
+    context.run(args)
+}
+
+fn context(server: &FaultServer) -> TestContext {
+    let context = TestContext::new().with_filter(server.host(), "[INDEX]");
+    context.write("requirements.in", "pkg\n");
+    context.write("requirements.txt", "pkg==0.1\n");
+    context
+}
+
+#[test]
+fn server_errors_are_retried_until_the_page_comes() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![
+                Reply::Status(503, Vec::new()),
+                Reply::Status(502, Vec::new()),
+                Reply::Body(pkg.page.clone(), JSON),
+            ],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Body(pkg.wheel.clone(), "application/octet-stream")],
+        ),
+    ]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert_eq!(server.hits(&pkg.page_path).len(), 3);
+    assert_eq!(
+        context.read("requirements.txt"),
+        "pkg==1.0\n    # via -r requirements.in\n"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![
+                Reply::Status(429, vec![("Retry-After", "2".to_string())]),
+                Reply::Body(pkg.page.clone(), JSON),
+            ],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Body(pkg.wheel.clone(), "application/octet-stream")],
+        ),
+    ]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    let hits = server.hits(&pkg.page_path);
+    assert_eq!(hits.len(), 2);
+    let waited = hits[1].duration_since(hits[0]);
+    assert!(
+        waited >= Duration::from_millis(1900),
+        "retried after {waited:?}"
+    );
+}
+
+#[test]
+fn persistent_server_errors_fail_after_the_retries_and_keep_the_lockfile() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![(
+        pkg.page_path.clone(),
+        vec![Reply::Status(503, Vec::new())],
+    )]);
+    let context = context(&server);
+    let output = compile(&context, &server, &["--retries", "1"]);
+    insta::assert_snapshot!(context.render(&output), @r"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Failed to get `pkg`
+      caused by: `http://[INDEX]/simple/pkg/` answered HTTP 503
+    ");
+    assert_eq!(
+        server.hits(&pkg.page_path).len(),
+        2,
+        "one try and one retry"
+    );
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![(
+        pkg.page_path.clone(),
+        vec![Reply::Status(403, Vec::new())],
+    )]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", context.render(&output));
+    assert_eq!(server.hits(&pkg.page_path).len(), 1);
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
+
+#[test]
+fn a_cut_off_body_is_retried_and_never_used() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![Reply::Body(pkg.page.clone(), JSON)],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![
+                Reply::Truncated(pkg.wheel.clone()),
+                Reply::Body(pkg.wheel.clone(), "application/octet-stream"),
+            ],
+        ),
+    ]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert_eq!(server.hits(&pkg.wheel_path).len(), 2);
+}
+
+#[test]
+fn a_body_that_is_always_cut_off_is_an_error() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![Reply::Body(pkg.page.clone(), JSON)],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Truncated(pkg.wheel.clone())],
+        ),
+    ]);
+    let context = context(&server);
+    let output = compile(&context, &server, &["--retries", "1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", context.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // hyper notices the short body itself; plinth's own length check backs it up.
+    assert!(
+        stderr.contains("end of file before message length reached")
+            || stderr.contains("the body ended after"),
+        "{stderr}"
+    );
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
+
+#[test]
+fn wrong_bytes_are_rejected_naming_both_hashes() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let claimed = "0".repeat(64);
+    let filename = pkg.wheel_path.trim_start_matches("/files/").to_string();
+    let page = OneWheel::page_with_hash("pkg", &filename, &pkg.wheel_path, &claimed);
+    let server = FaultServer::start(vec![
+        (pkg.page_path.clone(), vec![Reply::Body(page, JSON)]),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Body(pkg.wheel.clone(), "application/octet-stream")],
+        ),
+    ]);
+    let context = context(&server).with_filter(&pkg.sha256, "[ACTUAL SHA256]");
+    let output = compile(&context, &server, &[]);
+    insta::assert_snapshot!(context.render(&output), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Failed to get `pkg`
+      caused by: Hash mismatch for `pkg-1.0-py3-none-any.whl`: the index says sha256 `0000000000000000000000000000000000000000000000000000000000000000`, the download has `[ACTUAL SHA256]`
+    ");
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
