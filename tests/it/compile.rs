@@ -630,22 +630,20 @@ fn invalid_specifier_is_reported_at_its_position() {
 }
 
 #[test]
-fn editable_requirement_is_reported_as_unsupported() {
+fn editable_that_does_not_exist_is_reported_where_it_is_written() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n-e ./pkg\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @r#"
-        success: false
-        exit_code: 2
-        ----- stdout -----
+    assert_compile_snapshot!(compile(&context, &index, &[]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
 
-        ----- stderr -----
-        error: Unsupported option at `requirements.in:2:1`: `-e` is not supported yet
-          -e ./pkg
-          ^^
-        ----- requirements.txt -----
-        (missing)
-        "#);
+    ----- stderr -----
+    error: Invalid direct reference `./pkg` at `requirements.in:2`: `[TEMP]/pkg` does not exist
+    ----- requirements.txt -----
+    (missing)
+    ");
 }
 
 #[test]

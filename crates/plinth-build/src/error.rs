@@ -20,6 +20,9 @@ pub enum BuildError {
         "Invalid sdist `{sdist}`: the entry `{entry}` points outside the archive (absolute path or `..`)"
     )]
     UnsafeEntry { sdist: String, entry: String },
+    /// A directory to build has neither `pyproject.toml` nor `setup.py`.
+    #[error("`{sdist}` is not a Python project: it has no `pyproject.toml` or `setup.py`")]
+    NotAProject { sdist: String },
     /// The sdist's contents do not have the sha256 the caller expected.
     #[error("Hash mismatch for `{sdist}`: expected sha256 `{expected}`, the file has `{actual}`")]
     HashMismatch {
@@ -108,6 +111,7 @@ impl BuildError {
             Self::Io { sdist, .. }
             | Self::InvalidArchive { sdist, .. }
             | Self::UnsafeEntry { sdist, .. }
+            | Self::NotAProject { sdist }
             | Self::HashMismatch { sdist, .. }
             | Self::InvalidHash { sdist, .. }
             | Self::PyProject { sdist, .. }

@@ -62,7 +62,11 @@
 //! is passed in the environment (not on the command line, where `ps` would show it) and
 //! never reaches the backend's hooks.
 //!
-//! Does not support: `config_settings`, building editables (PEP 660) or wheels for
+//! [`build_metadata_from_dir`] does the same (steps 3 to 6) for a project directory (a
+//! local path, an editable, a git checkout), in place and without a cache.
+//!
+//! Does not support: `config_settings`, building editables (PEP 660: an editable's
+//! metadata comes from the wheel hooks, which give the same metadata) or wheels for
 //! installation, sdist formats other than the above, reusing build environments between
 //! sdists, limits on the unpacked size of an archive, and symlinks inside `.zip` sdists
 //! (left out). pip's own configuration files (`pip.conf`) are read by pip as usual.
@@ -198,6 +202,33 @@ pub fn build_metadata(
     Ok(BuiltMetadata { metadata, warnings })
 }
 
+/// Builds the core metadata of the project in the directory `project` (a local path,
+/// an editable or a git checkout) through its PEP 517 backend in an isolated
+/// environment, as [`build_metadata`] does for an sdist, but in place: the backend
+/// runs in `project` and may leave files there (`*.egg-info`), as with pip and uv.
+/// Nothing is cached (a directory has no hash); errors name the directory.
+pub fn build_metadata_from_dir(
+    project: &Path,
+    options: &BuildOptions,
+) -> Result<BuiltMetadata, BuildError> {
+    let name = project.display().to_string();
+    if !project.join("pyproject.toml").is_file() && !project.join("setup.py").is_file() {
+        return Err(BuildError::NotAProject { sdist: name });
+    }
+    let mut warnings = Vec::new();
+    let builder = Builder {
+        name,
+        options,
+        deadline: Instant::now()
+            .checked_add(options.timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600)),
+        env: env::scrubbed(std::env::vars_os()),
+    };
+    let workspace = builder.workspace()?;
+    let metadata = builder.build_project(project, workspace.path(), &mut warnings)?;
+    Ok(BuiltMetadata { metadata, warnings })
+}
+
 /// `hash` as 64 lowercase hex digits.
 fn normalize_sha256(hash: &str, name: &str) -> Result<String, BuildError> {
     let hex_digits = hash.strip_prefix("sha256:").unwrap_or(hash);
@@ -262,29 +293,38 @@ struct HookStarted {
 
 impl Builder<'_> {
     fn build(&self, sdist: &Path, warnings: &mut Vec<String>) -> Result<Vec<u8>, BuildError> {
-        let workspace = tempfile::Builder::new()
-            .prefix("plinth-build-")
-            .tempdir()
-            .map_err(|source| self.io(source))?;
+        let workspace = self.workspace()?;
         let source_root = workspace.path().join("source");
         fs_err::create_dir(&source_root).map_err(|source| self.io(source))?;
         let project = archive::unpack(sdist, &self.name, &source_root)?;
-        let system = pyproject::read(&project, &self.name)?;
+        self.build_project(&project, workspace.path(), warnings)
+    }
+
+    /// The temporary directory of one build (venv, driver, hook output).
+    fn workspace(&self) -> Result<tempfile::TempDir, BuildError> {
+        tempfile::Builder::new()
+            .prefix("plinth-build-")
+            .tempdir()
+            .map_err(|source| self.io(source))
+    }
+
+    /// Builds the metadata of the project in `project`, using `workspace` for the rest.
+    fn build_project(
+        &self,
+        project: &Path,
+        workspace: &Path,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<u8>, BuildError> {
+        let system = pyproject::read(project, &self.name)?;
 
         let interpreter = self.find_interpreter(warnings)?;
-        let venv = self.create_venv(&interpreter, workspace.path())?;
-        self.install(&venv, &system.requires, workspace.path())?;
+        let venv = self.create_venv(&interpreter, workspace)?;
+        self.install(&venv, &system.requires, workspace)?;
 
-        let driver = workspace.path().join("driver.py");
+        let driver = workspace.join("driver.py");
         fs_err::write(&driver, DRIVER).map_err(|source| self.io(source))?;
-        let requires: RequiresResult = self.run_driver(
-            &venv,
-            &driver,
-            &system,
-            &project,
-            workspace.path(),
-            "get_requires",
-        )?;
+        let requires: RequiresResult =
+            self.run_driver(&venv, &driver, &system, project, workspace, "get_requires")?;
         let extra: Vec<String> = requires
             .requires
             .into_iter()
@@ -293,16 +333,10 @@ impl Builder<'_> {
         for requirement in &extra {
             pyproject::validate_requirement(requirement, &self.name)?;
         }
-        self.install(&venv, &extra, workspace.path())?;
+        self.install(&venv, &extra, workspace)?;
 
-        let result: MetadataResult = self.run_driver(
-            &venv,
-            &driver,
-            &system,
-            &project,
-            workspace.path(),
-            "metadata",
-        )?;
+        let result: MetadataResult =
+            self.run_driver(&venv, &driver, &system, project, workspace, "metadata")?;
         match (result.metadata, result.wheel) {
             (Some(path), _) => fs_err::read(&path).map_err(|source| self.io(source)),
             (None, Some(wheel)) => self.metadata_from_wheel(&wheel),

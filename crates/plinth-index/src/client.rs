@@ -1,20 +1,26 @@
 //! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RANGE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RANGE};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use plinth_build::{BuildOptions, BuiltMetadata, build_metadata};
 
+use crate::auth::{CredentialStore, Netrc, Origin, without_credentials};
 use crate::cache::Cache;
 use crate::error::{IndexError, redact};
+use crate::filename::DistFilename;
+use crate::find_links;
 use crate::metadata::CoreMetadata;
 use crate::simple::{IndexFile, parse_html, parse_json};
 use crate::wheel::{read_sdist_files, read_wheel_metadata};
@@ -24,11 +30,35 @@ const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 6
 
 const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
+/// Redirects followed per request.
+const MAX_REDIRECTS: usize = 10;
+
+/// How versions of one package are gathered from several indexes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IndexStrategy {
+    /// Only the first index that has the package (safe against dependency confusion).
+    #[default]
+    FirstIndex,
+    /// Every index; a version on several indexes comes from the first of them.
+    UnsafeBestMatch,
+}
+
 /// How the client reaches indexes.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Index URLs in order: the first that knows a package wins.
+    /// Index URLs in order (credentials in their userinfo are used for
+    /// their origin only, and never shown).
     pub indexes: Vec<Url>,
+    /// How several indexes combine.
+    pub index_strategy: IndexStrategy,
+    /// `--find-links` locations: `file:` URLs of directories or HTML files,
+    /// or URLs of HTML pages. Their files join every index's.
+    pub find_links: Vec<Url>,
+    /// A netrc file with credentials for index hosts (read when it exists).
+    pub netrc: Option<PathBuf>,
+    /// URLs of direct references (`name @ https://user:password@host/…`): the
+    /// credentials in their userinfo are used for their origin, as an index's.
+    pub direct_urls: Vec<Url>,
     pub cache: Option<Cache>,
     /// Requests in flight at once.
     pub concurrency: usize,
@@ -44,6 +74,10 @@ impl ClientOptions {
     pub fn new(indexes: Vec<Url>) -> Self {
         Self {
             indexes,
+            index_strategy: IndexStrategy::FirstIndex,
+            find_links: Vec::new(),
+            netrc: None,
+            direct_urls: Vec::new(),
             cache: None,
             concurrency: 32,
             connect_timeout: Duration::from_secs(10),
@@ -54,10 +88,13 @@ impl ClientOptions {
     }
 }
 
-/// A project page: the files of one package on the first index that has it.
+/// The files of one package: those of `--find-links`, then those of the
+/// first index that has it (or, with `unsafe-best-match`, of every index).
 #[derive(Debug, Clone)]
 pub struct ProjectPage {
-    pub index: Url,
+    /// The first index that has the package (without credentials); `None`
+    /// when only find-links have it.
+    pub index: Option<Url>,
     pub files: Vec<IndexFile>,
 }
 
@@ -65,7 +102,12 @@ pub struct ProjectPage {
 #[derive(Debug, Clone)]
 pub struct IndexClient {
     http: reqwest::Client,
+    /// With the credentials taken out of every URL.
     options: Arc<ClientOptions>,
+    /// The configured index URLs as messages show them (`****` for credentials).
+    index_names: Arc<Vec<String>>,
+    credentials: Arc<CredentialStore>,
+    find_links: Arc<OnceCell<Result<Arc<Vec<IndexFile>>, IndexError>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
 }
@@ -84,19 +126,69 @@ pub struct ClientStats {
 }
 
 impl IndexClient {
-    pub fn new(options: ClientOptions) -> Result<Self, IndexError> {
+    pub fn new(mut options: ClientOptions) -> Result<Self, IndexError> {
+        // Redirects are followed by hand, so that credentials go to their origin only.
         let http = reqwest::Client::builder()
             .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| IndexError::Client(error.to_string()))?;
+        let netrc = options.netrc.as_deref().and_then(Netrc::read);
+        let configured: Vec<Url> = options
+            .indexes
+            .iter()
+            .chain(&options.find_links)
+            .chain(&options.direct_urls)
+            .cloned()
+            .collect();
+        let credentials = CredentialStore::new(&configured, netrc.as_ref());
+        let index_names = options.indexes.iter().map(redact).collect();
+        options.indexes = options.indexes.iter().map(without_credentials).collect();
+        options.find_links = options.find_links.iter().map(without_credentials).collect();
         Ok(Self {
             http,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
+            index_names: Arc::new(index_names),
+            credentials: Arc::new(credentials),
+            find_links: Arc::default(),
             stats: Arc::default(),
         })
+    }
+
+    /// One line per index and find-links location, for `-v`: the URL as
+    /// messages show it and where its credentials come from.
+    pub fn describe_sources(&self) -> Vec<String> {
+        let describe = |kind: &str, name: String, url: &Url| match self.credentials.for_url(url) {
+            Some((_, source)) => format!("{kind} `{name}` (credentials from {source})"),
+            None => format!("{kind} `{name}`"),
+        };
+        let indexes = self
+            .options
+            .indexes
+            .iter()
+            .zip(self.index_names.iter())
+            .map(|(url, name)| describe("Index", name.clone(), url));
+        let find_links = self
+            .options
+            .find_links
+            .iter()
+            .map(|url| describe("Find links", redact(url), url));
+        indexes.chain(find_links).collect()
+    }
+
+    /// `url` with the credentials plinth would send to it (from its URL or
+    /// netrc) in its userinfo: for a child process that must reach the same
+    /// index (pip installing build requirements), never for messages or files.
+    pub fn url_with_credentials(&self, url: &Url) -> Url {
+        let mut url = without_credentials(url);
+        if let Some((credentials, _)) = self.credentials.for_url(&url) {
+            let _ = url.set_username(&credentials.username);
+            let _ = url.set_password(credentials.password.as_deref());
+        }
+        url
     }
 
     /// Requests made and body bytes received so far.
@@ -112,52 +204,137 @@ impl IndexClient {
     /// Pages are stored in the cache after every fetch so that `--offline`
     /// can answer from it; online runs always ask the index.
     pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
+        let listed = self.find_links_files().await?;
+        let mut files = find_links::files_of(&listed, name).await?;
+        let mut first_index = None;
+        let mut versions_seen: HashSet<Version> = HashSet::new();
         for index in &self.options.indexes {
-            let url = project_url(index, name)?;
-            let key = format!(
-                "pages/{}",
-                hex::encode(Sha256::digest(redact(&url).as_bytes()))
-            );
-            let page = if self.options.offline {
-                match self.cache_get(&key) {
-                    Some(bytes) => CachedPage::decode(&bytes),
-                    None => return Err(IndexError::Offline { url: redact(&url) }),
-                }
-            } else {
-                let mut headers = HeaderMap::new();
-                headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
-                let response = self.get(&url, headers).await?;
-                let page = if response.status == StatusCode::NOT_FOUND {
-                    None
-                } else {
-                    response.check(&url)?;
-                    Some(CachedPage {
-                        final_url: response.final_url,
-                        content_type: response.content_type,
-                        body: response.body,
-                    })
-                };
-                self.cache_put(&key, &CachedPage::encode(page.as_ref()));
-                page
-            };
-            let Some(page) = page else {
+            let Some(page) = self.index_page(index, name).await? else {
                 continue;
             };
-            let files = if page.content_type.contains("json") {
-                parse_json(&page.body, &page.final_url)
-            } else {
-                parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
+            first_index.get_or_insert_with(|| index.clone());
+            match self.options.index_strategy {
+                IndexStrategy::FirstIndex => {
+                    files.extend(page);
+                    break;
+                }
+                IndexStrategy::UnsafeBestMatch => {
+                    let version = |file: &IndexFile| {
+                        DistFilename::parse(&file.filename, name)
+                            .map(|parsed| parsed.version().clone())
+                    };
+                    let here: HashSet<Version> = page.iter().filter_map(version).collect();
+                    files.extend(
+                        page.into_iter().filter(|file| {
+                            version(file).is_some_and(|v| !versions_seen.contains(&v))
+                        }),
+                    );
+                    versions_seen.extend(here);
+                }
             }
-            .map_err(|error| IndexError::Parse {
-                url: redact(&url),
-                message: error.to_string(),
-            })?;
-            return Ok(Some(ProjectPage {
-                index: index.clone(),
-                files,
-            }));
         }
-        Ok(None)
+        if first_index.is_none() && files.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ProjectPage {
+            index: first_index,
+            files,
+        }))
+    }
+
+    /// The files of `name` on one index; `None` when the index does not have it.
+    async fn index_page(
+        &self,
+        index: &Url,
+        name: &PackageName,
+    ) -> Result<Option<Vec<IndexFile>>, IndexError> {
+        let url = project_url(index, name)?;
+        let key = format!(
+            "pages/{}",
+            hex::encode(Sha256::digest(redact(&url).as_bytes()))
+        );
+        let page = if self.options.offline && url.scheme() != "file" {
+            match self.cache_get(&key) {
+                Some(bytes) => CachedPage::decode(&bytes),
+                None => return Err(IndexError::Offline { url: redact(&url) }),
+            }
+        } else {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
+            let response = self.get(&url, headers).await?;
+            let page = if response.status == StatusCode::NOT_FOUND {
+                None
+            } else {
+                response.check(&url)?;
+                Some(CachedPage {
+                    final_url: response.final_url,
+                    content_type: response.content_type,
+                    body: response.body,
+                })
+            };
+            self.cache_put(&key, &CachedPage::encode(page.as_ref()));
+            page
+        };
+        let Some(page) = page else {
+            return Ok(None);
+        };
+        let mut files = if page.content_type.contains("json") {
+            parse_json(&page.body, &page.final_url)
+        } else {
+            parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
+        }
+        .map_err(|error| IndexError::Parse {
+            url: redact(&url),
+            message: error.to_string(),
+        })?;
+        // A remote page must not make plinth read local files.
+        files.retain(|file| file.url.scheme() != "file" || url.scheme() == "file");
+        Ok(Some(files))
+    }
+
+    /// Every file of every `--find-links` location, listed once per run.
+    async fn find_links_files(&self) -> Result<Arc<Vec<IndexFile>>, IndexError> {
+        self.find_links
+            .get_or_init(|| async {
+                let mut files = Vec::new();
+                for location in &self.options.find_links {
+                    files.extend(self.list_find_links(location).await?);
+                }
+                Ok(Arc::new(files))
+            })
+            .await
+            .clone()
+    }
+
+    /// The files of one `--find-links` location; remote pages are cached for `--offline`.
+    async fn list_find_links(&self, location: &Url) -> Result<Vec<IndexFile>, IndexError> {
+        if location.scheme() == "file" {
+            return find_links::list_local(location).await;
+        }
+        let key = format!(
+            "find-links/{}",
+            hex::encode(Sha256::digest(redact(location).as_bytes()))
+        );
+        let page = if self.options.offline {
+            self.cache_get(&key)
+                .and_then(|bytes| CachedPage::decode(&bytes))
+                .ok_or_else(|| IndexError::Offline {
+                    url: redact(location),
+                })?
+        } else {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static("text/html"));
+            let response = self.get(location, headers).await?;
+            response.check(location)?;
+            let page = CachedPage {
+                final_url: response.final_url,
+                content_type: response.content_type,
+                body: response.body,
+            };
+            self.cache_put(&key, &CachedPage::encode(Some(&page)));
+            page
+        };
+        find_links::parse_page(&page.body, &page.final_url)
     }
 
     /// The core metadata of a wheel: PEP 658 file, else range requests, else the whole wheel.
@@ -279,6 +456,9 @@ impl IndexClient {
     /// truncated bodies, 408, 429 and 5xx with jittered exponential backoff
     /// (or the server's `Retry-After`, capped). Other statuses are returned.
     async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, IndexError> {
+        if url.scheme() == "file" {
+            return find_links::read_local(url).await;
+        }
         if self.options.offline {
             return Err(IndexError::Offline { url: redact(url) });
         }
@@ -320,15 +500,50 @@ impl IndexClient {
                 retryable,
             )
         };
-        let response = self
-            .http
-            .get(url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(request_error)?;
+        // Follow redirects by hand: each hop gets the credentials of its own
+        // origin (if any), so a redirect to another origin carries none.
+        let mut current = without_credentials(url);
+        let mut redirects = 0;
+        let response = loop {
+            let mut request = self.http.get(current.clone()).headers(headers.clone());
+            if let Some((credentials, _)) = self.credentials.for_url(&current) {
+                request = request.basic_auth(&credentials.username, credentials.password.as_ref());
+            }
+            let response = request.send().await.map_err(request_error)?;
+            let location = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308)
+                .then(|| response.headers().get(LOCATION))
+                .flatten()
+                .and_then(|location| location.to_str().ok())
+                .and_then(|location| current.join(location).ok());
+            let Some(location) = location else {
+                break response;
+            };
+            redirects += 1;
+            if redirects > MAX_REDIRECTS || !matches!(location.scheme(), "http" | "https") {
+                let message = format!(
+                    "{} to `{}`",
+                    if redirects > MAX_REDIRECTS {
+                        "too many redirects"
+                    } else {
+                        "a redirect"
+                    },
+                    redact(&location)
+                );
+                return Err((
+                    IndexError::Request {
+                        url: redact(url),
+                        message,
+                    },
+                    false,
+                ));
+            }
+            current = without_credentials(&location);
+        };
         let status = response.status();
-        let final_url = response.url().clone();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err((self.unauthorized(&current, status), false));
+        }
+        let final_url = current;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
@@ -370,11 +585,72 @@ impl IndexClient {
         })
     }
 
-    fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+    /// A 401 or 403 for `url`: name the index it belongs to and say what to do.
+    fn unauthorized(&self, url: &Url, status: StatusCode) -> IndexError {
+        let origin = Origin::of(url);
+        let names = self
+            .index_names
+            .iter()
+            .cloned()
+            .chain(self.options.find_links.iter().map(redact));
+        // The configured URL the request belongs to (same origin, longest path).
+        let configured = self
+            .options
+            .indexes
+            .iter()
+            .chain(&self.options.find_links)
+            .zip(names)
+            .filter(|(configured, _)| origin.is_some() && Origin::of(configured) == origin)
+            .max_by_key(|(configured, _)| {
+                (
+                    url.path().starts_with(configured.path()),
+                    configured.path().len(),
+                )
+            });
+        let root = url.join("/").unwrap_or_else(|_| url.clone());
+        let (mut example, index) = match &configured {
+            Some((configured, name)) => ((*configured).clone(), name.clone()),
+            None => (root.clone(), redact(&root)),
+        };
+        let hint = match self.credentials.for_url(url) {
+            Some((_, source)) => format!(
+                "the index rejected the credentials from {source}: check the user name and password, and that this user may read the index"
+            ),
+            None if configured.is_none() => format!(
+                "`{index}` is not the origin of any index or find-links URL, so plinth sends it no credentials (they go only to the scheme, host and port they were given for)"
+            ),
+            None => {
+                let host = url.host_str().unwrap_or("HOST");
+                let _ = example.set_username("USER");
+                let _ = example.set_password(Some("PASSWORD"));
+                format!(
+                    "the index needs credentials: put them in the URL (`{example}`) or in `~/.netrc` (or the file `NETRC` names) as `machine {host} login USER password PASSWORD`"
+                )
+            }
+        };
+        let server = if configured.is_some() {
+            format!("The index `{index}`")
+        } else {
+            format!("The server `{index}`")
+        };
+        IndexError::Unauthorized {
+            server,
+            url: redact(url),
+            status: status.as_u16(),
+            hint,
+        }
+    }
+
+    /// Whether the client answers from the cache alone (`--offline`).
+    pub(crate) fn offline(&self) -> bool {
+        self.options.offline
+    }
+
+    pub(crate) fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
         self.options.cache.as_ref()?.get(key)
     }
 
-    fn cache_put(&self, key: &str, bytes: &[u8]) {
+    pub(crate) fn cache_put(&self, key: &str, bytes: &[u8]) {
         if let Some(cache) = &self.options.cache {
             cache.put(key, bytes);
         }

@@ -8,6 +8,16 @@ pub enum IndexError {
     Request { url: String, message: String },
     #[error("`{url}` answered HTTP {status}")]
     Status { url: String, status: u16 },
+    /// HTTP 401 or 403: never a reason to try the next index.
+    #[error("{server} refused access to `{url}` (HTTP {status})\n  hint: {hint}")]
+    Unauthorized {
+        /// "The index `URL`" (as configured, redacted), or "The server `URL`"
+        /// for an origin no index or find-links URL has.
+        server: String,
+        url: String,
+        status: u16,
+        hint: String,
+    },
     #[error("Invalid response from `{url}`: {message}")]
     Parse { url: String, message: String },
     #[error("Invalid archive `{url}`: {message}")]
@@ -28,15 +38,51 @@ pub enum IndexError {
         url: String,
         message: String,
     },
+    /// A direct reference (URL, path, git) that can't be used; `reference` is
+    /// as written, without credentials.
+    #[error("Failed to use `{reference}`: {message}")]
+    Direct { reference: String, message: String },
     #[error("HTTP client error: {0}")]
     Client(String),
 }
 
-/// A URL fit for messages: user name, password and query removed.
+/// A URL fit for messages: user name and password shown as `****`
+/// (`https://****@host/simple`), query removed.
 pub fn redact(url: &Url) -> String {
+    let mut url = url.clone();
+    let had_credentials = !url.username().is_empty() || url.password().is_some();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    if had_credentials && url.set_username("****").is_ok() {
+        return url.to_string();
+    }
+    url.to_string()
+}
+
+/// A URL fit for files that are kept (the lockfile's header): user name,
+/// password and query removed.
+pub fn strip_credentials(url: &Url) -> String {
     let mut url = url.clone();
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_query(None);
     url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_show() {
+        let url =
+            Url::parse("https://user:secret@host.example/simple/?token=secret").expect("valid URL");
+        assert_eq!(redact(&url), "https://****@host.example/simple/");
+        assert_eq!(strip_credentials(&url), "https://host.example/simple/");
+        let token = Url::parse("https://secret@host.example/simple/").expect("valid URL");
+        assert_eq!(redact(&token), "https://****@host.example/simple/");
+        let plain = Url::parse("https://host.example/simple/").expect("valid URL");
+        assert_eq!(redact(&plain), "https://host.example/simple/");
+    }
 }

@@ -55,7 +55,7 @@ impl DistFilename {
 
 impl WheelFilename {
     /// Parse the name of a wheel without its `.whl` suffix.
-    fn parse(stem: &str) -> Option<Self> {
+    pub(crate) fn parse(stem: &str) -> Option<Self> {
         let parts: Vec<&str> = stem.split('-').collect();
         let (name, version, tags) = match parts.as_slice() {
             [name, version, python, abi, platform] => (name, version, [python, abi, platform]),

@@ -5,21 +5,38 @@
 //! the lockfile.
 //!
 //! Supports the PEP 691 JSON simple API with PEP 503 HTML as fallback
-//! (negotiated with `Accept`), several indexes with first-index-wins,
-//! `requires-python`, yanked files (PEP 592) with reasons, `#sha256=`
+//! (negotiated with `Accept`), `requires-python`, yanked files (PEP 592) with reasons, `#sha256=`
 //! fragments and hashes, `upload-time` for `--exclude-newer`, and core
 //! metadata from PEP 658/714 files, else HTTP range requests into the wheel's
 //! zip directory, else a full download. Sdists are used through their
 //! `PKG-INFO` when it is static (PEP 643, Metadata-Version 2.2+). Wheel tags
 //! are matched against a [`Target`] (CPython version and platform).
 //!
-//! Does not support: building sdists (PEP 517), `--find-links`, credentials,
-//! HTTP caching of project pages (metadata and hashes are cached on disk).
+//! Several indexes combine first-index-wins (or, opted into, best match
+//! across all); `--find-links` directories and HTML pages (local or remote)
+//! add their files to every index's; `file:` URLs are read from disk.
+//! Credentials come from URL userinfo or a netrc file and are sent only to
+//! the origin (scheme, host, port) of the URL they were given for: redirects
+//! are followed by hand so that another origin never sees them, and no URL
+//! the client stores, caches or shows carries them. A 401 or 403 stops with
+//! a hint instead of trying the next index.
+//!
+//! Direct references ([`DirectReference`]: archives by URL or path, project
+//! directories, git repositories cloned with the system `git`) are read by
+//! [`IndexSource::direct`] into a name, version and metadata, through a
+//! PEP 517 build when they have no static metadata.
+//!
+//! Does not support: keyring, HTTP caching of project pages (metadata and
+//! hashes are cached on disk).
 
+mod auth;
 mod cache;
 mod client;
+mod direct;
 mod error;
 mod filename;
+mod find_links;
+mod git;
 mod metadata;
 mod simple;
 mod source;
@@ -27,10 +44,13 @@ mod target;
 mod wheel;
 
 pub use cache::Cache;
-pub use client::{ClientOptions, ClientStats, IndexClient, ProjectPage};
-pub use error::{IndexError, redact};
+pub use client::{ClientOptions, ClientStats, IndexClient, IndexStrategy, ProjectPage};
+pub use direct::{
+    DirectDistribution, DirectReference, GitReference, display_reference, pin_git_url,
+};
+pub use error::{IndexError, redact, strip_credentials};
 pub use filename::{DistFilename, WheelFilename};
 pub use metadata::CoreMetadata;
-pub use simple::IndexFile;
+pub use simple::{IndexFile, PageError, parse_html, parse_json};
 pub use source::{FileOptions, IndexSource, PackageSelection};
 pub use target::{Arch, Os, PLATFORM_NAMES, Platform, Target, UnknownPlatform};

@@ -10,6 +10,10 @@ use plinth_resolver::Metadata;
 #[derive(Debug, Clone, Default)]
 pub struct CoreMetadata {
     pub metadata_version: Option<String>,
+    /// `Name`, as written.
+    pub name: Option<String>,
+    /// `Version`, as written (from `pyproject.toml`: only when not dynamic).
+    pub version: Option<String>,
     pub requires_dist: Vec<String>,
     pub requires_python: Option<String>,
     pub provides_extra: Vec<String>,
@@ -48,6 +52,8 @@ impl CoreMetadata {
         for (key, value) in fields {
             match key.as_str() {
                 "metadata-version" => metadata.metadata_version = Some(value),
+                "name" => metadata.name = Some(value),
+                "version" => metadata.version = Some(value),
                 "requires-dist" => metadata.requires_dist.push(value),
                 "requires-python" => metadata.requires_python = Some(value),
                 "provides-extra" => metadata.provides_extra.push(value),
@@ -107,8 +113,16 @@ impl CoreMetadata {
                 })
                 .unwrap_or_default()
         };
+        let text_field = |key: &str| {
+            project
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .map(str::to_string)
+        };
         let mut metadata = CoreMetadata {
             metadata_version: Some("2.2".to_string()),
+            name: text_field("name"),
+            version: text_field("version").filter(|_| !dynamic.contains(&"version")),
             requires_dist: strings(project.get("dependencies")),
             requires_python: project
                 .get("requires-python")
@@ -141,6 +155,12 @@ impl CoreMetadata {
             "Metadata-Version: {}\n",
             self.metadata_version.as_deref().unwrap_or("2.2")
         );
+        if let Some(name) = &self.name {
+            text.push_str(&format!("Name: {name}\n"));
+        }
+        if let Some(version) = &self.version {
+            text.push_str(&format!("Version: {version}\n"));
+        }
         if let Some(requires_python) = &self.requires_python {
             text.push_str(&format!("Requires-Python: {requires_python}\n"));
         }
@@ -193,6 +213,8 @@ mod tests {
 Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\nProvides-Extra: async\n\
 \nRequires-Dist: not-a-header\n";
         let metadata = CoreMetadata::parse(text);
+        assert_eq!(metadata.name.as_deref(), Some("flask"));
+        assert_eq!(metadata.version.as_deref(), Some("3.0.0"));
         assert_eq!(metadata.requires_dist.len(), 2);
         assert!(!metadata.is_static());
         let parsed = metadata.to_metadata().expect("valid");
@@ -216,6 +238,8 @@ Test = ["pytest>=7"]
             .expect("static");
         let parsed = CoreMetadata::parse(metadata.to_text().as_bytes());
         assert!(parsed.is_static());
+        assert_eq!(parsed.name.as_deref(), Some("demo"));
+        assert_eq!(parsed.version, None, "the version is dynamic");
         let parsed = parsed.to_metadata().expect("valid");
         assert_eq!(parsed.requires_dist.len(), 3);
         assert_eq!(parsed.provides_extra[0].as_ref(), "test");

@@ -99,6 +99,19 @@ impl IndexSource {
         }
     }
 
+    pub(crate) fn client(&self) -> &IndexClient {
+        &self.inner.client
+    }
+
+    pub(crate) fn target(&self) -> &Target {
+        &self.inner.target
+    }
+
+    /// How to build sdists; `None` when builds are forbidden.
+    pub(crate) fn build(&self) -> Option<&plinth_build::BuildOptions> {
+        self.inner.options.build.as_ref()
+    }
+
     /// `sha256:<hex>` of every file of `name==version`, sorted.
     pub async fn hashes(
         &self,

@@ -58,9 +58,6 @@ pub enum ParseErrorKind {
     /// pep508_rs rejected the requirement text.
     #[error("{message}")]
     InvalidRequirement { message: String },
-    /// A path or URL given without a package name.
-    #[error("`{text}` has no package name; paths and URLs without a name are not supported yet")]
-    UnnamedRequirement { text: String },
     /// A pip option plinth does not implement yet.
     #[error("`{option}` is not supported yet")]
     UnsupportedOption { option: String },
@@ -93,6 +90,16 @@ pub enum ParseErrorKind {
         "`{value}` is not `sha256:`, `sha384:` or `sha512:` followed by a lowercase hex digest of that length"
     )]
     InvalidHash { value: String },
+    /// A `pyproject.toml` that is not valid TOML.
+    #[error("{message}")]
+    InvalidToml { message: String },
+    /// A `pyproject.toml` whose `[project]` table breaks PEP 621 (a key of the wrong type,
+    /// no `name`, an invalid name or extra name).
+    #[error("{message}")]
+    InvalidProject { message: String },
+    /// A path, URL or editable in a constraints file (pip does not allow them either).
+    #[error("`{text}` is not allowed in a constraints file: constraints name packages")]
+    UnnamedConstraint { text: String },
     /// Two different `--index-url` values.
     #[error("`{second}` differs from `{}` set at `{}`", first.value, first.origin)]
     ConflictingIndexUrl {
@@ -128,7 +135,6 @@ impl ParseErrorKind {
             }
             Self::IncludeCycle { .. } => "Include cycle".to_string(),
             Self::InvalidRequirement { .. } => "Invalid requirement".to_string(),
-            Self::UnnamedRequirement { .. } => "Unsupported requirement".to_string(),
             Self::UnsupportedOption { .. } | Self::UnsupportedIncludeUrl { .. } => {
                 "Unsupported option".to_string()
             }
@@ -140,14 +146,14 @@ impl ParseErrorKind {
             Self::UnexpectedArgument { .. } => "Unexpected argument".to_string(),
             Self::InvalidHash { .. } => "Invalid hash".to_string(),
             Self::ConflictingIndexUrl { .. } => "Conflicting index URL".to_string(),
+            Self::UnnamedConstraint { .. } => "Invalid constraint".to_string(),
+            Self::InvalidToml { .. } => "Invalid TOML".to_string(),
+            Self::InvalidProject { .. } => "Invalid `[project]` table".to_string(),
         }
     }
 
     fn hint(&self) -> Option<&'static str> {
         match self {
-            Self::UnnamedRequirement { .. } => Some(
-                "Name the package with a direct reference, as in `name @ https://example.com/name-1.0-py3-none-any.whl`",
-            ),
             Self::InvalidHash { .. } => Some("Write hashes as in `--hash=sha256:<64 hex digits>`"),
             _ => None,
         }

@@ -11,9 +11,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use pep508_rs::Requirement;
+use pep508_rs::{ExtraName, MarkerTree, Requirement, VersionOrUrl};
 
 use crate::error::{Location, ParseError, ParseErrorKind};
+use crate::expand::{Expanded, expand_mapped, process_env};
 
 /// Where an entry or option was written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -40,11 +41,36 @@ pub struct Entry {
     pub hashes: Vec<String>,
 }
 
+/// A requirement given by location without a package name: a path or URL line (`./pkg`,
+/// `../dist/x-1.0-py3-none-any.whl`, `https://…/x.tar.gz`, `git+https://…@v1`), or an
+/// editable (`-e ./pkg`). The name comes from the distribution's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnnamedEntry {
+    /// The path or URL as written (`${NAME}` not expanded), without extras and marker.
+    pub target: String,
+    pub extras: Vec<ExtraName>,
+    pub marker: MarkerTree,
+    /// Given with `-e`/`--editable`.
+    pub editable: bool,
+    pub origin: Origin,
+    /// The `--hash` values of the line, as written (`sha256:<hex>`), in order.
+    pub hashes: Vec<String>,
+}
+
 /// A value with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<T> {
     pub value: T,
     pub origin: Origin,
+}
+
+impl Located<String> {
+    /// The value with `${NAME}` references expanded from the environment, as pip does: what
+    /// to use. [`Located::value`] is the text as written: what to echo into output, so that
+    /// the values of variables (tokens, passwords) never land in a lockfile.
+    pub fn expanded(&self) -> String {
+        crate::expand_env_vars(&self.value).into_owned()
+    }
 }
 
 /// Everything a requirements file (and the files it includes) says.
@@ -55,12 +81,22 @@ pub struct RequirementsFile {
     /// Requirements of `-c` files (recursively; a `-r` inside a `-c` file also yields
     /// constraints), in file order.
     pub constraints: Vec<Entry>,
-    /// `-i`/`--index-url`. Repeating the same URL is allowed; a different one is an error.
+    /// `-i`/`--index-url`, as written (see [`Located::expanded`]). Repeating the same URL is
+    /// allowed; a different one is an error.
     pub index_url: Option<Located<String>>,
-    /// `--extra-index-url` values in order, without repeats (the first one is kept).
+    /// `--extra-index-url` values as written, in order, without repeats (the first one is kept).
     pub extra_index_urls: Vec<Located<String>>,
     /// `--pre` appeared in some file.
     pub pre: bool,
+    /// `-f`/`--find-links` values as written, in order: directories (a
+    /// relative one is relative to the directory of [`Origin::path`], as pip reads it), HTML
+    /// files or URLs.
+    pub find_links: Vec<Located<String>>,
+    /// `--no-index` appeared in some file.
+    pub no_index: bool,
+    /// Paths, URLs and editables without a package name, in file order (constraints files
+    /// can't have them).
+    pub unnamed: Vec<UnnamedEntry>,
 }
 
 /// Read and parse a requirements file and, recursively, the files it includes.
@@ -86,6 +122,25 @@ pub fn parse_str(content: &str, path: &Path) -> Result<RequirementsFile, ParseEr
     Ok(parser.result)
 }
 
+/// [`parse_str`] with these environment variables for `${NAME}` instead of the process's.
+#[cfg(test)]
+pub(crate) fn parse_str_with_env(
+    content: &str,
+    path: &Path,
+    env: &[(&str, &str)],
+) -> Result<RequirementsFile, ParseError> {
+    let mut parser = Parser {
+        env: Some(
+            env.iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        ),
+        ..Parser::default()
+    };
+    parser.parse_content(content, path, FileKind::Requirements, None)?;
+    Ok(parser.result)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileKind {
     Requirements,
@@ -104,6 +159,8 @@ struct Frame {
 struct Parser {
     result: RequirementsFile,
     stack: Vec<Frame>,
+    /// Variables for `${NAME}` in place of the process environment (unit tests).
+    env: Option<Vec<(String, String)>>,
 }
 
 /// A file's content, split into physical lines, for error messages.
@@ -128,6 +185,18 @@ impl Parser {
         let result = self.parse_lines(content, path, kind);
         self.stack.pop();
         result
+    }
+
+    /// `text` with `${NAME}` references expanded, as pip does.
+    fn expand(&self, text: &str) -> Expanded {
+        match &self.env {
+            Some(vars) => expand_mapped(text, &|name| {
+                vars.iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.clone())
+            }),
+            None => expand_mapped(text, &process_env),
+        }
     }
 
     /// The "included from" chain of the file on top of the stack, innermost first.
@@ -190,6 +259,40 @@ impl Parser {
         };
         if args.len == 0 {
             self.parse_option_line(source, line, &tokens, kind, &origin)
+        } else if unnamed_head_len(&self.expand(&line.text(args)).text).is_some() {
+            if kind == FileKind::Constraints {
+                return Err(self.error(
+                    source,
+                    line,
+                    args,
+                    ParseErrorKind::UnnamedConstraint {
+                        text: line.text(args),
+                    },
+                ));
+            }
+            let (target, extras, marker) =
+                split_unnamed(&line.text(args), true).map_err(|(start, len, message)| {
+                    let span = Span {
+                        start: args.start + start,
+                        len,
+                    };
+                    self.error(
+                        source,
+                        line,
+                        span,
+                        ParseErrorKind::InvalidRequirement { message },
+                    )
+                })?;
+            let hashes = self.parse_requirement_options(source, line, &tokens)?;
+            self.result.unnamed.push(UnnamedEntry {
+                target,
+                extras,
+                marker,
+                editable: false,
+                origin,
+                hashes,
+            });
+            Ok(())
         } else {
             let requirement = self.parse_requirement(source, line, args)?;
             let hashes = self.parse_requirement_options(source, line, &tokens)?;
@@ -212,38 +315,28 @@ impl Parser {
         line: &LogicalLine,
         args: Span,
     ) -> Result<Requirement, ParseError> {
-        let text = line.text(args);
-        if let Some(head_len) = unnamed_head_len(&text) {
-            let head = Span {
-                start: args.start,
-                len: head_len,
-            };
-            return Err(self.error(
-                source,
-                line,
-                head,
-                ParseErrorKind::UnnamedRequirement {
-                    text: line.text(head),
-                },
-            ));
-        }
-        if let Some((start, message)) = name_ending_in_punctuation(&text) {
-            let span = Span {
+        let written = line.text(args);
+        // `${NAME}` is expanded as pip does; spans found in the expanded text are mapped
+        // back onto the line as written.
+        let expanded = self.expand(&written);
+        let text = expanded.text.clone();
+        let span = |start: usize, len: usize| {
+            let (start, len) = expanded.original_span(start, len);
+            Span {
                 start: args.start + start,
-                len: 1,
-            };
+                len,
+            }
+        };
+        if let Some((start, message)) = name_ending_in_punctuation(&text) {
             return Err(self.error(
                 source,
                 line,
-                span,
+                span(start, 1),
                 ParseErrorKind::InvalidRequirement { message },
             ));
         }
-        Requirement::from_str(&text).map_err(|error| {
-            let mut span = Span {
-                start: args.start + error.start,
-                len: error.len,
-            };
+        let requirement = Requirement::from_str(&text).map_err(|error| {
+            let mut span = span(error.start, error.len);
             // pep508_rs may start a span at the whitespace before the culprit, which can be
             // on the previous physical line of a continued line.
             while span.len > 1
@@ -263,7 +356,8 @@ impl Parser {
                     message: error.message.to_string(),
                 },
             )
-        })
+        })?;
+        Ok(with_written_url(requirement, &written))
     }
 
     /// The options after a requirement: only `--hash` is supported there.
@@ -305,6 +399,9 @@ impl Parser {
                 | Action::Constraint
                 | Action::IndexUrl
                 | Action::ExtraIndexUrl
+                | Action::FindLinks
+                | Action::NoIndex
+                | Action::Editable
                 | Action::Pre => {
                     return Err(self.error(
                         source,
@@ -371,7 +468,8 @@ impl Parser {
                     } else {
                         kind
                     };
-                    self.include(source, line, value_span, &value, nested_kind, origin)?;
+                    let path = self.expand(&value).text;
+                    self.include(source, line, value_span, &path, nested_kind, origin)?;
                 }
                 Action::IndexUrl => match &self.result.index_url {
                     Some(first) if first.value != value => {
@@ -405,6 +503,37 @@ impl Parser {
                             origin: origin.clone(),
                         });
                     }
+                }
+                // Not deduplicated: `./wheels` means another directory in another file.
+                Action::FindLinks => self.result.find_links.push(Located {
+                    value,
+                    origin: origin.clone(),
+                }),
+                Action::NoIndex => self.result.no_index = true,
+                Action::Editable => {
+                    if kind == FileKind::Constraints {
+                        return Err(self.error(
+                            source,
+                            line,
+                            parsed.span,
+                            ParseErrorKind::UnnamedConstraint {
+                                text: format!("{} {value}", parsed.spelled),
+                            },
+                        ));
+                    }
+                    let (target, extras, marker) =
+                        split_unnamed(&value, false).map_err(|(_, _, message)| {
+                            let kind = ParseErrorKind::InvalidRequirement { message };
+                            self.error(source, line, value_span, kind)
+                        })?;
+                    self.result.unnamed.push(UnnamedEntry {
+                        target,
+                        extras,
+                        marker,
+                        editable: true,
+                        origin: origin.clone(),
+                        hashes: Vec::new(),
+                    });
                 }
                 Action::Pre => self.result.pre = true,
                 // Rejected above.
@@ -557,18 +686,89 @@ impl Parser {
     }
 }
 
+/// A `name @ url` requirement whose URL was written with `${NAME}` references keeps the URL
+/// as written in [`pep508_rs::VerbatimUrl::given`] (pep508_rs does the same when it expands
+/// a URL itself), so that output can echo it without the values.
+fn with_written_url(mut requirement: Requirement, written: &str) -> Requirement {
+    if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url
+        && let Some((_, after_at)) = written.split_once('@')
+        && let Some(written_url) = after_at.split_whitespace().next()
+        && written_url.contains("${")
+    {
+        let url = url.clone().with_given(written_url);
+        requirement.version_or_url = Some(VersionOrUrl::Url(url));
+    }
+    requirement
+}
+
+/// The target, extras and marker of an unnamed requirement.
+type UnnamedParts = (String, Vec<ExtraName>, MarkerTree);
+
+/// Split a path or URL with optional extras and marker (`./pkg[dev] ; python_version < "3.12"`)
+/// as pip does: a URL's marker follows `; ` (URLs may contain `;`), a path's follows `;`. An
+/// editable (`with_marker` false) has no marker. Errors are `(char offset, length, message)`.
+fn split_unnamed(text: &str, with_marker: bool) -> Result<UnnamedParts, (usize, usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_url = looks_like_url(text);
+    let marker_at = (0..chars.len()).find(|&index| {
+        with_marker
+            && chars[index] == ';'
+            && (!is_url
+                || chars.get(index + 1).is_some_and(|c| c.is_whitespace())
+                || (index > 0 && chars[index - 1].is_whitespace()))
+    });
+    let marker = match marker_at {
+        Some(at) => {
+            let marker: String = chars[at + 1..].iter().collect();
+            let start = at + 1 + marker.chars().take_while(|c| c.is_whitespace()).count();
+            MarkerTree::from_str(marker.trim())
+                .map_err(|error| (start, chars.len() - start, error.message.to_string()))?
+        }
+        None => MarkerTree::TRUE,
+    };
+    let mut end = marker_at.unwrap_or(chars.len());
+    while end > 0 && chars[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    let mut extras = Vec::new();
+    if end > 0 && chars[end - 1] == ']' {
+        let open = (0..end - 1)
+            .rev()
+            .take_while(|&index| chars[index] != ']')
+            .find(|&index| chars[index] == '[');
+        if let Some(open) = open {
+            let list: String = chars[open + 1..end - 1].iter().collect();
+            for extra in list
+                .split(',')
+                .map(str::trim)
+                .filter(|extra| !extra.is_empty())
+            {
+                let extra = ExtraName::from_str(extra)
+                    .map_err(|error| (open + 1, end - open - 2, error.to_string()))?;
+                extras.push(extra);
+            }
+            end = open;
+        }
+    }
+    let target: String = chars[..end].iter().collect::<String>().trim().to_string();
+    if target.is_empty() {
+        return Err((0, chars.len().max(1), "Expected a path or URL".to_string()));
+    }
+    Ok((target, extras, marker))
+}
+
 /// How a file is told apart from others for cycle detection: its canonical path when it
 /// exists, else the path as given.
 fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-enum ReadFailure {
+pub(crate) enum ReadFailure {
     Io(io::Error),
     NotUtf8(Location),
 }
 
-fn read_file(path: &Path) -> Result<String, ReadFailure> {
+pub(crate) fn read_file(path: &Path) -> Result<String, ReadFailure> {
     let bytes = std::fs::read(path).map_err(ReadFailure::Io)?;
     String::from_utf8(bytes).map_err(|error| {
         let bytes = error.as_bytes();
@@ -845,6 +1045,9 @@ enum Action {
     Constraint,
     IndexUrl,
     ExtraIndexUrl,
+    FindLinks,
+    NoIndex,
+    Editable,
     Pre,
     Hash,
     /// A pip option plinth does not implement yet.
@@ -883,9 +1086,9 @@ const OPTIONS: &[OptionSpec] = &[
     option("extra-index-url", None, true, Action::ExtraIndexUrl),
     option("pre", None, false, Action::Pre),
     option("hash", None, true, Action::Hash),
-    option("editable", Some('e'), true, Action::Unsupported),
-    option("find-links", Some('f'), true, Action::Unsupported),
-    option("no-index", None, false, Action::Unsupported),
+    option("editable", Some('e'), true, Action::Editable),
+    option("find-links", Some('f'), true, Action::FindLinks),
+    option("no-index", None, false, Action::NoIndex),
     option("no-binary", None, true, Action::Unsupported),
     option("only-binary", None, true, Action::Unsupported),
     option("prefer-binary", None, false, Action::Unsupported),
@@ -990,7 +1193,7 @@ fn unnamed_head_len(text: &str) -> Option<usize> {
         .split(|c: char| c.is_whitespace() || c == ';')
         .next()
         .unwrap_or_default();
-    if head.contains('@') {
+    if head.contains('@') && !looks_like_url(head) && !head.starts_with(['.', '/', '\\', '~']) {
         // `name @ url` or `name@url`; pep508_rs decides.
         return None;
     }
@@ -1016,7 +1219,7 @@ fn is_name_char(c: char) -> bool {
 /// A package or extra name that ends in `.`, `-` or `_` (as in `flask- >=3` or `flask[a-]`):
 /// the char offset of that last char and the message. pep508_rs 0.9.2 panics on these
 /// ("`PackageName` validation should match PEP 508 parsing") instead of returning an error.
-fn name_ending_in_punctuation(text: &str) -> Option<(usize, String)> {
+pub(crate) fn name_ending_in_punctuation(text: &str) -> Option<(usize, String)> {
     let chars: Vec<char> = text.chars().collect();
     // The end of the run of name chars starting at `start`, if it starts with an alphanumeric.
     let run_end = |start: usize| -> Option<usize> {

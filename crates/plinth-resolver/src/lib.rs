@@ -8,10 +8,18 @@
 //! conversion, PEP 508 markers evaluated for one target environment, extras as
 //! virtual packages, `Requires-Python` as a virtual `Python` package, yanked
 //! versions (skipped unless pinned with `==`), the PEP 440 pre-release policy,
-//! constraints and preferences (existing pins).
+//! constraints, preferences (existing pins) and uv-style overrides
+//! ([`ResolveOptions::overrides`]: requirements that replace every requirement
+//! on their name). The extras in use of each pin are reported, for
+//! `--no-strip-extras`.
 //!
-//! Does not support: direct URL requirements (they are reported as
-//! unavailable), universal (multi-environment) resolution. It performs no I/O:
+//! Direct references (`name @ URL`, paths, git) are resolved by the caller
+//! into a [`DirectDist`] each, given in [`ResolveOptions::direct`]: that
+//! version is the only one of its name, and every other requirement on the
+//! name must accept it. A package's metadata may name a URL only for a name
+//! the user gave one for (the user's wins).
+//!
+//! Does not support: universal (multi-environment) resolution. It performs no I/O:
 //! no network, filesystem or terminal.
 
 mod package;
@@ -26,5 +34,5 @@ pub use provider::{
 };
 pub use pubgrub::Ranges;
 pub use source::{
-    Metadata, MetadataResult, PackageSource, PackageVersions, SourceError, VersionInfo,
+    DirectDist, Metadata, MetadataResult, PackageSource, PackageVersions, SourceError, VersionInfo,
 };

@@ -1,12 +1,13 @@
 //! The PubGrub dependency provider and the `resolve` entry point.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use pep440_rs::{Operator, Version};
-use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
     PubGrubError, Ranges,
@@ -14,7 +15,9 @@ use pubgrub::{
 
 use crate::package::Package;
 use crate::report::{hints, report_no_solution};
-use crate::source::{Metadata, PackageSource, PackageVersions, SourceError};
+use crate::source::{
+    DirectDist, Metadata, PackageSource, PackageVersions, SourceError, VersionInfo,
+};
 use crate::specifiers::specifiers_to_range;
 
 /// A requirement of the user, with where it came from.
@@ -46,6 +49,17 @@ pub struct ResolveOptions {
     pub prereleases: bool,
     /// Existing pins: chosen first whenever they are allowed.
     pub preferences: BTreeMap<PackageName, Version>,
+    /// uv's overrides (`--override FILE`): every requirement on one of these
+    /// names, in the inputs or in any package's metadata, is replaced by the
+    /// overrides on that name (specifiers, extras and markers; an override
+    /// whose marker is false for the target drops the requirement). The
+    /// `extra == "..."` of an optional dependency is kept. Their `source`
+    /// (`--override overrides.txt`) shows in `# via`.
+    pub overrides: Vec<RootRequirement>,
+    /// Direct references (`name @ URL`, paths, git) by name, fetched by the
+    /// caller: the only version of each such name. A `name @ URL`
+    /// requirement, in the inputs or in metadata, needs its name here.
+    pub direct: BTreeMap<PackageName, DirectDist>,
 }
 
 /// One pinned package of a resolution.
@@ -55,8 +69,12 @@ pub struct ResolvedPackage {
     pub version: Version,
     /// Packages of the resolution that depend on this one.
     pub required_by: BTreeSet<PackageName>,
-    /// Sources of root requirements and constraints that name this package.
+    /// Sources of root requirements, constraints and applied overrides that
+    /// name this package.
     pub sources: BTreeSet<String>,
+    /// The extras of this package in use (`celery[redis]`), requested or not
+    /// defined by it.
+    pub extras: BTreeSet<ExtraName>,
     /// Requirements of this package (at this version, with the extras in
     /// use) that apply to the target.
     pub dependencies: Vec<Edge>,
@@ -103,9 +121,12 @@ pub fn resolve<S: PackageSource>(
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
     for root in requirements.iter().chain(constraints) {
-        if let Some(VersionOrUrl::Url(url)) = &root.requirement.version_or_url {
+        if let Some(VersionOrUrl::Url(url)) = &root.requirement.version_or_url
+            && !options.direct.contains_key(&root.requirement.name)
+            && root.requirement.marker.evaluate(&options.markers, &[])
+        {
             return Err(ResolveError::Unsupported(format!(
-                "Direct URL requirements are not supported yet: `{}` ({url}) from {}",
+                "The direct reference `{}` ({url}) from {} was not fetched",
                 root.requirement.name, root.source
             )));
         }
@@ -153,6 +174,8 @@ struct Provider<'a, S> {
     constraints: &'a [RootRequirement],
     /// Intersection of the constraints on each package.
     constraint_ranges: HashMap<PackageName, Ranges<Version>>,
+    /// The overrides on each package name.
+    overrides: HashMap<PackageName, Vec<&'a RootRequirement>>,
     /// Packages whose first-party requirements ask for a pre-release.
     explicit_prereleases: HashSet<PackageName>,
     /// Yanked versions allowed because a first-party `==` names them.
@@ -163,6 +186,9 @@ struct Provider<'a, S> {
     edges: RefCell<HashMap<(Package, Version), Vec<Edge>>>,
     /// Warnings about a (package, version), reported if it ends up selected.
     warnings: RefCell<HashMap<(Package, Version), String>>,
+    /// The overrides applied to the requirements of every (package, version)
+    /// expanded: the overridden name and the override's source, for `# via`.
+    applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
 }
 
 impl<'a, S: PackageSource> Provider<'a, S> {
@@ -175,8 +201,16 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
         let mut explicit_prereleases = HashSet::new();
         let mut allowed_yanked: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+        let mut overrides: HashMap<PackageName, Vec<&'a RootRequirement>> = HashMap::new();
+        for root in &options.overrides {
+            overrides
+                .entry(root.requirement.name.clone())
+                .or_default()
+                .push(root);
+        }
         for (root, is_constraint) in requirements
             .iter()
+            .chain(&options.overrides)
             .map(|root| (root, false))
             .chain(constraints.iter().map(|root| (root, true)))
         {
@@ -219,11 +253,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             requirements,
             constraints,
             constraint_ranges,
+            overrides,
             explicit_prereleases,
             allowed_yanked,
             discovery: RefCell::new(HashMap::new()),
             edges: RefCell::new(HashMap::new()),
             warnings: RefCell::new(HashMap::new()),
+            applied_overrides: RefCell::new(HashMap::new()),
         }
     }
 
@@ -238,7 +274,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 }
                 _ => range.clone(),
             };
-            self.source.prefetch(name, &hint);
+            if !self.options.direct.contains_key(name) {
+                self.source.prefetch(name, &hint);
+            }
         }
     }
 
@@ -248,7 +286,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .borrow()
             .keys()
             .filter_map(|name| {
-                let versions = self.source.versions(name).ok()?;
+                let versions = self.versions(name).ok()?;
                 Some((name.clone(), versions.versions.keys().cloned().collect()))
             })
             .collect()
@@ -263,12 +301,16 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let mut range = match &requirement.version_or_url {
             None => Ranges::full(),
             Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_to_range(specifiers),
-            Some(VersionOrUrl::Url(url)) => {
-                return Err(format!(
-                    "it depends on `{}` at a direct URL ({url}), which is not supported yet",
-                    requirement.name
-                ));
-            }
+            // The user's direct reference for the name wins (as in uv).
+            Some(VersionOrUrl::Url(url)) => match self.options.direct.get(&requirement.name) {
+                Some(direct) => Ranges::singleton(direct.version.clone()),
+                None => {
+                    return Err(format!(
+                        "it depends on `{}` at a direct URL ({url}), which is only allowed when your requirements name `{}` by a URL or path too",
+                        requirement.name, requirement.name
+                    ));
+                }
+            },
         };
         if let Some(constraint) = self.constraint_ranges.get(&requirement.name) {
             range = range.intersection(constraint);
@@ -290,8 +332,59 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         Ok(())
     }
 
+    /// The requirements that stand for `requirement` once the overrides are
+    /// applied (as uv does): itself when no override names it, else every
+    /// override on its name, keeping the requirement's `extra == "..."`.
+    /// Each comes with the override's source (`None` for the requirement itself).
+    fn with_overrides<'r>(
+        &'r self,
+        requirement: &'r Requirement,
+    ) -> Vec<(Cow<'r, Requirement>, Option<&'r str>)> {
+        let Some(overrides) = self.overrides.get(&requirement.name) else {
+            return vec![(Cow::Borrowed(requirement), None)];
+        };
+        let extra = requirement.marker.top_level_extra();
+        overrides
+            .iter()
+            .map(|root| {
+                let replacement = match &extra {
+                    None => Cow::Borrowed(&root.requirement),
+                    Some(extra) => {
+                        let mut marker = MarkerTree::expression(extra.clone());
+                        marker.and(root.requirement.marker.clone());
+                        Cow::Owned(Requirement {
+                            marker,
+                            ..root.requirement.clone()
+                        })
+                    }
+                };
+                (replacement, Some(root.source.as_str()))
+            })
+            .collect()
+    }
+
+    /// [`Self::add_requirement`], remembering the override it came from.
+    fn add_overridden(
+        &self,
+        requirement: &Requirement,
+        override_source: Option<&str>,
+        dependencies: &mut Collected,
+    ) -> Result<(), String> {
+        self.add_requirement(requirement, dependencies)?;
+        if let Some(source) = override_source.filter(|source| !source.is_empty()) {
+            dependencies
+                .overrides
+                .push((requirement.name.clone(), source.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The versions of `name`: the one of its direct reference, else the index's.
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        self.source.versions(name)
+        match self.options.direct.get(name) {
+            Some(direct) => Ok(Arc::new(direct_versions(direct))),
+            None => self.source.versions(name),
+        }
     }
 
     fn prerelease_allowed(&self, name: &PackageName) -> bool {
@@ -372,9 +465,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
             Package::Root => {
                 for root in self.requirements {
-                    if root.requirement.marker.evaluate(&self.options.markers, &[]) {
-                        self.add_requirement(&root.requirement, &mut collected)
-                            .map_err(SourceError::from)?;
+                    for (requirement, source) in self.with_overrides(&root.requirement) {
+                        if requirement.marker.evaluate(&self.options.markers, &[]) {
+                            self.add_overridden(&requirement, source, &mut collected)
+                                .map_err(SourceError::from)?;
+                        }
                     }
                 }
                 return Ok(self.available(package, version, collected));
@@ -401,7 +496,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
 
-        let metadata = match self.source.metadata(name, version)? {
+        let metadata = match self.options.direct.get(name) {
+            Some(direct) => Ok(direct.metadata.clone()),
+            None => self.source.metadata(name, version)?,
+        };
+        let metadata = match metadata {
             Ok(metadata) => metadata,
             Err(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
@@ -432,8 +531,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         collected: &mut Collected,
     ) -> Result<(), String> {
         for requirement in &metadata.requires_dist {
-            if requirement.marker.evaluate(&self.options.markers, &[]) {
-                self.add_requirement(requirement, collected)?;
+            for (requirement, source) in self.with_overrides(requirement) {
+                if requirement.marker.evaluate(&self.options.markers, &[]) {
+                    self.add_overridden(&requirement, source, collected)?;
+                }
             }
         }
         Ok(())
@@ -449,13 +550,18 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     ) -> Result<(), String> {
         let markers = &self.options.markers;
         let mut mentioned = metadata.provides_extra.contains(extra);
-        for requirement in &metadata.requires_dist {
-            let with_extra = requirement
+        let only_with_extra = |requirement: &Requirement| {
+            requirement
                 .marker
-                .evaluate(markers, std::slice::from_ref(extra));
-            if with_extra && !requirement.marker.evaluate(markers, &[]) {
-                mentioned = true;
-                self.add_requirement(requirement, collected)?;
+                .evaluate(markers, std::slice::from_ref(extra))
+                && !requirement.marker.evaluate(markers, &[])
+        };
+        for requirement in &metadata.requires_dist {
+            mentioned |= only_with_extra(requirement);
+            for (requirement, source) in self.with_overrides(requirement) {
+                if only_with_extra(&requirement) {
+                    self.add_overridden(&requirement, source, collected)?;
+                }
             }
         }
         if !mentioned {
@@ -482,6 +588,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         self.edges
             .borrow_mut()
             .insert((package.clone(), version.clone()), edges);
+        self.applied_overrides
+            .borrow_mut()
+            .insert((package.clone(), version.clone()), collected.overrides);
         Dependencies::Available(collected.ranges.into_iter().collect())
     }
 
@@ -507,6 +616,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         version: version.clone(),
                         required_by: BTreeSet::new(),
                         sources: BTreeSet::new(),
+                        extras: BTreeSet::new(),
                         dependencies: Vec::new(),
                         newest,
                     },
@@ -549,6 +659,23 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 resolved.sources.insert(root.source.clone());
             }
         }
+        let applied_overrides = self.applied_overrides.borrow();
+        for (package, version) in selected.iter() {
+            if let Package::Extra(name, extra) = package
+                && let Some(resolved) = packages.get_mut(name)
+            {
+                resolved.extras.insert(extra.clone());
+            }
+            for (name, source) in applied_overrides
+                .get(&(package.clone(), version.clone()))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(resolved) = packages.get_mut(name) {
+                    resolved.sources.insert(source.clone());
+                }
+            }
+        }
         let mut warnings = BTreeSet::new();
         let collected = self.warnings.borrow();
         for (package, version) in selected.iter() {
@@ -577,11 +704,28 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     }
 }
 
+/// Overrides applied to the requirements of one (package, version): the
+/// overridden name and the override's source.
+type OverrideUses = Vec<(PackageName, String)>;
+
 /// Dependencies of one (package, version) being collected.
 #[derive(Default)]
 struct Collected {
     ranges: Vec<(Package, Ranges<Version>)>,
     edges: Vec<Edge>,
+    overrides: OverrideUses,
+}
+
+/// The one version of a direct reference, as the index would describe it.
+fn direct_versions(direct: &DirectDist) -> PackageVersions {
+    let info = VersionInfo {
+        yanked: None,
+        unusable: direct.unusable.clone(),
+        requires_python: None,
+    };
+    PackageVersions {
+        versions: [(direct.version.clone(), info)].into_iter().collect(),
+    }
 }
 
 /// `name[extras]specifiers`, without the marker.

@@ -36,6 +36,17 @@ pub struct Metadata {
     pub provides_extra: Vec<ExtraName>,
 }
 
+/// A distribution the user named by URL or path (a direct reference): the
+/// only version of its name that resolution may pick, with its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectDist {
+    pub version: Version,
+    pub metadata: Arc<Metadata>,
+    /// `Some(reason)` when the distribution can't be used for the target
+    /// (a wheel built for another platform).
+    pub unusable: Option<String>,
+}
+
 /// Core metadata, or the reason this version can't be used.
 pub type MetadataResult = Result<Arc<Metadata>, String>;
 

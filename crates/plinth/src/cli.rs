@@ -45,13 +45,24 @@ pub struct WhyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CompileArgs {
-    /// Requirements files to compile (default: ./requirements.in).
+    /// Input files: requirements files, `-` for stdin, `pyproject.toml`, `setup.py`, `setup.cfg`
+    /// (default: the first of `requirements.in`, `setup.py`, `pyproject.toml`, `setup.cfg` here).
     #[arg(value_name = "SRC")]
     pub src: Vec<PathBuf>,
 
-    /// Where to write the lockfile (`-` for stdout). Default: the first SRC with `.txt`.
+    /// Where to write the lockfile (`-` for stdout). Default: the first SRC with `.txt`
+    /// (`requirements.txt` next to a `pyproject.toml`, `setup.py` or `setup.cfg`).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+
+    /// Add the optional dependencies of this extra of the project SRC files (`pyproject.toml`,
+    /// `setup.py`, `setup.cfg`; repeatable, comma-separated).
+    #[arg(long = "extra", value_name = "NAME", value_delimiter = ',')]
+    pub extras: Vec<String>,
+
+    /// Add the optional dependencies of every extra of the project SRC files.
+    #[arg(long, conflicts_with = "extras")]
+    pub all_extras: bool,
 
     #[command(flatten)]
     pub index: IndexArgs,
@@ -107,6 +118,32 @@ pub struct CompileArgs {
     #[arg(long, value_enum, default_value_t = AnnotationStyle::Split)]
     pub annotation_style: AnnotationStyle,
 
+    /// Write the `--index-url` / `--extra-index-url` lines in effect at the top of the lockfile
+    /// (without credentials; `${VAR}` references in input files kept as written).
+    #[arg(long)]
+    pub emit_index_url: bool,
+
+    /// Write the `--find-links` lines in effect at the top of the lockfile (paths relative to it).
+    #[arg(long)]
+    pub emit_find_links: bool,
+
+    /// Resolve this package but leave its pin out, listed in a comment at the end (repeatable).
+    #[arg(long, value_name = "NAME", alias = "unsafe-package")]
+    pub no_emit_package: Vec<String>,
+
+    /// Keep the extras in use on pins (`celery[redis]==5.4.0`); they are stripped by default.
+    #[arg(long, overrides_with = "strip_extras")]
+    pub no_strip_extras: bool,
+
+    /// Strip extras from pins (the default).
+    #[arg(long, overrides_with = "no_strip_extras", hide = true)]
+    pub strip_extras: bool,
+
+    /// Replace every requirement on a package this file names, from the inputs or any package's
+    /// metadata, by the file's requirement on it (uv's overrides; repeatable).
+    #[arg(long = "override", value_name = "FILE")]
+    pub overrides: Vec<PathBuf>,
+
     /// Print the lockfile to stdout instead of writing it.
     #[arg(long)]
     pub dry_run: bool,
@@ -134,6 +171,20 @@ pub struct IndexArgs {
     #[arg(long, value_name = "URL")]
     pub extra_index_url: Vec<String>,
 
+    /// `first-index`: take each package from the first index that has it (safe against
+    /// dependency confusion); `unsafe-best-match`: merge the versions of every index.
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = IndexStrategy::FirstIndex)]
+    pub index_strategy: IndexStrategy,
+
+    /// A directory of wheels and sdists, or an HTML page of links to them; its files join the
+    /// candidates of each package (repeatable).
+    #[arg(short = 'f', long, value_name = "DIR|URL")]
+    pub find_links: Vec<String>,
+
+    /// Ignore every index (of the command line and of input files): use `--find-links` only.
+    #[arg(long)]
+    pub no_index: bool,
+
     /// Retries of a request after a connection failure, a timeout, 408, 429 or 5xx.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
@@ -141,6 +192,12 @@ pub struct IndexArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndexStrategy {
+    FirstIndex,
+    UnsafeBestMatch,
 }
 
 #[derive(Debug, Clone, Args)]

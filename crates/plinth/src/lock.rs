@@ -1,7 +1,7 @@
 //! The locking pipeline shared by `compile`, `upgrade`, `check` and `why`:
 //! inputs → target → resolution → rendered lockfile (not yet written).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
@@ -10,23 +10,26 @@ use anyhow::{Context, bail};
 use jiff::Timestamp;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use plinth_index::{
-    Cache, ClientOptions, FileOptions, IndexClient, IndexSource, PackageSelection, Target, redact,
+    Cache, ClientOptions, FileOptions, IndexClient, IndexSource, IndexStrategy, PackageSelection,
+    Target, redact, strip_credentials,
 };
 use plinth_requirements::{
-    AnnotationStyle, Entry, LockedPackage, RenderOptions, RequirementsFile, Via, parse_file,
-    render_lockfile,
+    AnnotationStyle, Entry, LockedPackage, RenderOptions, RequirementsFile, Via, render_lockfile,
 };
 use plinth_resolver::{Resolution, ResolveError, ResolveOptions, RootRequirement, resolve};
 use url::Url;
 
 use crate::Failure;
 use crate::cli::{self, CompileArgs};
+use crate::direct;
+use crate::emit;
+use crate::inputs::{self, Extras};
 use crate::interpreter::resolve_target;
 use crate::lockfile::Existing;
 use crate::paths::{absolute, relative_to};
 use crate::printer::Printer;
 
-const PYPI: &str = "https://pypi.org/simple";
+pub(crate) const PYPI: &str = "https://pypi.org/simple";
 
 /// Where the lockfile goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +100,20 @@ pub struct Lock {
     pub content: String,
     pub resolution: Resolution,
     pub existing: Option<Existing>,
+    /// Packages resolved but left out of the lockfile (`--no-emit-package`).
+    pub no_emit: BTreeSet<PackageName>,
+}
+
+impl Lock {
+    /// The resolution as the lockfile pins it: without the packages left out,
+    /// which are never among the old pins either.
+    pub fn pinned(&self) -> Resolution {
+        let mut resolution = self.resolution.clone();
+        resolution
+            .packages
+            .retain(|package| !self.no_emit.contains(&package.name));
+        resolution
+    }
 }
 
 pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
@@ -104,7 +121,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let cwd = std::env::current_dir().context("Failed to read the current directory")?;
     let sources = sources(request.args);
     let output = output_path(request.args, &sources)?;
-    let existing = match &output {
+    let mut existing = match &output {
         Output::File(path) => Existing::read(path, printer),
         Output::Stdout => None,
     };
@@ -115,10 +132,14 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let sources = self::sources(args);
 
     // Inputs.
+    let extras = Extras::from_args(&args.extras, args.all_extras)?;
     let mut input = RequirementsFile::default();
+    let mut projects = Vec::new();
     for source in &sources {
-        let parsed = parse_file(source).map_err(|error| anyhow::anyhow!("{error}"))?;
-        merge(&mut input, parsed);
+        match inputs::read(source, &extras)? {
+            inputs::Source::Requirements(parsed) => merge(&mut input, parsed),
+            inputs::Source::Project(project) => projects.push(project),
+        }
     }
     let output_dir = match &output {
         Output::File(path) => absolute(&cwd, path)
@@ -126,15 +147,23 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .map_or_else(|| cwd.clone(), Path::to_path_buf),
         Output::Stdout => cwd.clone(),
     };
+    // An input's path as `# via` shows it: relative to the output file; stdin as `-`.
+    let display = |path: &Path| {
+        if path == Path::new(inputs::STDIN) {
+            inputs::STDIN.to_string()
+        } else {
+            relative_to(&absolute(&cwd, path), &output_dir)
+        }
+    };
     let root = |prefix: &str, entry: &Entry| {
-        let path = relative_to(&absolute(&cwd, &entry.origin.path), &output_dir);
+        let path = display(&entry.origin.path);
         RootRequirement {
             requirement: entry.requirement.clone(),
             source: format!("{prefix} {path}"),
             origin: format!("{path}:{}", entry.origin.line),
         }
     };
-    let requirements: Vec<RootRequirement> = input
+    let mut requirements: Vec<RootRequirement> = input
         .requirements
         .iter()
         .map(|entry| root("-r", entry))
@@ -144,13 +173,13 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .iter()
         .map(|entry| root("-c", entry))
         .collect();
-    for root in requirements.iter().chain(&constraints) {
-        if let Some(VersionOrUrl::Url(url)) = &root.requirement.version_or_url {
+    let overrides = overrides(args, &root, printer)?;
+    for root in &constraints {
+        if let Some(VersionOrUrl::Url(_)) = &root.requirement.version_or_url {
             bail!(
-                "Direct URL requirements are not supported yet: `{} @ {}` ({})",
-                root.requirement.name,
-                url,
-                root.origin
+                "Invalid constraint at `{}`: `{}` is given by URL; constraints name packages and versions\n  hint: put direct references in a requirements file",
+                root.origin,
+                root.requirement.name
             );
         }
     }
@@ -178,6 +207,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .map(parse_exclude_newer)
         .transpose()?;
     let indexes = index_urls(args, &input)?;
+    let find_links = find_links(args, &input, &cwd)?;
     let build = (!args.no_build).then(|| {
         let mut options = plinth_build::BuildOptions::new(target.python_version.clone());
         options.timeout = std::time::Duration::from_secs(args.build_timeout);
@@ -188,6 +218,22 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .map(ToString::to_string);
         options
     });
+    // Projects given as SRC: `# via name (pyproject.toml)`, as pip-compile writes it.
+    let project_requirements =
+        inputs::requirements(projects, &extras, build.as_ref(), &markers, &cwd, printer)?;
+    requirements.extend(project_requirements.into_iter().map(|project| {
+        let path = display(&project.path);
+        RootRequirement {
+            requirement: project.requirement,
+            source: format!("{} ({path})", project.project),
+            origin: match project.line {
+                Some(line) => format!("{path}:{line}"),
+                None => path,
+            },
+        }
+    }));
+    // Direct references (`name @ URL`, paths, `-e`, git), read before resolving.
+    let direct_inputs = direct::collect(&input, &mut requirements, &markers, &cwd, &display)?;
     let file_options = FileOptions {
         exclude_newer,
         no_binary: selection(&args.no_binary)?,
@@ -208,6 +254,18 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .build()
         .context("Failed to start the async runtime")?;
     let mut client_options = ClientOptions::new(indexes.clone());
+    client_options.find_links = find_links;
+    client_options.netrc = netrc_path();
+    client_options.direct_urls = direct::credential_urls(&direct_inputs);
+    client_options.index_strategy = match args.index.index_strategy {
+        cli::IndexStrategy::FirstIndex => IndexStrategy::FirstIndex,
+        cli::IndexStrategy::UnsafeBestMatch => {
+            printer.warn(
+                "`--index-strategy unsafe-best-match` takes the versions of each package from every index: a package published on a public index under the name of a private one can replace it (dependency confusion)",
+            );
+            IndexStrategy::UnsafeBestMatch
+        }
+    };
     client_options.cache = cache(&args.cache);
     client_options.offline = args.cache.offline;
     client_options.retries = args.index.retries;
@@ -218,17 +276,41 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         );
     }
     let client = IndexClient::new(client_options)?;
+    for line in client.describe_sources() {
+        printer.verbose(&line);
+    }
+    // Builds' pip reaches the main index with the credentials plinth uses
+    // (also those from netrc), through its environment only.
+    let mut file_options = file_options;
+    if let Some(build) = &mut file_options.build
+        && let Some(url) = build
+            .index_url
+            .as_deref()
+            .and_then(|url| Url::parse(url).ok())
+    {
+        build.index_url = Some(client.url_with_credentials(&url).to_string());
+    }
     let source = IndexSource::new(
         client.clone(),
         target.clone(),
         file_options,
         runtime.handle().clone(),
     );
+    let direct = direct::fetch(
+        direct_inputs,
+        &mut requirements,
+        &source,
+        &runtime,
+        &output_dir,
+        printer,
+    )?;
     let options = ResolveOptions {
+        direct: direct.for_resolver(),
         markers,
         python_version: target.python_version.clone(),
         prereleases: args.pre || input.pre,
         preferences: preferences.clone(),
+        overrides,
     };
     let resolution = printer
         .with_progress("Resolving dependencies", || {
@@ -256,6 +338,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         for package in &resolution.packages {
             if let Some(pinned) = preferences.get(&package.name)
                 && *pinned != package.version
+                && !direct.contains(&package.name)
             {
                 let yanked = plinth_resolver::PackageSource::versions(&source, &package.name)
                     .ok()
@@ -276,6 +359,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     }
 
     // Render. Hashes of pins that did not change are kept from the old file.
+    let no_emit = no_emit(&args.no_emit_package)?;
     let hashes = if args.generate_hashes {
         let kept = |package: &plinth_resolver::ResolvedPackage| {
             existing
@@ -283,6 +367,14 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
                 .and_then(|existing| existing.pins.get(&package.name))
                 .filter(|pin| pin.version == package.version && !pin.hashes.is_empty())
                 .map(|pin| pin.hashes.clone())
+        };
+        // A package left out needs none; a direct reference has its own.
+        let kept = |package: &plinth_resolver::ResolvedPackage| {
+            if no_emit.contains(&package.name) {
+                Some(Vec::new())
+            } else {
+                direct.hashes(&package.name).or_else(|| kept(package))
+            }
         };
         runtime.block_on(all_hashes(&source, &resolution.packages, kept))?
     } else {
@@ -295,17 +387,25 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .map(|(package, hashes)| LockedPackage {
             name: package.name.clone(),
             version: package.version.clone(),
+            extras: if args.no_strip_extras {
+                package.extras.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
             hashes,
             via: package
                 .sources
                 .iter()
                 .map(|source| match source.split_once(' ') {
                     Some(("-c", path)) => Via::Constraints(path.to_string()),
-                    Some((_, path)) => Via::Requirements(path.to_string()),
-                    None => Via::Requirements(source.clone()),
+                    Some(("-r", path)) => Via::Requirements(path.to_string()),
+                    Some(("--override", path)) => Via::Override(path.to_string()),
+                    // `name (pyproject.toml)`: a project given as SRC.
+                    _ => Via::Project(source.clone()),
                 })
                 .chain(package.required_by.iter().cloned().map(Via::Package))
                 .collect(),
+            reference: direct.reference(&package.name),
         })
         .collect();
     let header_command =
@@ -319,6 +419,8 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
                 cli::AnnotationStyle::Split => AnnotationStyle::Split,
                 cli::AnnotationStyle::Line => AnnotationStyle::Line,
             },
+            option_lines: emit::option_lines(args, &input, &cwd, &output_dir),
+            no_emit: no_emit.clone(),
         },
     );
     printer.status(&format!(
@@ -337,20 +439,30 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         stats.requests,
         stats.bytes / 1024
     ));
+    if let Some(existing) = &mut existing {
+        direct.adopt_old_references(existing);
+    }
     Ok(Lock {
         output,
         content,
         resolution,
         existing,
+        no_emit,
     })
 }
 
+/// The SRC files; without any, the first of `requirements.in`, `setup.py`,
+/// `pyproject.toml` and `setup.cfg` that exists (as pip-compile picks), else
+/// `requirements.in`.
 fn sources(args: &CompileArgs) -> Vec<PathBuf> {
-    if args.src.is_empty() {
-        vec![PathBuf::from("requirements.in")]
-    } else {
-        args.src.clone()
+    if !args.src.is_empty() {
+        return args.src.clone();
     }
+    let default = ["requirements.in", "setup.py", "pyproject.toml", "setup.cfg"]
+        .into_iter()
+        .find(|name| Path::new(name).is_file())
+        .unwrap_or("requirements.in");
+    vec![PathBuf::from(default)]
 }
 
 /// The command line's options, completed from those recorded in the existing
@@ -376,11 +488,22 @@ fn effective_args(
         if args.src.is_empty() {
             args.src = recorded.src.clone();
         }
+        if args.extras.is_empty() && !args.all_extras {
+            args.extras = recorded.extras.clone();
+            args.all_extras = recorded.all_extras;
+        }
         args.exclude_newer = args.exclude_newer.or(recorded.exclude_newer.clone());
         args.index.index_url = args.index.index_url.or(recorded.index.index_url.clone());
         if args.index.extra_index_url.is_empty() {
             args.index.extra_index_url = recorded.index.extra_index_url.clone();
         }
+        if args.index.index_strategy == cli::IndexStrategy::FirstIndex {
+            args.index.index_strategy = recorded.index.index_strategy;
+        }
+        if args.index.find_links.is_empty() {
+            args.index.find_links = recorded.index.find_links.clone();
+        }
+        args.index.no_index |= recorded.index.no_index;
         args.pre |= recorded.pre;
         args.no_build |= recorded.no_build;
         args.generate_hashes |= recorded.generate_hashes;
@@ -394,8 +517,69 @@ fn effective_args(
         if args.only_binary.is_empty() {
             args.only_binary = recorded.only_binary.clone();
         }
+        if args.overrides.is_empty() {
+            args.overrides = recorded.overrides.clone();
+        }
+        if args.no_emit_package.is_empty() {
+            args.no_emit_package = recorded.no_emit_package.clone();
+        }
+        if !args.strip_extras {
+            args.no_strip_extras |= recorded.no_strip_extras;
+        }
+        args.emit_index_url |= recorded.emit_index_url;
+        args.emit_find_links |= recorded.emit_find_links;
     }
     args
+}
+
+/// `--override FILE`s: their requirements, each with its `# via` source
+/// (`--override overrides.txt`).
+fn overrides(
+    args: &CompileArgs,
+    root: &dyn Fn(&str, &Entry) -> RootRequirement,
+    printer: &Printer,
+) -> anyhow::Result<Vec<RootRequirement>> {
+    let mut overrides = Vec::new();
+    for path in &args.overrides {
+        let parsed =
+            plinth_requirements::parse_file(path).map_err(|error| anyhow::anyhow!("{error}"))?;
+        if let Some(entry) = parsed.constraints.first() {
+            bail!(
+                "The overrides file `{}` includes constraints (`{}`)\n  hint: give constraints with `-c` in an input file; an overrides file holds requirements",
+                path.display(),
+                entry.origin
+            );
+        }
+        if parsed.index_url.is_some()
+            || !parsed.extra_index_urls.is_empty()
+            || !parsed.find_links.is_empty()
+            || parsed.no_index
+            || parsed.pre
+        {
+            printer.warn(&format!(
+                "Ignoring the options in the overrides file `{}`: only its requirements are used",
+                path.display()
+            ));
+        }
+        overrides.extend(
+            parsed
+                .requirements
+                .iter()
+                .map(|entry| root("--override", entry)),
+        );
+    }
+    Ok(overrides)
+}
+
+/// `--no-emit-package` names.
+fn no_emit(names: &[String]) -> anyhow::Result<BTreeSet<PackageName>> {
+    names
+        .iter()
+        .map(|name| {
+            PackageName::from_str(name)
+                .map_err(|error| anyhow::anyhow!("Invalid package name `{name}`: {error}"))
+        })
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {
@@ -432,7 +616,8 @@ async fn all_hashes(
         .collect()
 }
 
-/// The lockfile path: `-o`, else the first SRC with `.txt`.
+/// The lockfile path: `-o`, else the first SRC with `.txt`, or `requirements.txt`
+/// next to a project file. Reading stdin needs `-o`, as with pip-compile.
 fn output_path(args: &CompileArgs, sources: &[PathBuf]) -> anyhow::Result<Output> {
     if let Some(path) = &args.output_file {
         return Ok(if path == Path::new("-") {
@@ -442,6 +627,14 @@ fn output_path(args: &CompileArgs, sources: &[PathBuf]) -> anyhow::Result<Output
         });
     }
     let first = &sources[0];
+    if first == Path::new(inputs::STDIN) {
+        bail!(
+            "An output file is required when the input is read from stdin\n  hint: name it with `-o FILE`, or `-o -` for stdout"
+        );
+    }
+    if inputs::is_project_file(first) {
+        return Ok(Output::File(first.with_file_name("requirements.txt")));
+    }
     let derived = first.with_extension("txt");
     if derived == *first {
         bail!(
@@ -455,37 +648,130 @@ fn output_path(args: &CompileArgs, sources: &[PathBuf]) -> anyhow::Result<Output
 fn merge(into: &mut RequirementsFile, from: RequirementsFile) {
     into.requirements.extend(from.requirements);
     into.constraints.extend(from.constraints);
+    into.unnamed.extend(from.unnamed);
     if into.index_url.is_none() {
         into.index_url = from.index_url;
     }
     into.extra_index_urls.extend(from.extra_index_urls);
+    into.find_links.extend(from.find_links);
+    into.no_index |= from.no_index;
     into.pre |= from.pre;
 }
 
-/// `--index-url` (command line, else input file, else PyPI), then the extra indexes.
+/// `--index-url` (command line, else input file, else PyPI), then the extra
+/// indexes; none with `--no-index`. An index given twice (with and without
+/// credentials, e.g. in the header and in an input file) counts once, with
+/// its credentials.
 fn index_urls(args: &CompileArgs, input: &RequirementsFile) -> anyhow::Result<Vec<Url>> {
+    if args.index.no_index || input.no_index {
+        return Ok(Vec::new());
+    }
     let main = args
         .index
         .index_url
         .clone()
-        .or_else(|| input.index_url.as_ref().map(|url| url.value.clone()))
+        .or_else(|| input.index_url.as_ref().map(|url| url.expanded()))
         .unwrap_or_else(|| PYPI.to_string());
     let extras = args
         .index
         .extra_index_url
         .iter()
         .cloned()
-        .chain(input.extra_index_urls.iter().map(|url| url.value.clone()));
+        .chain(input.extra_index_urls.iter().map(|url| url.expanded()));
     let mut urls: Vec<Url> = Vec::new();
     for text in std::iter::once(main).chain(extras) {
         let url = Url::parse(&text).map_err(|error| {
             anyhow::anyhow!("Invalid index URL `{}`: {error}", redact_text(&text))
         })?;
+        let has_credentials = !url.username().is_empty() || url.password().is_some();
+        match urls
+            .iter_mut()
+            .find(|known| strip_credentials(known) == strip_credentials(&url))
+        {
+            Some(known) if known.username().is_empty() && has_credentials => *known = url,
+            Some(_) => {}
+            None => urls.push(url),
+        }
+    }
+    // An index URL from the command line or the header (written without
+    // credentials) takes those of the same URL in an input file.
+    let input_index = input.index_url.as_ref().map(|url| url.expanded());
+    if let Some(donor) = input_index.and_then(|text| Url::parse(&text).ok())
+        && !donor.username().is_empty()
+    {
+        for known in &mut urls {
+            if known.username().is_empty() && strip_credentials(known) == strip_credentials(&donor)
+            {
+                *known = donor.clone();
+            }
+        }
+    }
+    Ok(urls)
+}
+
+/// `--find-links` locations, command line first, as URLs: a URL as given,
+/// a path as a `file:` URL (relative to the current directory, or to the
+/// input file that names it). A path that does not exist is an error.
+fn find_links(
+    args: &CompileArgs,
+    input: &RequirementsFile,
+    cwd: &Path,
+) -> anyhow::Result<Vec<Url>> {
+    let given = args
+        .index
+        .find_links
+        .iter()
+        .map(|text| {
+            (
+                text.clone(),
+                cwd.to_path_buf(),
+                "the command line".to_string(),
+            )
+        })
+        .chain(input.find_links.iter().map(|link| {
+            let base = absolute(cwd, &link.origin.path)
+                .parent()
+                .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+            (link.expanded(), base, format!("`{}`", link.origin))
+        }));
+    let mut urls: Vec<Url> = Vec::new();
+    for (text, base, origin) in given {
+        let url = if text.contains("://") || text.starts_with("file:") {
+            Url::parse(&text).map_err(|error| {
+                anyhow::anyhow!(
+                    "Invalid `--find-links` URL `{}` (from {origin}): {error}",
+                    redact_text(&text)
+                )
+            })?
+        } else {
+            let path = base.join(&text);
+            let metadata = fs_err::metadata(&path).map_err(|_| {
+                anyhow::anyhow!(
+                    "The `--find-links` location `{text}` (from {origin}) does not exist\n  hint: give a directory of wheels and sdists, an HTML file of links, or a URL"
+                )
+            })?;
+            let url = if metadata.is_dir() {
+                Url::from_directory_path(&path)
+            } else {
+                Url::from_file_path(&path)
+            };
+            url.map_err(|()| {
+                anyhow::anyhow!("Invalid `--find-links` path `{text}` (from {origin})")
+            })?
+        };
         if !urls.contains(&url) {
             urls.push(url);
         }
     }
     Ok(urls)
+}
+
+/// The netrc file: `NETRC`, else `~/.netrc`.
+fn netrc_path() -> Option<PathBuf> {
+    std::env::var_os(crate::env::NETRC)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".netrc")))
 }
 
 /// An index URL as given, without credentials, for messages and the header.
@@ -556,18 +842,40 @@ fn header(
     if let Some(output) = &args.output_file {
         parts.push(format!("-o {}", shell_quote(&output.display().to_string())));
     }
+    for extra in &args.extras {
+        parts.push(format!("--extra {}", shell_quote(extra.trim())));
+    }
+    if args.all_extras {
+        parts.push("--all-extras".to_string());
+    }
     if let Some((main, extras)) = indexes.split_first() {
         if main.as_str().trim_end_matches('/') != PYPI {
-            parts.push(format!("--index-url {}", redact(main)));
+            parts.push(format!("--index-url {}", strip_credentials(main)));
         }
         for extra in extras {
-            parts.push(format!("--extra-index-url {}", redact(extra)));
+            parts.push(format!("--extra-index-url {}", strip_credentials(extra)));
         }
+    }
+    if args.index.no_index {
+        parts.push("--no-index".to_string());
+    }
+    if args.index.index_strategy == cli::IndexStrategy::UnsafeBestMatch {
+        parts.push("--index-strategy unsafe-best-match".to_string());
+    }
+    for link in &args.index.find_links {
+        let link = Url::parse(link).map_or_else(|_| link.clone(), |url| strip_credentials(&url));
+        parts.push(format!("--find-links {}", shell_quote(&link)));
     }
     parts.push(format!("--python-version {}", target.python_version));
     parts.push(format!("--python-platform {}", target.platform));
     if let Some(cutoff) = exclude_newer {
         parts.push(format!("--exclude-newer {cutoff}"));
+    }
+    for path in &args.overrides {
+        parts.push(format!(
+            "--override {}",
+            shell_quote(&path.display().to_string())
+        ));
     }
     if args.pre {
         parts.push("--pre".to_string());
@@ -589,6 +897,25 @@ fn header(
     }
     if args.annotation_style == cli::AnnotationStyle::Line {
         parts.push("--annotation-style line".to_string());
+    }
+    if args.no_strip_extras {
+        parts.push("--no-strip-extras".to_string());
+    }
+    let no_emit: BTreeSet<String> = args
+        .no_emit_package
+        .iter()
+        .map(|name| {
+            PackageName::from_str(name).map_or_else(|_| name.clone(), |name| name.to_string())
+        })
+        .collect();
+    for name in no_emit {
+        parts.push(format!("--no-emit-package {}", shell_quote(&name)));
+    }
+    if args.emit_index_url {
+        parts.push("--emit-index-url".to_string());
+    }
+    if args.emit_find_links {
+        parts.push("--emit-find-links".to_string());
     }
     parts.join(" ")
 }

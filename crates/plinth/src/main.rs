@@ -8,7 +8,10 @@
 mod cli;
 mod commands;
 mod diff;
+mod direct;
+mod emit;
 mod env;
+mod inputs;
 mod interpreter;
 mod lock;
 mod lockfile;

@@ -129,7 +129,9 @@ impl TestContext {
     }
 
     /// `plinth <args>` in the working directory, with a clean environment:
-    /// no inherited `PLINTH_*` variables, `NO_COLOR=1`, the cache in `[TEMP]/cache`.
+    /// no inherited `PLINTH_*` variables, `NO_COLOR=1`, the cache in `[TEMP]/cache`,
+    /// `NETRC=[TEMP]/netrc` (so the user's `~/.netrc` is never read; a test
+    /// may write that file).
     pub fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
@@ -153,6 +155,7 @@ impl TestContext {
         command
             .env("NO_COLOR", "1")
             .env("PLINTH_CACHE_DIR", self.cache_dir())
+            .env("NETRC", self.path("netrc"))
             .env("NO_PROXY", &no_proxy)
             .env("no_proxy", &no_proxy);
         command

@@ -5,9 +5,15 @@
 //!
 //! Routes: `GET /simple/<name>/` (non-normalized names and a missing slash
 //! redirect with 301), `GET|HEAD /files/<filename>` and, with PEP 658,
-//! `GET|HEAD /files/<filename>.metadata`. Every response closes the connection.
-//! Releases can be published or yanked while the index serves
-//! ([`RunningIndex::publish`], [`RunningIndex::yank`]).
+//! `GET|HEAD /files/<filename>.metadata`, and `GET /links/`, an HTML page
+//! linking every file (for `--find-links`), and `GET|HEAD /mirror/<filename>`,
+//! the files again (a redirect target). Every response closes the
+//! connection. Releases can be published or yanked while the index serves
+//! ([`RunningIndex::publish`], [`RunningIndex::yank`]); it can be told to
+//! answer every request with one status ([`RunningIndex::fail_with`]) or to
+//! redirect file downloads elsewhere ([`RunningIndex::redirect_files_to`]).
+//! With [`ServerOptions::basic_auth`], requests without those credentials
+//! get 401.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -43,6 +49,9 @@ pub struct ServerOptions {
     /// Give each file's sha256 on the project pages; when false, clients
     /// must download a file to learn its hash.
     pub hashes: bool,
+    /// `(user, password)`: answer 401 (`WWW-Authenticate: Basic`) to every
+    /// request that does not carry them.
+    pub basic_auth: Option<(&'static str, &'static str)>,
 }
 
 impl Default for ServerOptions {
@@ -53,6 +62,7 @@ impl Default for ServerOptions {
             range: true,
             pep658: false,
             hashes: true,
+            basic_auth: None,
         }
     }
 }
@@ -128,6 +138,8 @@ impl TestIndex {
             options,
             projects: Mutex::new(projects),
             requests: Mutex::new(Vec::new()),
+            forced_status: Mutex::new(None),
+            files_redirect: Mutex::new(None),
         });
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test index to 127.0.0.1");
@@ -199,6 +211,8 @@ pub struct Request {
     pub path: String,
     pub range: Option<String>,
     pub accept: Option<String>,
+    /// The `Authorization` header, as sent.
+    pub authorization: Option<String>,
 }
 
 /// A serving index; stops when dropped.
@@ -288,6 +302,26 @@ impl RunningIndex {
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
         self.request("GET", path, headers)
     }
+
+    /// From now on, answer every request with `status` (`None`: serve again).
+    pub fn fail_with(&self, status: Option<u16>) {
+        *self
+            .state
+            .forced_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = status;
+    }
+
+    /// From now on, answer `/files/<filename>` with a 302 to `<base>/<filename>`,
+    /// e.g. another index's `http://127.0.0.1:PORT/files`, or this one's
+    /// `/mirror` (which serves the same files without redirecting).
+    pub fn redirect_files_to(&self, base: &str) {
+        *self
+            .state
+            .files_redirect
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(base.trim_end_matches('/').to_string());
+    }
 }
 
 impl Drop for RunningIndex {
@@ -306,6 +340,8 @@ struct State {
     options: ServerOptions,
     projects: Mutex<BTreeMap<String, Project>>,
     requests: Mutex<Vec<Request>>,
+    forced_status: Mutex<Option<u16>>,
+    files_redirect: Mutex<Option<String>>,
 }
 
 impl State {
@@ -359,7 +395,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let (mut range, mut accept) = (None, None);
+    let (mut range, mut accept, mut authorization) = (None, None, None);
     loop {
         line.clear();
         if reader.read_line(&mut line).ok()? == 0 {
@@ -373,6 +409,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         match name.trim().to_ascii_lowercase().as_str() {
             "range" => range = Some(value.trim().to_string()),
             "accept" => accept = Some(value.trim().to_string()),
+            "authorization" => authorization = Some(value.trim().to_string()),
             _ => {}
         }
     }
@@ -381,6 +418,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         path,
         range,
         accept,
+        authorization,
     })
 }
 
@@ -424,10 +462,14 @@ fn write_response(
         200 => "OK",
         206 => "Partial Content",
         301 => "Moved Permanently",
+        302 => "Found",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         406 => "Not Acceptable",
         416 => "Range Not Satisfiable",
+        500 => "Internal Server Error",
         _ => "Unknown",
     };
     let mut head = format!("HTTP/1.1 {} {reason}\r\n", response.status);
@@ -449,15 +491,86 @@ fn route(state: &State, request: &Request) -> Response {
     if request.method != "GET" && request.method != "HEAD" {
         return Response::new(405).header("Allow", "GET, HEAD");
     }
+    if let Some(status) = *state
+        .forced_status
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
+        return Response::new(status).body("text/plain", format!("HTTP {status}\n"));
+    }
+    if let Some((user, password)) = state.options.basic_auth {
+        let expected = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
+        if request.authorization.as_deref() != Some(expected.as_str()) {
+            return Response::new(401)
+                .header("WWW-Authenticate", "Basic realm=\"test\"")
+                .body("text/plain", "HTTP 401\n");
+        }
+    }
     let path = request.path.split(['?', '#']).next().unwrap_or_default();
     let path = percent_decode(path);
     if let Some(rest) = path.strip_prefix("/simple/") {
         return project_page(state, rest, request.accept.as_deref());
     }
     if let Some(filename) = path.strip_prefix("/files/") {
+        let redirect = state
+            .files_redirect
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(base) = redirect {
+            return Response::new(302).header("Location", format!("{base}/{filename}"));
+        }
         return file_response(state, filename, request.range.as_deref());
     }
+    if let Some(filename) = path.strip_prefix("/mirror/") {
+        return file_response(state, filename, request.range.as_deref());
+    }
+    if path == "/links/" {
+        return Response::new(200).body(HTML_CONTENT_TYPE, links_html(state));
+    }
     Response::new(404)
+}
+
+/// Every file of every project as one HTML page of links, as `--find-links` reads it.
+fn links_html(state: &State) -> String {
+    let mut html = String::from("<!DOCTYPE html>\n<html>\n  <body>\n");
+    for file in state
+        .lock_projects()
+        .values()
+        .flat_map(|project| &project.files)
+    {
+        let mut href = format!("../files/{}", file.filename);
+        if state.options.hashes {
+            href.push_str(&format!("#sha256={}", file.sha256));
+        }
+        html.push_str(&format!(
+            "    <a href=\"{}\">{}</a><br/>\n",
+            html_escape(&href),
+            html_escape(&file.filename)
+        ));
+    }
+    html.push_str("  </body>\n</html>\n");
+    html
+}
+
+/// Standard base64 with padding (for `Authorization: Basic`).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut encoded = String::new();
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |group, (index, byte)| {
+            group | u32::from(*byte) << (16 - 8 * index)
+        });
+        for position in 0..4 {
+            if position <= chunk.len() {
+                let index = (group >> (18 - 6 * position)) & 0b11_1111;
+                encoded.push(char::from(ALPHABET[index as usize]));
+            } else {
+                encoded.push('=');
+            }
+        }
+    }
+    encoded
 }
 
 fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {

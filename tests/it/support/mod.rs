@@ -7,7 +7,9 @@
 #![allow(dead_code)]
 
 pub mod context;
+pub mod faults;
 pub mod index;
+pub mod pypiserver;
 pub mod sdist;
 pub mod wheel;
 

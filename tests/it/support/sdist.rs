@@ -60,7 +60,7 @@ pub fn pkg_info(spec: &DistSpec) -> String {
 }
 
 /// A PEP 517 backend whose metadata hook writes the spec's METADATA.
-fn in_tree_backend(spec: &DistSpec) -> String {
+pub fn in_tree_backend(spec: &DistSpec) -> String {
     let metadata = spec.core_metadata("2.1", &[]);
     let dist_info = format!("{}-{}.dist-info", spec.filename_name(), spec.version);
     [

@@ -1,2 +1,4 @@
+mod expand;
 mod parse;
+mod pyproject;
 mod render;

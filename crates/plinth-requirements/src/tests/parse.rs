@@ -9,7 +9,7 @@ const SHA_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const SHA_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 /// A compact, stable view of a parse result.
-fn summarize(file: &RequirementsFile) -> String {
+pub(super) fn summarize(file: &RequirementsFile) -> String {
     let mut out = String::new();
     for (title, entries) in [
         ("requirements", &file.requirements),
@@ -34,6 +34,35 @@ fn summarize(file: &RequirementsFile) -> String {
     }
     if file.pre {
         let _ = writeln!(out, "pre");
+    }
+    for link in &file.find_links {
+        let _ = writeln!(out, "find-links: {} ({})", link.value, link.origin);
+    }
+    if file.no_index {
+        let _ = writeln!(out, "no-index");
+    }
+    if !file.unnamed.is_empty() {
+        let _ = writeln!(out, "unnamed:");
+    }
+    for entry in &file.unnamed {
+        let editable = if entry.editable { "-e " } else { "" };
+        let extras: Vec<&str> = entry.extras.iter().map(AsRef::as_ref).collect();
+        let _ = write!(
+            out,
+            "  {}  {editable}{} extras={extras:?}",
+            entry.origin, entry.target
+        );
+        match entry.marker.contents() {
+            Some(marker) => {
+                let _ = writeln!(out, " marker={marker}");
+            }
+            None => {
+                let _ = writeln!(out);
+            }
+        }
+        for hash in &entry.hashes {
+            let _ = writeln!(out, "    --hash={hash}");
+        }
     }
     out
 }
@@ -347,13 +376,37 @@ fn error_caret_keeps_tabs() {
 }
 
 #[test]
+fn find_links_and_no_index() {
+    let tree = Tree::new(&[
+        (
+            "requirements.in",
+            "-f ./wheels\n--find-links=https://example.com/links.html\n-r sub/more.in\nflask\n",
+        ),
+        (
+            "sub/more.in",
+            "--find-links ./wheels\n--find-links ../wheels\n--no-index\nsix\n",
+        ),
+    ]);
+    assert_snapshot!(tree.parse("requirements.in"), @"
+    requirements:
+      [TEMP]/sub/more.in:4  six
+      [TEMP]/requirements.in:4  flask
+    find-links: ./wheels ([TEMP]/requirements.in:1)
+    find-links: https://example.com/links.html ([TEMP]/requirements.in:2)
+    find-links: ./wheels ([TEMP]/sub/more.in:1)
+    find-links: ../wheels ([TEMP]/sub/more.in:2)
+    no-index
+    ");
+    assert_snapshot!(error("flask -f ./wheels\n"), @"
+    Invalid option at `requirements.in:1:7`: `-f` must be on a line of its own, not after a requirement
+      flask -f ./wheels
+            ^^
+    ");
+}
+
+#[test]
 fn error_unsupported_options() {
     let cases = [
-        "-e ./project",
-        "--editable=./project",
-        "-f https://example.com/wheels",
-        "--find-links ./wheels",
-        "--no-index",
         "--no-binary :all:",
         "--only-binary=:all:",
         "--prefer-binary",
@@ -384,20 +437,98 @@ fn error_unknown_options() {
 }
 
 #[test]
+fn unnamed_requirements_and_editables() {
+    let content = format!(
+        "./project\n\
+../project[extra, Other]\n\
+/abs/project ; sys_platform == 'linux'\n\
+src/project\n\
+https://example.com/flask-3.1.3-py3-none-any.whl --hash={SHA_A}\n\
+https://example.com/a;b/x-1.0.tar.gz ; python_version >= '3.9'\n\
+git+https://github.com/pallets/flask.git@3.1.3#egg=flask\n\
+file:///wheels/flask-3.1.3-py3-none-any.whl\n\
+flask-3.1.3-py3-none-any.whl\n\
+flask-3.1.3.tar.gz;python_version >= '3.9'\n\
+-e ./editable[dev]\n\
+--editable=git+https://example.com/repo@main\n\
+flask @ https://example.com/flask-3.1.3-py3-none-any.whl\n"
+    );
+    assert_snapshot!(parse(&content), @r#"
+    requirements:
+      requirements.in:13  flask @ https://example.com/flask-3.1.3-py3-none-any.whl
+    unnamed:
+      requirements.in:1  ./project extras=[]
+      requirements.in:2  ../project extras=["extra", "other"]
+      requirements.in:3  /abs/project extras=[] marker=sys_platform == 'linux'
+      requirements.in:4  src/project extras=[]
+      requirements.in:5  https://example.com/flask-3.1.3-py3-none-any.whl extras=[]
+        --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+      requirements.in:6  https://example.com/a;b/x-1.0.tar.gz extras=[] marker=python_full_version >= '3.9'
+      requirements.in:7  git+https://github.com/pallets/flask.git@3.1.3#egg=flask extras=[]
+      requirements.in:8  file:///wheels/flask-3.1.3-py3-none-any.whl extras=[]
+      requirements.in:9  flask-3.1.3-py3-none-any.whl extras=[]
+      requirements.in:10  flask-3.1.3.tar.gz extras=[] marker=python_full_version >= '3.9'
+      requirements.in:11  -e ./editable extras=["dev"]
+      requirements.in:12  -e git+https://example.com/repo@main extras=[]
+    "#);
+}
+
+#[test]
 fn error_unnamed_requirements() {
     let cases = [
-        "./project",
-        "../project[extra]",
-        "/abs/project",
-        "src/project",
-        "https://example.com/flask-3.1.3-py3-none-any.whl",
-        "git+https://github.com/pallets/flask.git",
-        "file:///wheels/flask-3.1.3-py3-none-any.whl",
-        "flask-3.1.3-py3-none-any.whl",
-        "flask-3.1.3.tar.gz ; python_version >= '3.9'",
+        "./project[not valid]",
+        "./project ; python_version >>> '3'",
+        "-e ./project[-x]",
+        "-e ./project --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "flask -e ./project",
+        "[extra]",
     ];
     let out: Vec<String> = cases.iter().map(|case| error(case)).collect();
-    assert_snapshot!(out.join("\n\n"));
+    assert_snapshot!(out.join("\n\n"), @r#"
+    Invalid requirement at `requirements.in:1:11`: Not a valid package or extra name: "not valid". Names must start and end with a letter or digit and may only contain -, _, ., and alphanumeric characters.
+      ./project[not valid]
+                ^^^^^^^^^
+
+    Invalid requirement at `requirements.in:1:13`: Expected a valid marker operator (such as `>=` or `not in`), found `>>>`
+      ./project ; python_version >>> '3'
+                  ^^^^^^^^^^^^^^^^^^^^^^
+
+    Invalid requirement at `requirements.in:1:4`: Not a valid package or extra name: "-x". Names must start and end with a letter or digit and may only contain -, _, ., and alphanumeric characters.
+      -e ./project[-x]
+         ^^^^^^^^^^^^^
+
+    Invalid option at `requirements.in:1:14`: `--hash` is only allowed after a requirement on the same line
+      -e ./project --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+
+    Invalid option at `requirements.in:1:7`: `-e` must be on a line of its own, not after a requirement
+      flask -e ./project
+            ^^
+
+    Invalid requirement at `requirements.in:1:1`: Expected package name starting with an alphanumeric character, found `[`
+      [extra]
+      ^
+    "#);
+}
+
+#[test]
+fn error_unnamed_constraints() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let constraints = directory.path().join("constraints.txt");
+    std::fs::write(&constraints, "./project\n").expect("write constraints");
+    let input = directory.path().join("requirements.in");
+    std::fs::write(&input, "-c constraints.txt\n").expect("write requirements");
+    let error = parse_file(&input).expect_err("paths are no constraints");
+    assert!(
+        matches!(error.kind(), ParseErrorKind::UnnamedConstraint { .. }),
+        "{error}"
+    );
+    std::fs::write(&constraints, "-e ./project\n").expect("write constraints");
+    let error = parse_file(&input).expect_err("editables are no constraints");
+    assert!(
+        matches!(error.kind(), ParseErrorKind::UnnamedConstraint { .. }),
+        "{error}"
+    );
 }
 
 #[test]

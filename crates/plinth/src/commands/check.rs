@@ -46,7 +46,7 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
         )
     );
     let mut message = format!("error: `{name}` has drifted from its inputs");
-    let reasons = reasons(&existing.versions(), &lock.resolution);
+    let reasons = reasons(&existing.versions(), &lock.pinned());
     for reason in &reasons {
         message.push_str(&format!("\n  - {reason}"));
     }

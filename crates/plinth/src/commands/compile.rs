@@ -24,7 +24,7 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
 /// Print what changed, then write the lockfile (or print it with `--dry-run`).
 pub fn finish(lock: &Lock, dry_run: bool, printer: &Printer) -> anyhow::Result<()> {
     if let Some(existing) = &lock.existing {
-        let lines = change_lines(&existing.versions(), &lock.resolution);
+        let lines = change_lines(&existing.versions(), &lock.pinned());
         if !lines.is_empty() {
             printer.status("Changes:");
             for line in lines {
