@@ -11,16 +11,6 @@ use std::process::Command;
 
 use crate::support::{RunningIndex, ServerOptions, TestContext, TestIndex};
 
-/// Snapshots rendered output with the status line's elapsed time shown as
-/// `[TIME]` and its plural as `package(s)` (the singular has its own test).
-macro_rules! assert_compile_snapshot {
-    ($value:expr, @$snapshot:literal) => {
-        insta::with_settings!({ filters => vec![(r"(Resolved \d+ package)s? in \d+\.\d+s", "${1}(s) in [TIME]")] }, {
-            insta::assert_snapshot!($value, @$snapshot);
-        })
-    };
-}
-
 /// `app` needs `Foo_Bar>=1.0` and `six`; `Foo_Bar` needs `six>=1.15`; older
 /// versions of `Foo_Bar` and `six` exist too.
 fn small_graph() -> TestIndex {
@@ -98,7 +88,7 @@ fn writes_pinned_lockfile_with_header_and_split_via() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &[]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -129,7 +119,7 @@ fn names_are_normalized_and_sorted() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "Zope.Interface\nFOO_BAR\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -153,7 +143,7 @@ fn annotation_style_line_puts_via_on_the_pin_line() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--annotation-style", "line"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--annotation-style", "line"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -174,7 +164,7 @@ fn no_annotate_leaves_via_out() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-annotate"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-annotate"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -195,7 +185,7 @@ fn no_header_leaves_the_command_out() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -220,7 +210,7 @@ fn output_to_stdout_carries_only_the_lockfile() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["-o", "-"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["-o", "-"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -249,7 +239,7 @@ fn output_file_option_names_the_written_file() {
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
     let args = compile_args(&context, &index, &["-o", "other.txt"]);
-    assert_compile_snapshot!(run_showing(&context, &args, &["other.txt", "requirements.txt"]), @r#"
+    assert_run_snapshot!(run_showing(&context, &args, &["other.txt", "requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -280,7 +270,7 @@ fn via_paths_are_relative_to_the_output_file() {
     context.write("requirements.in", "app\nsix\n");
     std::fs::create_dir_all(context.path("locks")).expect("create locks/");
     let args = compile_args(&context, &index, &["-o", "locks/requirements.txt"]);
-    assert_compile_snapshot!(run_showing(&context, &args, &["locks/requirements.txt"]), @r#"
+    assert_run_snapshot!(run_showing(&context, &args, &["locks/requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -307,7 +297,7 @@ fn dry_run_prints_the_lockfile_and_writes_nothing() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--dry-run"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--dry-run"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -336,7 +326,7 @@ fn quiet_prints_no_status() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
-    assert_compile_snapshot!(compile(&context, &index, &["-q", "--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["-q", "--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -389,7 +379,7 @@ fn comments_blank_lines_and_continuations_are_understood() {
         "requirements.in",
         "# The application.\n\napp \\\n    >=1.0  # the only release\n\n   \n# six, pinned below 1.16\nsix\\\n<1.16\n",
     );
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -417,7 +407,7 @@ fn requirement_whose_marker_excludes_the_target_is_left_out() {
         "requirements.in",
         "six\npywin32 ; sys_platform == \"win32\"\n",
     );
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -443,7 +433,7 @@ fn extras_in_the_input_are_resolved_and_stripped_from_the_pin() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "app[cli]\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -465,7 +455,7 @@ fn nested_requirement_files_are_relative_to_the_including_file() {
     context.write("requirements.in", "-r sub/dir/base.in\n");
     context.write("sub/dir/base.in", "app\n-r ../common.in\n");
     context.write("sub/common.in", "six\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -491,7 +481,7 @@ fn constraints_file_restricts_a_transitive_version_and_adds_nothing() {
     let context = context(&index);
     context.write("requirements.in", "app\n-c constraints.txt\n");
     context.write("constraints.txt", "six<1.16\nunrelated==1.0\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -520,7 +510,7 @@ fn index_url_in_the_input_file_is_used() {
         format!("--index-url {}\napp\n", index.url()),
     );
     let args = compile_args_without_index(&context, &[]);
-    assert_compile_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -561,7 +551,7 @@ fn extra_index_url_first_index_that_has_a_name_wins() {
     let context = context(&main).with_filter(&extra.host(), "[EXTRA_INDEX]");
     context.write("requirements.in", "app\n");
     let extra_url = extra.url();
-    assert_compile_snapshot!(compile(&context, &main, &["--extra-index-url", &extra_url]), @r#"
+    assert_run_snapshot!(compile(&context, &main, &["--extra-index-url", &extra_url]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -595,7 +585,7 @@ fn pre_in_the_input_file_allows_pre_releases() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "--pre\napp\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -615,7 +605,7 @@ fn invalid_specifier_is_reported_at_its_position() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\nsix>=>1.0\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &[]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -634,7 +624,7 @@ fn editable_that_does_not_exist_is_reported_where_it_is_written() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n-e ./pkg\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -651,7 +641,7 @@ fn missing_nested_requirements_file_is_reported_where_it_is_included() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n-r missing.in\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &[]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -669,7 +659,7 @@ fn missing_nested_requirements_file_is_reported_where_it_is_included() {
 fn missing_input_file_is_reported() {
     let index = small_graph().serve();
     let context = context(&index);
-    assert_compile_snapshot!(compile(&context, &index, &["nothere.in"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["nothere.in"]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -692,7 +682,7 @@ fn invalid_python_platform_is_reported() {
         .position(|arg| arg == "x86_64-manylinux_2_28")
         .expect("the target platform is given");
     args[platform] = "sparc-sun-solaris".to_string();
-    assert_compile_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -710,7 +700,7 @@ fn invalid_exclude_newer_is_reported() {
     let index = small_graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--exclude-newer", "yesterday"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--exclude-newer", "yesterday"]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -764,7 +754,7 @@ fn every_index_format_gives_the_same_lockfile() {
     assert_eq!(json, html, "HTML-only index");
     assert_eq!(json, no_range, "index without range support");
     assert_eq!(json, pep658, "index with PEP 658 metadata");
-    assert_compile_snapshot!(json, @r#"
+    assert_run_snapshot!(json, @r#"
         # This file is autogenerated by plinth with the following command:
         #    plinth compile requirements.in --index-url http://[INDEX]/simple/ --python-version 3.11 --python-platform x86_64-manylinux_2_28
         app==1.0
@@ -851,7 +841,7 @@ fn sdist_with_static_pkg_info_is_usable() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -885,7 +875,7 @@ fn sdist_without_static_metadata_is_unusable_with_no_build() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-build"]), @"
+    assert_run_snapshot!(compile(&context, &index, &["--no-build"]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -912,7 +902,7 @@ fn sdist_without_static_metadata_is_built() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -944,7 +934,7 @@ fn failing_sdist_build_is_an_error_and_keeps_the_lockfile() {
     let context = context(&index);
     context.write("requirements.in", "legacy\n");
     context.write("requirements.txt", "legacy==0.9\n");
-    assert_compile_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -982,7 +972,7 @@ fn generate_hashes_lists_every_file_of_each_pinned_version() {
         context.with_filter(&file.sha256, &format!("[sha256 of {}]", file.filename))
     });
     context.write("requirements.in", "app\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1019,7 +1009,7 @@ fn exclude_newer_date_ignores_later_uploads() {
     let index = six_uploaded_over_time().serve();
     let context = context(&index);
     context.write("requirements.in", "six\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-01"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-01"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1040,7 +1030,7 @@ fn exclude_newer_timestamp_with_offset_is_recorded_in_utc() {
     let context = context(&index);
     context.write("requirements.in", "six\n");
     // 12:00 at +02:00 is 10:00 UTC: half an hour before 1.16.0.
-    assert_compile_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-30T12:00:00+02:00"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-30T12:00:00+02:00"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1060,7 +1050,7 @@ fn exclude_newer_after_every_upload_changes_nothing() {
     let index = six_uploaded_over_time().serve();
     let context = context(&index);
     context.write("requirements.in", "six\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-30T10:30:00Z"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-30T10:30:00Z"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1092,7 +1082,7 @@ fn only_binary_all_makes_sdist_only_versions_unusable() {
     let index = mixed_binaries().serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\nmodern\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1124,7 +1114,7 @@ fn only_binary_names_the_reason_when_nothing_is_left() {
     let index = mixed_binaries().serve();
     let context = context(&index);
     context.write("requirements.in", "legacy>=2\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
         success: false
         exit_code: 1
         ----- stdout -----
@@ -1142,7 +1132,7 @@ fn no_binary_name_makes_its_wheel_only_versions_unusable() {
     let index = mixed_binaries().serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\nmodern\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-binary", "modern"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-binary", "modern"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1209,7 +1199,7 @@ fn index_that_is_down_leaves_the_existing_lockfile_untouched() {
     context.write("requirements.in", "six\n");
     let url = format!("http://{address}/simple/");
     let args = compile_args_without_index(&context, &["--index-url", &url]);
-    assert_compile_snapshot!(assert_failed_run_keeps_the_lockfile(&context, &args, 2), @r#"
+    assert_run_snapshot!(assert_failed_run_keeps_the_lockfile(&context, &args, 2), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -1236,7 +1226,7 @@ fn context_with_old_pins(index: &RunningIndex) -> TestContext {
 fn existing_pins_are_kept_while_still_allowed() {
     let index = small_graph().serve();
     let context = context_with_old_pins(&index);
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1257,7 +1247,7 @@ fn existing_pins_are_kept_while_still_allowed() {
 fn upgrade_moves_every_pin_to_the_newest_version() {
     let index = small_graph().serve();
     let context = context_with_old_pins(&index);
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header", "-U"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header", "-U"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1281,7 +1271,7 @@ fn upgrade_moves_every_pin_to_the_newest_version() {
 fn upgrade_package_moves_only_that_pin() {
     let index = small_graph().serve();
     let context = context_with_old_pins(&index);
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header", "-P", "six"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header", "-P", "six"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1305,7 +1295,7 @@ fn existing_pin_no_longer_allowed_is_replaced() {
     let index = small_graph().serve();
     let context = context_with_old_pins(&index);
     context.write("requirements.in", "foo-bar\nsix>=1.16\n");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1331,7 +1321,7 @@ fn empty_existing_lockfile_is_warned_about() {
     let context = context(&index);
     context.write("requirements.in", "six\n");
     context.write("requirements.txt", "");
-    assert_compile_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-header"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -1475,7 +1465,7 @@ fn live_pypi_flask() {
     let context = TestContext::new();
     context.write("requirements.in", "flask\n");
     let args = compile_args_without_index(&context, &["--exclude-newer", "2026-11-01T00:00:00Z"]);
-    assert_compile_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----

@@ -10,15 +10,6 @@ use std::process::Command;
 use crate::support::wheel::build_wheel;
 use crate::support::{DistSpec, RunningIndex, TestContext, TestIndex, sdist::in_tree_backend};
 
-/// Snapshots rendered output with the status line's elapsed time shown as `[TIME]`.
-macro_rules! assert_direct_snapshot {
-    ($value:expr, @$snapshot:literal) => {
-        insta::with_settings!({ filters => vec![(r"(Resolved \d+ package)s? in \d+\.\d+s", "${1}(s) in [TIME]")] }, {
-            insta::assert_snapshot!($value, @$snapshot);
-        })
-    };
-}
-
 /// `six` and `idna` on the index, for the dependencies of direct references.
 fn index() -> RunningIndex {
     TestIndex::new()
@@ -177,7 +168,7 @@ fn paths_and_editables_are_written_as_given() {
         "requirements.in",
         format!("./dist/{wheel}\n-e ./pkg\n./lib[extra] ; python_version >= \"3\"\n"),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -215,7 +206,7 @@ fn paths_are_relative_to_their_file_and_written_relative_to_the_output() {
         "../../pkg\nhelper @ file:../../lib\n",
     );
     let args = ["reqs/requirements.in", "-o", "requirements.txt"];
-    assert_direct_snapshot!(compile(&context, &index, &args), @"
+    assert_run_snapshot!(compile(&context, &index, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -244,7 +235,7 @@ fn file_url_is_written_as_given() {
     );
     let url = format!("file://{}/dist/{wheel}", context.root().display());
     context.write("requirements.in", format!("foo @ {url}\n"));
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -267,7 +258,7 @@ fn directory_with_dynamic_metadata_is_built() {
         &DistSpec::new("built-pkg", "0.1.dev3").requires("six"),
     );
     context.write("requirements.in", "./pkg\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -280,7 +271,7 @@ fn directory_with_dynamic_metadata_is_built() {
     six==1.16.0
         # via built-pkg
     ");
-    assert_direct_snapshot!(compile(&context, &index, &["--no-build"]), @"
+    assert_run_snapshot!(compile(&context, &index, &["--no-build"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -301,7 +292,7 @@ fn directory_that_is_not_a_project_is_an_error() {
     let context = TestContext::new().with_index(&index);
     context.write("empty/README", "nothing here\n");
     context.write("requirements.in", "./empty\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -312,7 +303,7 @@ fn directory_that_is_not_a_project_is_an_error() {
     (missing)
     ");
     context.write("requirements.in", "./missing\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -335,7 +326,7 @@ fn editable_archive_is_an_error() {
         "py3-none-any",
     );
     context.write("requirements.in", format!("-e ./dist/{wheel}\n"));
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -355,7 +346,7 @@ fn paths_in_constraints_are_an_error() {
     write_project(&context, "pkg", "mypkg", "0.3.0", &[]);
     context.write("requirements.in", "six\n-c constraints.txt\n");
     context.write("constraints.txt", "-e ./pkg\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -369,7 +360,7 @@ fn paths_in_constraints_are_an_error() {
     (missing)
     ");
     context.write("constraints.txt", "mypkg @ file:///srv/mypkg\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -415,7 +406,7 @@ fn url_of_a_wheel_with_sha256_and_generated_hashes() {
             index.host()
         ),
     );
-    assert_direct_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -454,7 +445,7 @@ fn url_without_a_name_takes_the_name_from_the_metadata() {
         "requirements.in",
         format!("http://{}/files/foo-1.0.tar.gz\n", index.host()),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -483,7 +474,7 @@ fn url_whose_sha256_differs_is_an_error() {
     );
     let snapshot = compile(&context, &index, &[]);
     assert!(snapshot.contains(&sdist_sha256), "{snapshot}");
-    assert_direct_snapshot!(snapshot.replace(&sdist_sha256, "[sha256 of foo-1.0.tar.gz]"), @"
+    assert_run_snapshot!(snapshot.replace(&sdist_sha256, "[sha256 of foo-1.0.tar.gz]"), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -506,7 +497,7 @@ fn name_that_differs_from_the_metadata_is_an_error() {
             index.host()
         ),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -537,7 +528,7 @@ fn credentials_never_reach_the_lockfile() {
     let mut snapshot = context.snapshot_command(command);
     snapshot.push_str(&context.filter(&context.read("requirements.txt")));
     assert!(!snapshot.contains("canary"), "{snapshot}");
-    assert_direct_snapshot!(snapshot, @"
+    assert_run_snapshot!(snapshot, @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -583,7 +574,7 @@ fn git_references_are_pinned_to_the_full_commit() {
             context.root().display()
         ),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -601,7 +592,7 @@ fn git_references_are_pinned_to_the_full_commit() {
         "requirements.in",
         format!("git+file://{}/repo@main\n", context.root().display()),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -622,7 +613,7 @@ fn git_references_are_pinned_to_the_full_commit() {
         "requirements.in",
         format!("-e git+file://{}/repo\n", context.root().display()),
     );
-    assert_direct_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--generate-hashes"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -659,7 +650,7 @@ fn git_subdirectory_is_kept_in_the_pin() {
             context.root().display()
         ),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -681,7 +672,7 @@ fn git_revision_that_does_not_exist_is_an_error() {
         "requirements.in",
         format!("mypkg @ git+file://{}/repo@v9\n", context.root().display()),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -692,7 +683,7 @@ fn git_revision_that_does_not_exist_is_an_error() {
     (missing)
     ");
     context.write("requirements.in", "mypkg @ git+file:///nonexistent/repo\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -716,7 +707,7 @@ fn other_requirements_on_the_name_must_accept_its_version() {
     let context = TestContext::new().with_index(&index);
     write_project(&context, "pkg", "mypkg", "0.3.0", &[]);
     context.write("requirements.in", "-e ./pkg\nmypkg<1\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -728,7 +719,7 @@ fn other_requirements_on_the_name_must_accept_its_version() {
         # via -r requirements.in
     ");
     context.write("requirements.in", "-e ./pkg\nmypkg>=1\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -750,7 +741,7 @@ fn direct_reference_wins_over_the_index_for_its_name() {
     write_project(&context, "six", "six", "1.0.0", &[]);
     write_project(&context, "app", "app", "1.0", &["six"]);
     context.write("requirements.in", "./app\n./six\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -775,7 +766,7 @@ fn dependency_on_a_url_needs_a_direct_reference_of_the_user() {
     write_project(&context, "helper", "helper", "1.0", &[]);
     write_project(&context, "app", "app", "1.0", &[&format!("helper @ {url}")]);
     context.write("requirements.in", "./app\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -787,7 +778,7 @@ fn dependency_on_a_url_needs_a_direct_reference_of_the_user() {
     (missing)
     ");
     context.write("requirements.in", "./app\n./helper\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -815,7 +806,7 @@ fn wheel_for_another_platform_is_unusable() {
         "cp312-cp312-win_amd64",
     );
     context.write("requirements.in", format!("./dist/{wheel}\n"));
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -835,7 +826,7 @@ fn two_references_for_one_name_are_an_error() {
     write_project(&context, "a", "mypkg", "1.0", &[]);
     write_project(&context, "b", "mypkg", "2.0", &[]);
     context.write("requirements.in", "./a\n./b\n");
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -858,7 +849,7 @@ fn recompiling_and_checking_keep_direct_references_quiet() {
     context.write("requirements.in", "-e ./pkg\n");
     let first = context.run(compile_args(&context, &index, &[]));
     assert!(first.status.success(), "{}", context.render(&first));
-    assert_direct_snapshot!(context.snapshot(compile_args(&context, &index, &[])), @"
+    assert_run_snapshot!(context.snapshot(compile_args(&context, &index, &[])), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -868,7 +859,7 @@ fn recompiling_and_checking_keep_direct_references_quiet() {
     ");
     let mut check = compile_args(&context, &index, &[]);
     check[0] = "check".to_string();
-    assert_direct_snapshot!(context.snapshot(&check), @"
+    assert_run_snapshot!(context.snapshot(&check), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -879,7 +870,7 @@ fn recompiling_and_checking_keep_direct_references_quiet() {
     ");
     // The project's dependencies changed: `check` sees the drift.
     write_project(&context, "pkg", "mypkg", "0.3.0", &["six", "idna"]);
-    assert_direct_snapshot!(context.snapshot(&check), @"
+    assert_run_snapshot!(context.snapshot(&check), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -999,7 +990,7 @@ fn url_archives_are_read_once_and_checked_offline() {
     index.clear_requests();
     let mut check = compile_args(&context, &index, &["--offline"]);
     check[0] = "check".to_string();
-    assert_direct_snapshot!(context.snapshot(&check), @"
+    assert_run_snapshot!(context.snapshot(&check), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -1022,7 +1013,7 @@ fn reference_whose_marker_excludes_the_target_is_never_read() {
             "foo @ http://{host}/files/missing-1.0-py3-none-any.whl ; sys_platform == 'win32'\n./missing ; sys_platform == 'win32'\nsix\n"
         ),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -1054,7 +1045,7 @@ fn hash_on_the_line_must_match_the_archive() {
     let actual = crate::support::sha256_hex(
         &std::fs::read(context.path(format!("dist/{wheel}"))).expect("read the wheel"),
     );
-    assert_direct_snapshot!(snapshot.replace(&actual, "[sha256 of the wheel]"), @"
+    assert_run_snapshot!(snapshot.replace(&actual, "[sha256 of the wheel]"), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -1083,7 +1074,7 @@ fn url_of_an_sdist_without_static_metadata_is_built() {
         "requirements.in",
         format!("http://{}/files/legacy-1.0.tar.gz\n", index.host()),
     );
-    assert_direct_snapshot!(compile(&context, &index, &[]), @"
+    assert_run_snapshot!(compile(&context, &index, &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----

@@ -10,15 +10,6 @@ use std::process::Output;
 use crate::support::pypiserver::PypiServer;
 use crate::support::{RunningIndex, ServerOptions, TestContext, TestIndex};
 
-/// Snapshots rendered output with the status line's elapsed time shown as `[TIME]`.
-macro_rules! assert_compile_snapshot {
-    ($value:expr, @$snapshot:literal) => {
-        insta::with_settings!({ filters => vec![(r"(Resolved \d+ package)s? in \d+\.\d+s", "${1}(s) in [TIME]")] }, {
-            insta::assert_snapshot!($value, @$snapshot);
-        })
-    };
-}
-
 const USER: &str = "alice";
 /// The credential canary: the password of every protected index here. No
 /// output, lockfile or cache file (name or content) may ever contain it.
@@ -146,7 +137,7 @@ fn pypiserver_open_index() {
     };
     let context = TestContext::new().with_filter(&server.host(), "[PYPISERVER]");
     context.write("requirements.in", "internal-lib\n");
-    assert_compile_snapshot!(compile(&context, &["--index-url", &server.url()]), @r"
+    assert_run_snapshot!(compile(&context, &["--index-url", &server.url()]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -172,7 +163,7 @@ fn pypiserver_behind_basic_auth_with_credentials_in_the_url() {
     context.write("requirements.in", "internal-lib\n");
     let url = server.url_with(USER, CANARY);
     let args = ["--index-url", &url, "-v", "--generate-hashes"];
-    assert_compile_snapshot!(compile(&context, &args), @r"
+    assert_run_snapshot!(compile(&context, &args), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -205,7 +196,7 @@ fn pypiserver_behind_basic_auth_with_credentials_from_netrc() {
         "netrc",
         format!("machine 127.0.0.1\n  login {USER}\n  password {CANARY}\n"),
     );
-    assert_compile_snapshot!(compile(&context, &["--index-url", &server.url(), "-v"]), @"
+    assert_run_snapshot!(compile(&context, &["--index-url", &server.url(), "-v"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -242,7 +233,7 @@ fn pypiserver_without_credentials_stops_with_a_hint_and_never_asks_the_next_inde
         "--extra-index-url",
         &public_url,
     ];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -269,7 +260,7 @@ fn pypiserver_with_a_wrong_password_stops_with_a_hint() {
     context.write("requirements.in", "internal-lib\n");
     let (url, public_url) = (server.url_with(USER, CANARY), public.url());
     let args = ["--index-url", &url, "--extra-index-url", &public_url];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -305,7 +296,7 @@ fn pypiserver_first_index_that_has_a_name_wins_over_a_public_index() {
         "--extra-index-url",
         &public_url,
     ];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -337,7 +328,7 @@ fn pypiserver_first_index_that_has_a_name_wins_over_a_public_index() {
         "--extra-index-url",
         &server.url(),
     ];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -373,7 +364,7 @@ fn unsafe_best_match_merges_the_versions_of_every_index_with_one_warning() {
         "--index-strategy",
         "unsafe-best-match",
     ];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -423,7 +414,7 @@ fn unsafe_best_match_takes_a_version_on_several_indexes_from_the_first() {
         .expect("the first index has shared 1.0")
         .sha256;
     assert!(output.contains(&first_hash), "{output}");
-    assert_compile_snapshot!(output.replace(&first_hash, "[FIRST_SHA256]"), @r"
+    assert_run_snapshot!(output.replace(&first_hash, "[FIRST_SHA256]"), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -481,7 +472,7 @@ fn file_on_another_origin_that_needs_credentials_gets_none_and_says_why() {
         .with_filter(&mirror.host(), "[MIRROR]");
     context.write("requirements.in", "internal-lib\n");
     let url = url_with_canary(&index);
-    assert_compile_snapshot!(compile(&context, &["--index-url", &url]), @"
+    assert_run_snapshot!(compile(&context, &["--index-url", &url]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -549,7 +540,7 @@ fn index_without_credentials_answering_401_gets_a_hint() {
     let index = protected(private_index());
     let context = TestContext::new().with_index(&index);
     context.write("requirements.in", "internal-lib\n");
-    assert_compile_snapshot!(compile(&context, &["--index-url", &index.url()]), @"
+    assert_run_snapshot!(compile(&context, &["--index-url", &index.url()]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -579,7 +570,7 @@ fn index_answering_403_stops_without_trying_the_next_index() {
         "--extra-index-url",
         &public_url,
     ];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -603,7 +594,7 @@ fn wrong_password_from_netrc_names_the_netrc_file() {
     let context = TestContext::new().with_index(&index);
     context.write("requirements.in", "internal-lib\n");
     context.write("netrc", format!("default login {USER} password {CANARY}\n"));
-    assert_compile_snapshot!(compile(&context, &["--index-url", &index.url()]), @"
+    assert_run_snapshot!(compile(&context, &["--index-url", &index.url()]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -656,7 +647,7 @@ fn canary_never_leaks_on_any_path() {
     index.fail_with(Some(500));
     context.write("requirements.in", "internal-lib\nsix\n");
     let output = compile(&context, &["--index-url", &url, "-v", "--retries", "0"]);
-    assert_compile_snapshot!(output, @"
+    assert_run_snapshot!(output, @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -697,7 +688,7 @@ fn find_links_directory_adds_its_files_to_the_index() {
         "wheels",
         "--generate-hashes",
     ];
-    assert_compile_snapshot!(compile(&context, &args), @r"
+    assert_run_snapshot!(compile(&context, &args), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -724,7 +715,7 @@ fn no_index_uses_find_links_only() {
     local_wheels().write_files(&context.path("wheels"));
     context.write("requirements.in", "app\n");
     let args = ["--index-url", &index.url(), "--no-index", "-f", "wheels"];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -749,7 +740,7 @@ fn find_links_html_page_over_http() {
     context.write("requirements.in", "app\n");
     let page = format!("http://{}/links/", links.host());
     let args = ["--no-index", "--find-links", &page, "--generate-hashes"];
-    assert_compile_snapshot!(compile(&context, &args), @r"
+    assert_run_snapshot!(compile(&context, &args), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -781,7 +772,7 @@ fn find_links_local_html_file_with_relative_links() {
     context.write("links.html", html);
     context.write("requirements.in", "app\n");
     let args = ["--no-index", "--find-links", "links.html", "--no-header"];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -805,7 +796,7 @@ fn find_links_in_a_requirements_file_is_relative_to_that_file() {
         "--no-index\n--find-links ./wheels\napp\n",
     );
     let args = ["sub/requirements.in", "-o", "requirements.txt"];
-    assert_compile_snapshot!(compile(&context, &args), @"
+    assert_run_snapshot!(compile(&context, &args), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -826,7 +817,7 @@ fn find_links_in_a_requirements_file_is_relative_to_that_file() {
 fn find_links_that_does_not_exist_is_an_error() {
     let context = TestContext::new();
     context.write("requirements.in", "-f ./missing\napp\n");
-    assert_compile_snapshot!(compile(&context, &["--no-index"]), @"
+    assert_run_snapshot!(compile(&context, &["--no-index"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -863,7 +854,7 @@ fn check_reuses_the_recorded_find_links_and_index_strategy() {
     assert!(output.contains("six==1.17.0"), "{output}");
     let check = context.run(["check"]);
     assert_no_canary(&context, &check);
-    assert_compile_snapshot!(context.render(&check), @"
+    assert_run_snapshot!(context.render(&check), @"
     success: true
     exit_code: 0
     ----- stdout -----

@@ -10,16 +10,6 @@
 use crate::support::sdist::in_tree_backend;
 use crate::support::{DistSpec, RunningIndex, TestContext, TestIndex};
 
-/// Snapshots rendered output with the status line's elapsed time shown as
-/// `[TIME]` and its plural as `package(s)`.
-macro_rules! assert_inputs_snapshot {
-    ($value:expr, @$snapshot:literal) => {
-        insta::with_settings!({ filters => vec![(r"(Resolved \d+ package)s? in \d+\.\d+s", "${1}(s) in [TIME]")] }, {
-            insta::assert_snapshot!($value, @$snapshot);
-        })
-    };
-}
-
 /// `flask` (needing `werkzeug` and `six`), test and docs tools, and `tomli`,
 /// which the projects below only want before Python 3.11.
 fn packages() -> TestIndex {
@@ -127,7 +117,7 @@ fn pyproject_dependencies_are_locked_next_to_it_via_the_project() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -153,7 +143,7 @@ fn extra_adds_its_optional_dependencies() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "TEST"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "TEST"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -185,7 +175,7 @@ fn extra_naming_the_project_itself_brings_its_extras() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "all", "-o", "-", "--no-header"], &[]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "all", "-o", "-", "--no-header"], &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -217,7 +207,7 @@ fn all_extras_adds_every_extra_and_check_reuses_it() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--all-extras"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--all-extras"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -246,7 +236,7 @@ fn all_extras_adds_every_extra_and_check_reuses_it() {
         # via flask
     ");
     // `check` reads the SRC and `--all-extras` back from the header.
-    assert_inputs_snapshot!(context.snapshot(["check"]), @"
+    assert_run_snapshot!(context.snapshot(["check"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -268,7 +258,7 @@ fn why_starts_at_the_line_of_pyproject() {
         &["pyproject.toml", "--extra", "docs"],
     ));
     assert!(compiled.status.success(), "{}", context.render(&compiled));
-    assert_inputs_snapshot!(context.snapshot(["why", "six"]), @"
+    assert_run_snapshot!(context.snapshot(["why", "six"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -286,7 +276,7 @@ fn extra_that_no_project_defines_is_an_error() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "nope"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "nope"], &["requirements.txt"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -304,7 +294,7 @@ fn extra_without_a_project_is_an_error() {
     let index = packages().serve();
     let context = context(&index);
     context.write("requirements.in", "six\n");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["requirements.in", "--extra", "test"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["requirements.in", "--extra", "test"], &["requirements.txt"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -321,7 +311,7 @@ fn invalid_extra_name_is_an_error() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "te st"], &["requirements.txt"]), @r#"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "te st"], &["requirements.txt"]), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -339,7 +329,7 @@ fn pyproject_in_a_subdirectory_is_named_relative_to_the_output() {
     let context = context(&index);
     context.write("app/pyproject.toml", PYPROJECT);
     // Default output: `requirements.txt` next to the project file.
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["app/pyproject.toml", "--no-header"], &["app/requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["app/pyproject.toml", "--no-header"], &["app/requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -356,7 +346,7 @@ fn pyproject_in_a_subdirectory_is_named_relative_to_the_output() {
     werkzeug==3.0.0
         # via flask
     ");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["app/pyproject.toml", "--no-header", "-o", "-"], &[]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["app/pyproject.toml", "--no-header", "-o", "-"], &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -379,7 +369,7 @@ fn pyproject_is_the_default_src_without_requirements_in() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &[], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &[], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -417,7 +407,7 @@ fn dynamic_dependencies_are_built() {
         &spec,
         "\n[project]\nname = \"Built_App\"\nversion = \"1.0\"\ndynamic = [\"dependencies\", \"optional-dependencies\"]\n",
     );
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "full"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--extra", "full"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -450,7 +440,7 @@ fn pyproject_without_project_table_is_built_by_its_backend() {
     let context = context(&index);
     let spec = DistSpec::new("poetry-style", "1.0").requires("six");
     write_built_project(&context, ".", &spec, "\n[tool.something]\nname = \"x\"\n");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-header"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-header"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -473,7 +463,7 @@ fn dynamic_dependencies_with_no_build_are_an_error() {
         &DistSpec::new("app", "1.0"),
         "\n[project]\nname = \"app\"\nversion = \"1.0\"\ndynamic = [\"dependencies\"]\n",
     );
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-build"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-build"], &["requirements.txt"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -490,7 +480,7 @@ fn static_dependencies_need_no_build_even_with_no_build() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-build", "--no-header", "-o", "-"], &[]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml", "--no-build", "--no-header", "-o", "-"], &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -520,7 +510,7 @@ fn setup_py_is_built_and_locked_next_to_it() {
         "legacy/setup.py",
         "raise SystemExit('the in-tree backend does not run setup.py')\n",
     );
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["legacy/setup.py"], &["legacy/requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["legacy/setup.py"], &["legacy/requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -548,7 +538,7 @@ fn setup_cfg_is_built() {
     let spec = DistSpec::new("cfg-app", "1.0").requires("werkzeug");
     write_built_project(&context, ".", &spec, "");
     context.write("setup.cfg", "[metadata]\nname = cfg-app\n");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["setup.cfg", "--no-header", "-o", "-"], &[]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["setup.cfg", "--no-header", "-o", "-"], &[]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -573,7 +563,7 @@ fn failing_project_build_is_an_error_and_keeps_the_lockfile() {
         "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n    raise RuntimeError('cannot work out the dependencies')\n",
     );
     context.write("requirements.txt", "six==1.0\n");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @r#"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -597,7 +587,7 @@ fn pyproject_without_project_or_build_system_is_an_error() {
     let index = packages().serve();
     let context = context(&index);
     context.write("pyproject.toml", "[tool.black]\nline-length = 100\n");
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &["requirements.txt"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -618,7 +608,7 @@ fn invalid_toml_is_reported_at_its_position() {
         "pyproject.toml",
         "[project]\nname = \"app\"\ndependencies = [\"flask\" \"six\"]\n",
     );
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @r#"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -638,7 +628,7 @@ fn invalid_dependency_is_reported_at_its_position() {
         "pyproject.toml",
         "[project]\nname = \"app\"\ndependencies = [\n    \"flask >= 3\",\n    \"six >=< 1\",\n]\n",
     );
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @r#"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -654,7 +644,7 @@ fn invalid_dependency_is_reported_at_its_position() {
 fn missing_pyproject_is_reported() {
     let index = packages().serve();
     let context = context(&index);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["pyproject.toml"], &[]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -673,7 +663,7 @@ fn several_inputs_merge_into_one_lockfile() {
     context.write("requirements.in", "flask\nsix\n");
     context.write("dev.in", "pytest\nsix\nflask>=2\n");
     context.write("app/pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["requirements.in", "dev.in", "app/pyproject.toml", "--extra", "docs", "-o", "requirements.txt"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["requirements.in", "dev.in", "app/pyproject.toml", "--extra", "docs", "-o", "requirements.txt"], &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -712,7 +702,7 @@ fn duplicate_requirements_that_conflict_across_inputs_are_unsatisfiable() {
     let context = context(&index);
     context.write("requirements.in", "flask<3\n");
     context.write("pyproject.toml", PYPROJECT);
-    assert_inputs_snapshot!(compile_showing(&context, &index, &["requirements.in", "pyproject.toml"], &["requirements.txt"]), @"
+    assert_run_snapshot!(compile_showing(&context, &index, &["requirements.in", "pyproject.toml"], &["requirements.txt"]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -738,7 +728,7 @@ fn stdin_is_read_for_dash() {
     ));
     let text = context
         .render(&context.run_command_with_stdin(command, b"flask\n# a comment\nsix==1.16.0\n"));
-    assert_inputs_snapshot!(show_files(&context, text, &["requirements.txt"]), @"
+    assert_run_snapshot!(show_files(&context, text, &["requirements.txt"]), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -771,7 +761,7 @@ fn stdin_merges_with_files_and_includes_are_relative_to_the_working_directory() 
         &["dev.in", "-", "-o", "-", "--no-header"],
     ));
     let output = context.run_command_with_stdin(command, b"-r base.in\nflask\n");
-    assert_inputs_snapshot!(context.render(&output), @"
+    assert_run_snapshot!(context.render(&output), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -799,7 +789,7 @@ fn stdin_needs_an_output_file() {
     let context = context(&index);
     let command = context.command(compile_args(&context, &index, &["-"]));
     let output = context.run_command_with_stdin(command, b"flask\n");
-    assert_inputs_snapshot!(show_files(&context, context.render(&output), &["requirements.txt", "-.txt"]), @"
+    assert_run_snapshot!(show_files(&context, context.render(&output), &["requirements.txt", "-.txt"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -820,7 +810,7 @@ fn error_in_stdin_names_it_as_dash() {
     let context = context(&index);
     let command = context.command(compile_args(&context, &index, &["-", "-o", "-"]));
     let output = context.run_command_with_stdin(command, b"flask\nsix >=< 1\n");
-    assert_inputs_snapshot!(context.render(&output), @r#"
+    assert_run_snapshot!(context.render(&output), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -855,7 +845,7 @@ fn env_vars_are_expanded_in_requirement_lines_and_index_urls() {
     // The token is used, never shown: the header names the index without it.
     let rendered = context.render(&output);
     assert!(!rendered.contains("s3cret-token"), "{rendered}");
-    assert_inputs_snapshot!(rendered, @"
+    assert_run_snapshot!(rendered, @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -880,7 +870,7 @@ fn unset_env_var_is_left_as_written_and_reported() {
     context.write("requirements.in", "flask==${FLASK_VERSION}\n");
     let mut command = context.command(compile_args(&context, &index, &["requirements.in"]));
     command.env_remove("FLASK_VERSION");
-    assert_inputs_snapshot!(context.snapshot_command(command), @"
+    assert_run_snapshot!(context.snapshot_command(command), @"
     success: false
     exit_code: 2
     ----- stdout -----

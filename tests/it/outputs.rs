@@ -5,16 +5,6 @@
 
 use crate::support::{RunningIndex, TestContext, TestIndex};
 
-/// Snapshots rendered output with the status line's elapsed time shown as
-/// `[TIME]` and its plural as `package(s)`.
-macro_rules! assert_outputs_snapshot {
-    ($value:expr, @$snapshot:literal) => {
-        insta::with_settings!({ filters => vec![(r"(Resolved \d+ package)s? in \d+\.\d+s", "${1}(s) in [TIME]")] }, {
-            insta::assert_snapshot!($value, @$snapshot);
-        })
-    };
-}
-
 /// `app` needs `web[speed]>=1` and `click`, and `store>=2` with its extra
 /// `cache`; `web` 2.0 needs `markup>=2`, and `fastlib` with `speed`, `crypto`
 /// with `secure`; `plain` has no extras.
@@ -105,7 +95,7 @@ fn emit_index_url_writes_the_indexes_without_credentials() {
     let lockfile = context.read("requirements.txt");
     text.push_str("----- requirements.txt -----\n");
     text.push_str(&context.filter(&lockfile));
-    assert_outputs_snapshot!(text, @r"
+    assert_run_snapshot!(text, @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -124,7 +114,7 @@ fn emit_index_url_writes_the_indexes_without_credentials() {
     assert!(!text.contains("hunter2") && !text.contains("token-value"));
     let mut check = context.command(["check"]);
     check.env("OUTPUTS_TOKEN", "token-value");
-    assert_outputs_snapshot!(context.snapshot_command(check), @r"
+    assert_run_snapshot!(context.snapshot_command(check), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -140,7 +130,7 @@ fn emit_index_url_is_off_by_default() {
     let index = graph().serve();
     let context = context(&index);
     context.write("requirements.in", "plain\n");
-    assert_outputs_snapshot!(compile(&context, &index, &[]), @r"
+    assert_run_snapshot!(compile(&context, &index, &[]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -180,7 +170,7 @@ fn emit_find_links_writes_paths_relative_to_the_lockfile() {
     .map(ToString::to_string)
     .collect();
     std::fs::create_dir_all(context.path("out")).expect("create out/");
-    assert_outputs_snapshot!(run_showing(&context, &args, &["out/requirements.txt"]), @r"
+    assert_run_snapshot!(run_showing(&context, &args, &["out/requirements.txt"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -196,7 +186,7 @@ fn emit_find_links_writes_paths_relative_to_the_lockfile() {
     plain==1.0
         # via -r ../in/requirements.in
     ");
-    assert_outputs_snapshot!(context.snapshot(["check", "-o", "out/requirements.txt"]), @r"
+    assert_run_snapshot!(context.snapshot(["check", "-o", "out/requirements.txt"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -214,7 +204,7 @@ fn no_emit_package_resolves_the_package_but_leaves_its_pin_out() {
     let index = graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n");
-    assert_outputs_snapshot!(compile(&context, &index, &[
+    assert_run_snapshot!(compile(&context, &index, &[
         "--no-emit-package", "click",
         "--no-emit-package", "Markup",
         "--no-emit-package", "not-resolved",
@@ -240,7 +230,7 @@ fn no_emit_package_resolves_the_package_but_leaves_its_pin_out() {
     # markup
     ");
     // Compiling again changes nothing, and reports no "new" package.
-    assert_outputs_snapshot!(compile(&context, &index, &[
+    assert_run_snapshot!(compile(&context, &index, &[
         "--no-emit-package", "markup",
         "--unsafe-package", "click",
     ]), @r"
@@ -264,7 +254,7 @@ fn no_emit_package_resolves_the_package_but_leaves_its_pin_out() {
     # click
     # markup
     ");
-    assert_outputs_snapshot!(check_from_header(&context), @r"
+    assert_run_snapshot!(check_from_header(&context), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -280,7 +270,7 @@ fn no_emit_package_rejects_an_invalid_name() {
     let index = graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app\n");
-    assert_outputs_snapshot!(compile(&context, &index, &["--no-emit-package", "not a name"]), @r#"
+    assert_run_snapshot!(compile(&context, &index, &["--no-emit-package", "not a name"]), @r#"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -302,7 +292,7 @@ fn no_strip_extras_keeps_the_extras_in_use_on_pins() {
         "requirements.in",
         "app[cache]\nweb[secure]\nplain[missing]\n",
     );
-    assert_outputs_snapshot!(compile(&context, &index, &["--no-strip-extras"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--no-strip-extras"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -332,7 +322,7 @@ fn no_strip_extras_keeps_the_extras_in_use_on_pins() {
         #   -r requirements.in
         #   app
     ");
-    assert_outputs_snapshot!(check_from_header(&context), @r"
+    assert_run_snapshot!(check_from_header(&context), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -349,7 +339,7 @@ fn extras_are_stripped_by_default() {
     let index = graph().serve();
     let context = context(&index);
     context.write("requirements.in", "app[cache]\nweb[secure]\n");
-    assert_outputs_snapshot!(compile(&context, &index, &["--strip-extras"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--strip-extras"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -393,7 +383,7 @@ fn override_replaces_every_requirement_on_a_name() {
         "overrides.txt",
         "web<2\nclick ; python_version < \"3\"\nmarkup==1.0\nplain\n",
     );
-    assert_outputs_snapshot!(compile(&context, &index, &["--override", "overrides.txt"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--override", "overrides.txt"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -415,7 +405,7 @@ fn override_replaces_every_requirement_on_a_name() {
         #   -r requirements.in
         #   app
     ");
-    assert_outputs_snapshot!(check_from_header(&context), @r"
+    assert_run_snapshot!(check_from_header(&context), @r"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -438,7 +428,7 @@ fn override_markers_replace_the_requirement_markers() {
     let context = context(&index);
     context.write("requirements.in", "app\n");
     context.write("overrides.txt", "legacy>=2\n");
-    assert_outputs_snapshot!(compile(&context, &index, &[
+    assert_run_snapshot!(compile(&context, &index, &[
         "--override", "overrides.txt", "--annotation-style", "line",
     ]), @r"
     success: true
@@ -462,7 +452,7 @@ fn override_of_an_optional_dependency_keeps_its_extra() {
     context.write("overrides.txt", "store<2\n");
     // Without the extra, store stays out.
     context.write("requirements.in", "app\n");
-    assert_outputs_snapshot!(compile(&context, &index, &[
+    assert_run_snapshot!(compile(&context, &index, &[
         "--override", "overrides.txt", "--no-emit-package", "click",
     ]), @r"
     success: true
@@ -487,7 +477,7 @@ fn override_of_an_optional_dependency_keeps_its_extra() {
     # click
     ");
     context.write("requirements.in", "app[cache]\n");
-    assert_outputs_snapshot!(compile(&context, &index, &[
+    assert_run_snapshot!(compile(&context, &index, &[
         "--override", "overrides.txt", "--no-strip-extras",
     ]), @r"
     success: true
@@ -526,7 +516,7 @@ fn override_file_errors_name_the_file() {
     context.write("requirements.in", "app\n");
     context.write("constraints.txt", "click<9\n");
     context.write("overrides.txt", "-c constraints.txt\n");
-    assert_outputs_snapshot!(compile(&context, &index, &["--override", "missing.txt"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--override", "missing.txt"]), @r"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -536,7 +526,7 @@ fn override_file_errors_name_the_file() {
     ----- requirements.txt -----
     (missing)
     ");
-    assert_outputs_snapshot!(compile(&context, &index, &["--override", "overrides.txt"]), @r"
+    assert_run_snapshot!(compile(&context, &index, &["--override", "overrides.txt"]), @r"
     success: false
     exit_code: 2
     ----- stdout -----

@@ -328,8 +328,9 @@ pub fn without_credentials(url: &Url) -> Url {
     url
 }
 
-/// Decode `%XX` escapes (userinfo in URLs is percent-encoded).
-fn percent_decode(text: &str) -> String {
+/// Decode `%XX` escapes (userinfo and paths in URLs are percent-encoded);
+/// invalid escapes are kept as written.
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;

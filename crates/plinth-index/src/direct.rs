@@ -22,6 +22,7 @@ use plinth_resolver::Metadata;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::auth::percent_decode;
 use crate::error::{IndexError, redact};
 use crate::filename::WheelFilename;
 use crate::metadata::CoreMetadata;
@@ -264,30 +265,6 @@ fn check_archive_name(name: &str) -> Result<(), String> {
             "`{name}` is not a wheel (`.whl`) or a source archive (`.tar.gz`, `.zip`)"
         ))
     }
-}
-
-/// `%XX` escapes decoded (invalid ones kept as written).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| text.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 impl IndexSource {
