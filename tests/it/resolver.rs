@@ -1153,7 +1153,6 @@ fn constraint_on_a_package_not_required_adds_nothing() {
 }
 
 #[test]
-#[ignore = "bug: a constraint that conflicts with a dependency is reported as `app depends on lib (no version)`"]
 fn constraint_conflicting_with_a_dependency_fails_naming_the_constraint() {
     // app's metadata says `lib>=2`, not "no version": the message must show
     // that range and the constraint `lib<2` from constraints.txt. The wording
@@ -1173,8 +1172,8 @@ fn constraint_conflicting_with_a_dependency_fails_naming_the_constraint() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because app depends on lib>=2 and you require app, you require lib>=2.
-      And because `-c constraints.txt` constrains lib<2, your requirements are unsatisfiable.
+      Because app==1.0 depends on lib>=2 and app==1.0 needs lib, which the constraint `lib<2` from constraints.txt:1 limits to lib<2, app==1.0 cannot be used.
+      And because you require app, your requirements are unsatisfiable.
     ");
 }
 

@@ -14,7 +14,7 @@ use pubgrub::{
 };
 
 use crate::package::Package;
-use crate::report::{hints, report_no_solution};
+use crate::report::{ReportContext, hints, report_no_solution};
 use crate::source::{
     DirectDist, Metadata, PackageSource, PackageVersions, SourceError, VersionInfo,
 };
@@ -143,11 +143,14 @@ pub fn resolve<S: PackageSource>(
                 pubgrub::DerivationTree::Derived(_) => collapsed,
                 pubgrub::DerivationTree::External(_) => tree,
             };
-            let known = provider.known_versions();
-            let python = provider.options.python_version.clone();
+            let context = ReportContext {
+                python: provider.options.python_version.clone(),
+                known: provider.known_versions(),
+                constraints: provider.constraint_labels(),
+            };
             Err(ResolveError::NoSolution {
-                report: report_no_solution(&tree, &python, &known),
-                hints: hints(&tree, &python, &known),
+                report: report_no_solution(&tree, &context),
+                hints: hints(&tree, &context),
             })
         }
         Err(PubGrubError::ErrorRetrievingDependencies {
@@ -280,6 +283,28 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
     }
 
+    /// Each constrained package with its constraint range and where the
+    /// constraint was written (`` `lib<2` from constraints.txt:1 ``), for reports.
+    fn constraint_labels(&self) -> HashMap<PackageName, (Ranges<Version>, String)> {
+        let mut labels: HashMap<PackageName, (Ranges<Version>, String)> = HashMap::new();
+        for (name, range) in &self.constraint_ranges {
+            let written: Vec<String> = self
+                .constraints
+                .iter()
+                .filter(|root| root.requirement.name == *name)
+                .map(|root| {
+                    format!(
+                        "`{}` from {}",
+                        requirement_text(&root.requirement),
+                        root.origin
+                    )
+                })
+                .collect();
+            labels.insert(name.clone(), (range.clone(), written.join(" and ")));
+        }
+        labels
+    }
+
     /// Every version of every package seen so far, sorted (for reports).
     fn known_versions(&self) -> HashMap<PackageName, Vec<Version>> {
         self.discovery
@@ -298,7 +323,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         requirement: &Requirement,
         dependencies: &mut Collected,
     ) -> Result<(), String> {
-        let mut range = match &requirement.version_or_url {
+        let range = match &requirement.version_or_url {
             None => Ranges::full(),
             Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_to_range(specifiers),
             // The user's direct reference for the name wins (as in uv).
@@ -312,21 +337,33 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 }
             },
         };
-        if let Some(constraint) = self.constraint_ranges.get(&requirement.name) {
-            range = range.intersection(constraint);
-        }
-        self.discover(&requirement.name, &range);
+        // A constraint is a second, separate edge to the same package (not an
+        // intersection), so that a conflict report can name the constraint.
+        let constraint = self
+            .constraint_ranges
+            .get(&requirement.name)
+            .filter(|constraint| **constraint != Ranges::full());
+        let narrowed = constraint.map_or_else(
+            || range.clone(),
+            |constraint| range.intersection(constraint),
+        );
+        self.discover(&requirement.name, &narrowed);
         dependencies.edges.push(Edge {
             name: requirement.name.clone(),
             requirement: requirement_text(requirement),
         });
         dependencies
             .ranges
-            .push((Package::Dist(requirement.name.clone()), range.clone()));
+            .push((Package::Dist(requirement.name.clone()), range));
+        if let Some(constraint) = constraint {
+            dependencies
+                .ranges
+                .push((Package::Dist(requirement.name.clone()), constraint.clone()));
+        }
         for extra in &requirement.extras {
             dependencies.ranges.push((
                 Package::Extra(requirement.name.clone(), extra.clone()),
-                range.clone(),
+                narrowed.clone(),
             ));
         }
         Ok(())

@@ -17,21 +17,37 @@ use crate::specifiers::successor;
 
 type Tree = DerivationTree<Package, Ranges<Version>, String>;
 
+/// What a report needs to know besides the derivation tree.
+pub(crate) struct ReportContext {
+    /// The target interpreter.
+    pub python: Version,
+    /// The versions of each package that exist, so that ranges can be shown
+    /// in their shortest form (`>=7.0` rather than every version one by one).
+    pub known: HashMap<PackageName, Vec<Version>>,
+    /// Constrained packages: the constraint's range and where it was written.
+    pub constraints: HashMap<PackageName, (Ranges<Version>, String)>,
+}
+
 /// Explain a failed resolution in PEP 440 terms ("you require", "depends on").
-///
-/// `known` lists the versions of each package that exist, so that ranges can be
-/// shown in their shortest form (`>=7.0` rather than every version one by one).
-pub(crate) fn report_no_solution(
-    tree: &Tree,
-    python: &Version,
-    known: &HashMap<PackageName, Vec<Version>>,
-) -> String {
+pub(crate) fn report_no_solution(tree: &Tree, context: &ReportContext) -> String {
+    let known = &context.known;
     let formatter = Formatter {
-        python: python.clone(),
+        python: context.python.clone(),
         missing: known
             .iter()
             .filter(|(_, versions)| versions.is_empty())
             .map(|(name, _)| name.clone())
+            .collect(),
+        constraints: context
+            .constraints
+            .iter()
+            .map(|(name, (range, label))| {
+                let package = Package::Dist(name.clone());
+                (
+                    name.clone(),
+                    (simplify(&package, range, known), label.clone()),
+                )
+            })
             .collect(),
     };
     let tree = simplify_tree(tree, known);
@@ -39,11 +55,8 @@ pub(crate) fn report_no_solution(
 }
 
 /// `hint:` lines for the usual causes of a failed resolution.
-pub(crate) fn hints(
-    tree: &Tree,
-    python: &Version,
-    known: &HashMap<PackageName, Vec<Version>>,
-) -> Vec<String> {
+pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
+    let (python, known) = (&context.python, &context.known);
     let mut externals = Vec::new();
     collect_externals(tree, &mut externals);
     let mut hints = Vec::new();
@@ -202,6 +215,8 @@ struct Formatter {
     python: Version,
     /// Packages no index has.
     missing: HashSet<PackageName>,
+    /// Constrained packages: the (simplified) constraint range and its label.
+    constraints: HashMap<PackageName, (Ranges<Version>, String)>,
 }
 
 /// `name>=1, <2`, `name==1.0`, or just `name` for any version.
@@ -320,6 +335,22 @@ impl Formatter {
                     "{} is unusable because {reason}",
                     package_range(package, range)
                 )
+            }
+            External::FromDependencyOf(package, range, Package::Dist(name), dependency_range)
+                if self
+                    .constraints
+                    .get(name)
+                    .is_some_and(|(constrained, _)| constrained == dependency_range) =>
+            {
+                let (_, label) = &self.constraints[name];
+                let limited = package_range(&Package::Dist(name.clone()), dependency_range);
+                match package {
+                    Package::Root => format!("the constraint {label} limits {name} to {limited}"),
+                    _ => format!(
+                        "{} needs {name}, which the constraint {label} limits to {limited}",
+                        package_range(package, range)
+                    ),
+                }
             }
             External::FromDependencyOf(Package::Root, _, dependency, range) => {
                 format!("you require {}", package_range(dependency, range))
