@@ -936,6 +936,30 @@ fn assert_cache_state_does_not_change_the_lockfile(options: ServerOptions) {
 }
 
 #[test]
+fn concurrency_level_does_not_change_the_lockfile() {
+    let index = first_releases().serve();
+    let context = context(&index);
+    context.write("requirements.in", "app\nother\n");
+    let mut files = Vec::new();
+    for concurrency in ["1", "64"] {
+        succeed(
+            &context,
+            &index,
+            "compile",
+            &[
+                "--concurrency",
+                concurrency,
+                "--no-cache",
+                "--generate-hashes",
+            ],
+        );
+        files.push(context.read("requirements.txt"));
+        std::fs::remove_file(context.path("requirements.txt")).expect("remove the lockfile");
+    }
+    assert_eq!(files[0], files[1]);
+}
+
+#[test]
 fn cold_cache_warm_cache_and_no_cache_give_identical_files() {
     assert_cache_state_does_not_change_the_lockfile(ServerOptions::default());
 }

@@ -174,6 +174,42 @@ cli = ["rich>=10"]
 }
 
 #[test]
+fn flit_core_project_with_dynamic_dependencies() -> TestResult {
+    // flit_core reads the version from the module, so the metadata needs a build.
+    let directory = tempfile::tempdir()?;
+    let sdist = sdist(
+        directory.path(),
+        "flitdemo-0.4",
+        &[
+            (
+                "pyproject.toml",
+                r#"[build-system]
+requires = ["flit_core>=3.4,<4"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "flitdemo"
+dynamic = ["version", "description"]
+dependencies = ["attrs>=22"]
+"#,
+            ),
+            (
+                "flitdemo.py",
+                "\"\"\"A demo.\"\"\"\n__version__ = \"0.4\"\n",
+            ),
+        ],
+    )?;
+    let Some(built) = build_or_skip(&sdist, &options()?)? else {
+        return Ok(());
+    };
+    assert_eq!(
+        dependency_lines(&built),
+        ["Name: flitdemo", "Version: 0.4", "Requires-Dist: attrs>=22"]
+    );
+    Ok(())
+}
+
+#[test]
 fn legacy_setup_py_project() -> TestResult {
     let directory = tempfile::tempdir()?;
     let sdist = sdist(
