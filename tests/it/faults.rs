@@ -194,3 +194,122 @@ fn wrong_bytes_are_rejected_naming_both_hashes() {
     ");
     assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
 }
+
+#[test]
+fn a_stalled_response_times_out_is_retried_and_fails_naming_the_timeout() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![(
+        pkg.page_path.clone(),
+        vec![Reply::Stall(Duration::from_secs(30))],
+    )]);
+    let context = context(&server);
+    let started = std::time::Instant::now();
+    let output = compile(
+        &context,
+        &server,
+        &["--retries", "1", "--read-timeout", "1"],
+    );
+    insta::assert_snapshot!(context.render(&output), @r"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Failed to get `pkg`
+      caused by: Request to `http://[INDEX]/simple/pkg/` failed: read timed out after 1 s (`--read-timeout`)
+    ");
+    assert_eq!(
+        server.hits(&pkg.page_path).len(),
+        2,
+        "one try and one retry"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
+
+#[test]
+fn a_stalled_response_is_retried_after_the_read_timeout() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![
+                Reply::Stall(Duration::from_secs(5)),
+                Reply::Body(pkg.page.clone(), JSON),
+            ],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Body(pkg.wheel.clone(), "application/octet-stream")],
+        ),
+    ]);
+    let context = context(&server);
+    // The first answer never comes within 1 s: timed out, retried, answered.
+    let output = compile(&context, &server, &["--read-timeout", "1"]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert_eq!(server.hits(&pkg.page_path).len(), 2);
+    assert_eq!(
+        context.read("requirements.txt"),
+        "pkg==1.0\n    # via -r requirements.in\n"
+    );
+}
+
+#[test]
+fn a_server_that_never_accepts_times_out_connecting_naming_the_timeout() {
+    use socket2::{Domain, Socket, Type};
+    // A listener with a backlog of 0 that never accepts: once its queue is
+    // full, the kernel drops further SYNs, so connecting hangs.
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let address: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+    socket.bind(&address.into()).expect("bind");
+    socket.listen(0).expect("listen");
+    let address = socket
+        .local_addr()
+        .expect("local address")
+        .as_socket()
+        .expect("an IP address");
+    let mut fillers = Vec::new();
+    let full = (0..64).any(|_| {
+        match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+            Ok(stream) => {
+                fillers.push(stream);
+                false
+            }
+            Err(_) => true,
+        }
+    });
+    if !full {
+        eprintln!("skipped: this kernel accepts every connection into the backlog");
+        return;
+    }
+    let context = TestContext::new().with_filter(&address.to_string(), "[INDEX]");
+    context.write("requirements.in", "pkg\n");
+    context.write("requirements.txt", "pkg==0.1\n");
+    let url = format!("http://{address}/simple/");
+    let mut args = vec!["compile", "requirements.in", "--index-url", &url];
+    args.extend(context.python_args());
+    args.extend([
+        "--no-cache",
+        "--no-header",
+        "--retries",
+        "1",
+        "--connect-timeout",
+        "1",
+    ]);
+    let output = context.run(args);
+    insta::assert_snapshot!(context.render(&output), @r"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Failed to get `pkg`
+      caused by: Request to `http://[INDEX]/simple/pkg/` failed: connect timed out after 1 s (`--connect-timeout`)
+    ");
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+    drop(socket);
+}

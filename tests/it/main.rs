@@ -10,13 +10,17 @@ macro_rules! assert_run_snapshot {
     };
 }
 
+mod cache;
 mod compile;
 mod direct;
+mod docker;
 mod faults;
 mod indexes;
 mod inputs;
 mod lifecycle;
 mod outputs;
 mod resolver;
+mod safety;
 mod support;
 mod support_selftest;
+mod universal;

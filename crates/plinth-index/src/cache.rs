@@ -1,11 +1,20 @@
-//! A plain on-disk cache of immutable facts about files (metadata, hashes).
+//! A plain on-disk cache of immutable facts about files (metadata, hashes)
+//! and of project pages (for `--offline`).
 //!
-//! Entries are written atomically (temp file, then rename); an unreadable
-//! entry is treated as missing. The layout is versioned (`v1/`).
+//! Entries are written atomically (temp file in the same directory, then
+//! rename), so several processes can share one cache: a reader sees a whole
+//! entry or none, and two writers of one key write the same facts. Each entry
+//! starts with a line holding the sha256 of the rest; an entry that is
+//! unreadable, truncated or altered is removed and reported as missing, so it
+//! is fetched again. The layout is versioned (`v2/`).
 
 use std::path::PathBuf;
 
+use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
+
+/// The start of every entry, before the hex sha256 of its body and a newline.
+const MAGIC: &[u8] = b"plinth-cache sha256=";
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -16,12 +25,25 @@ impl Cache {
     /// A cache under `dir` (created on first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
-            root: dir.into().join("v1"),
+            root: dir.into().join("v2"),
         }
     }
 
+    /// The body stored under `key`; `None` when there is none or it is damaged
+    /// (a damaged entry is removed).
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        fs_err::read(self.root.join(key)).ok()
+        let path = self.root.join(key);
+        let bytes = fs_err::read(&path).ok()?;
+        let body = unframe(&bytes);
+        if body.is_none() {
+            let _ = fs_err::remove_file(&path);
+        }
+        body
+    }
+
+    /// Remove the entry under `key` (e.g. one that does not parse).
+    pub fn remove(&self, key: &str) {
+        let _ = fs_err::remove_file(self.root.join(key));
     }
 
     /// Store `bytes` under `key`; failures only cost a refetch next time.
@@ -33,11 +55,60 @@ impl Cache {
         if fs_err::create_dir_all(parent).is_err() {
             return;
         }
-        let Ok(mut temp) = NamedTempFile::new_in(parent) else {
+        let Ok(mut temp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(parent) else {
             return;
         };
-        if std::io::Write::write_all(&mut temp, bytes).is_ok() {
+        if write_framed(&mut temp, bytes).is_ok() {
             let _ = temp.persist(&path);
         }
+    }
+}
+
+fn write_framed(temp: &mut NamedTempFile, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    temp.write_all(MAGIC)?;
+    temp.write_all(hex::encode(Sha256::digest(bytes)).as_bytes())?;
+    temp.write_all(b"\n")?;
+    temp.write_all(bytes)?;
+    temp.flush()
+}
+
+/// The body of a stored entry, if its checksum line matches it.
+fn unframe(bytes: &[u8]) -> Option<Vec<u8>> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (hash, body) = rest.split_at_checked(64)?;
+    let body = body.strip_prefix(b"\n")?;
+    let actual = hex::encode(Sha256::digest(body));
+    (actual.as_bytes() == hash).then(|| body.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_entries_are_missing_and_removed() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let cache = Cache::new(directory.path());
+        cache.put("metadata/abc", b"Metadata-Version: 2.1\nName: pkg\n");
+        assert_eq!(
+            cache.get("metadata/abc").as_deref(),
+            Some(&b"Metadata-Version: 2.1\nName: pkg\n"[..])
+        );
+        let path = directory.path().join("v2").join("metadata").join("abc");
+        let stored = fs_err::read(&path).expect("stored entry");
+        for damaged in [
+            stored[..stored.len() - 3].to_vec(),
+            stored[..10].to_vec(),
+            Vec::new(),
+            b"garbage".to_vec(),
+            [&stored[..stored.len() - 1], b"X"].concat(),
+        ] {
+            fs_err::write(&path, &damaged).expect("damage the entry");
+            assert_eq!(cache.get("metadata/abc"), None);
+            assert!(!path.exists(), "a damaged entry is removed");
+        }
+        cache.put("empty", b"");
+        assert_eq!(cache.get("empty").as_deref(), Some(&b""[..]));
     }
 }

@@ -9,7 +9,10 @@ use std::time::Duration;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RANGE};
+use reqwest::header::{
+    ACCEPT, AGE, CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RANGE,
+};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
@@ -68,6 +71,32 @@ pub struct ClientOptions {
     pub offline: bool,
     /// Attempts after the first for transient failures.
     pub retries: u32,
+    /// Which cached project pages are revalidated even within their max-age.
+    pub refresh: Refresh,
+}
+
+/// Which cached pages must be revalidated with the index even while fresh
+/// (`--refresh`, `--refresh-package`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Refresh {
+    /// Use a page within its `max-age` without asking; revalidate stale ones.
+    #[default]
+    None,
+    /// Revalidate every page (and remote find-links page).
+    All,
+    /// Revalidate the project pages of these packages.
+    Packages(HashSet<PackageName>),
+}
+
+impl Refresh {
+    /// Whether the page of `name` (`None`: a find-links page) must be revalidated.
+    fn includes(&self, name: Option<&PackageName>) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Packages(names) => name.is_some_and(|name| names.contains(name)),
+        }
+    }
 }
 
 impl ClientOptions {
@@ -84,6 +113,7 @@ impl ClientOptions {
             read_timeout: Duration::from_secs(60),
             offline: false,
             retries: 3,
+            refresh: Refresh::None,
         }
     }
 }
@@ -201,8 +231,8 @@ impl IndexClient {
 
     /// The files of `name` from the first index that has it; `None` if no index does.
     ///
-    /// Pages are stored in the cache after every fetch so that `--offline`
-    /// can answer from it; online runs always ask the index.
+    /// Pages are cached with HTTP semantics (see [`Self::cached_page`]):
+    /// fresh ones are used without a request, stale ones revalidated.
     pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
         let listed = self.find_links_files().await?;
         let mut files = find_links::files_of(&listed, name).await?;
@@ -253,29 +283,8 @@ impl IndexClient {
             "pages/{}",
             hex::encode(Sha256::digest(redact(&url).as_bytes()))
         );
-        let page = if self.options.offline && url.scheme() != "file" {
-            match self.cache_get(&key) {
-                Some(bytes) => CachedPage::decode(&bytes),
-                None => return Err(IndexError::Offline { url: redact(&url) }),
-            }
-        } else {
-            let mut headers = HeaderMap::new();
-            headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_SIMPLE));
-            let response = self.get(&url, headers).await?;
-            let page = if response.status == StatusCode::NOT_FOUND {
-                None
-            } else {
-                response.check(&url)?;
-                Some(CachedPage {
-                    final_url: response.final_url,
-                    content_type: response.content_type,
-                    body: response.body,
-                })
-            };
-            self.cache_put(&key, &CachedPage::encode(page.as_ref()));
-            page
-        };
-        let Some(page) = page else {
+        let refresh = self.options.refresh.includes(Some(name));
+        let Some(page) = self.cached_page(&key, &url, ACCEPT_SIMPLE, refresh).await? else {
             return Ok(None);
         };
         let mut files = if page.content_type.contains("json") {
@@ -283,13 +292,100 @@ impl IndexClient {
         } else {
             parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
         }
-        .map_err(|error| IndexError::Parse {
-            url: redact(&url),
-            message: error.to_string(),
+        .map_err(|error| {
+            // Don't reuse a page that does not parse (e.g. on a 304) next time.
+            self.cache_remove(&key);
+            IndexError::Parse {
+                url: redact(&url),
+                message: error.to_string(),
+            }
         })?;
         // A remote page must not make plinth read local files.
         files.retain(|file| file.url.scheme() != "file" || url.scheme() == "file");
         Ok(Some(files))
+    }
+
+    /// A page through the cache, with HTTP semantics: within its `max-age`
+    /// the stored page is used without a request (unless `refresh`); after
+    /// it, the index is asked with `If-None-Match` / `If-Modified-Since` and
+    /// a 304 reuses the stored body. `None` when the server answers 404.
+    /// With `--offline` the stored page is used whatever its age. `file:`
+    /// URLs are read directly, never cached.
+    async fn cached_page(
+        &self,
+        key: &str,
+        url: &Url,
+        accept: &'static str,
+        refresh: bool,
+    ) -> Result<Option<CachedPage>, IndexError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        if url.scheme() == "file" {
+            let response = self.get(url, headers).await?;
+            if response.status == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            response.check(url)?;
+            return Ok(Some(CachedPage::from(response)));
+        }
+        let stored = self
+            .cache_get(key)
+            .and_then(|bytes| CachedEntry::decode(&bytes));
+        if self.options.offline {
+            return match stored {
+                Some(entry) => Ok(entry.page),
+                None => Err(IndexError::Offline { url: redact(url) }),
+            };
+        }
+        let now = unix_now();
+        if let Some(entry) = &stored
+            && !refresh
+            && now < entry.fresh_until
+        {
+            return Ok(stored.and_then(|entry| entry.page));
+        }
+        if let Some(entry) = &stored {
+            let validators = [
+                (IF_NONE_MATCH, &entry.validators.etag),
+                (IF_MODIFIED_SINCE, &entry.validators.last_modified),
+            ];
+            for (name, value) in validators {
+                if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        let mut response = self.get(url, headers).await?;
+        let validators = std::mem::take(&mut response.validators);
+        let fresh_until = now.saturating_add(validators.max_age);
+        let entry = match stored {
+            Some(mut entry) if response.status == StatusCode::NOT_MODIFIED => {
+                entry.fresh_until = fresh_until;
+                // A 304 may update the validators (RFC 9111 section 4.3.4).
+                if validators.etag.is_some() {
+                    entry.validators.etag = validators.etag;
+                }
+                if validators.last_modified.is_some() {
+                    entry.validators.last_modified = validators.last_modified;
+                }
+                entry
+            }
+            _ => {
+                let page = if response.status == StatusCode::NOT_FOUND {
+                    None
+                } else {
+                    response.check(url)?;
+                    Some(CachedPage::from(response))
+                };
+                CachedEntry {
+                    fresh_until,
+                    validators,
+                    page,
+                }
+            }
+        };
+        self.cache_put(key, &entry.encode());
+        Ok(entry.page)
     }
 
     /// Every file of every `--find-links` location, listed once per run.
@@ -306,7 +402,7 @@ impl IndexClient {
             .clone()
     }
 
-    /// The files of one `--find-links` location; remote pages are cached for `--offline`.
+    /// The files of one `--find-links` location; remote pages are cached as project pages are.
     async fn list_find_links(&self, location: &Url) -> Result<Vec<IndexFile>, IndexError> {
         if location.scheme() == "file" {
             return find_links::list_local(location).await;
@@ -315,25 +411,14 @@ impl IndexClient {
             "find-links/{}",
             hex::encode(Sha256::digest(redact(location).as_bytes()))
         );
-        let page = if self.options.offline {
-            self.cache_get(&key)
-                .and_then(|bytes| CachedPage::decode(&bytes))
-                .ok_or_else(|| IndexError::Offline {
-                    url: redact(location),
-                })?
-        } else {
-            let mut headers = HeaderMap::new();
-            headers.insert(ACCEPT, HeaderValue::from_static("text/html"));
-            let response = self.get(location, headers).await?;
-            response.check(location)?;
-            let page = CachedPage {
-                final_url: response.final_url,
-                content_type: response.content_type,
-                body: response.body,
-            };
-            self.cache_put(&key, &CachedPage::encode(Some(&page)));
-            page
-        };
+        let refresh = self.options.refresh.includes(None);
+        let page = self
+            .cached_page(&key, location, "text/html", refresh)
+            .await?
+            .ok_or_else(|| IndexError::Status {
+                url: redact(location),
+                status: StatusCode::NOT_FOUND.as_u16(),
+            })?;
         find_links::parse_page(&page.body, &page.final_url)
     }
 
@@ -489,7 +574,19 @@ impl IndexClient {
             .await
             .map_err(|error| (IndexError::Client(error.to_string()), false))?;
         let request_error = |error: reqwest::Error| {
-            let message = error_chain(&error.without_url());
+            let message = if error.is_timeout() && error.is_connect() {
+                format!(
+                    "connect timed out after {} s (`--connect-timeout`)",
+                    self.options.connect_timeout.as_secs()
+                )
+            } else if error.is_timeout() {
+                format!(
+                    "read timed out after {} s (`--read-timeout`)",
+                    self.options.read_timeout.as_secs()
+                )
+            } else {
+                error_chain(&error.without_url())
+            };
             // A certificate that does not verify will not verify next time either.
             let retryable = !message.to_ascii_lowercase().contains("certificate");
             (
@@ -557,14 +654,17 @@ impl IndexClient {
         let content_range = header(reqwest::header::CONTENT_RANGE);
         let retry_after =
             header(reqwest::header::RETRY_AFTER).and_then(|value| parse_retry_after(&value));
+        let validators = Validators::from_headers(response.headers());
         let expected_length = response.content_length();
         let body = response.bytes().await.map_err(request_error)?.to_vec();
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
             .fetch_add(body.len() as u64, Ordering::Relaxed);
+        // A 304 has no body, whatever its `Content-Length` says.
         if let Some(expected) = expected_length
             && expected != body.len() as u64
+            && status != StatusCode::NOT_MODIFIED
         {
             let message = format!("the body ended after {} of {expected} bytes", body.len());
             return Err((
@@ -581,6 +681,7 @@ impl IndexClient {
             content_type,
             content_range,
             retry_after,
+            validators,
             body,
         })
     }
@@ -648,6 +749,12 @@ impl IndexClient {
 
     pub(crate) fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
         self.options.cache.as_ref()?.get(key)
+    }
+
+    fn cache_remove(&self, key: &str) {
+        if let Some(cache) = &self.options.cache {
+            cache.remove(key);
+        }
     }
 
     pub(crate) fn cache_put(&self, key: &str, bytes: &[u8]) {
@@ -718,34 +825,149 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
-/// A project page as the cache stores it: final URL, content type, body
-/// (or a "not on this index" marker).
+/// A page as the index served it.
 struct CachedPage {
     final_url: Url,
     content_type: String,
     body: Vec<u8>,
 }
 
-impl CachedPage {
-    fn encode(page: Option<&Self>) -> Vec<u8> {
-        match page {
-            None => b"missing\n".to_vec(),
-            Some(page) => {
-                let mut bytes = format!("{}\n{}\n", page.final_url, page.content_type).into_bytes();
-                bytes.extend_from_slice(&page.body);
-                bytes
-            }
+impl From<Fetched> for CachedPage {
+    fn from(response: Fetched) -> Self {
+        Self {
+            final_url: response.final_url,
+            content_type: response.content_type,
+            body: response.body,
         }
     }
+}
 
+/// What a response says about caching it (RFC 9111).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Seconds the response stays fresh: `Cache-Control: max-age` less
+    /// `Age`; 0 without `max-age`, or with `no-cache` or `no-store`.
+    pub max_age: u64,
+}
+
+impl Validators {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|value: &HeaderValue| value.to_str().ok())
+                .map(|value| value.trim().to_string())
+                .filter(|value| !value.is_empty())
+        };
+        let age = header(AGE)
+            .and_then(|age| age.parse::<u64>().ok())
+            .unwrap_or(0);
+        let max_age = header(CACHE_CONTROL).map_or(0, |value| parse_max_age(&value));
+        Self {
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+            max_age: max_age.saturating_sub(age),
+        }
+    }
+}
+
+/// The `max-age` of a `Cache-Control` value; 0 when absent or when the
+/// response must be revalidated every time (`no-cache`, `no-store`).
+fn parse_max_age(value: &str) -> u64 {
+    let mut max_age = 0;
+    for directive in value.split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        if directive == "no-cache" || directive == "no-store" {
+            return 0;
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            max_age = seconds.trim_matches('"').parse().unwrap_or(0);
+        }
+    }
+    max_age
+}
+
+/// Seconds since the Unix epoch, now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// A page (or a "not on this index" marker) as the cache stores it, with
+/// what is needed to reuse it: until when it is fresh and its validators.
+///
+/// Format (version 2): the line `plinth-page 2`, then `fresh-until SECONDS`,
+/// `etag VALUE`, `last-modified VALUE` (empty values for none), then either
+/// `missing` or `page`, `url URL`, `content-type TYPE` and the body.
+struct CachedEntry {
+    /// Unix seconds until which the page is used without asking the index.
+    fresh_until: u64,
+    validators: Validators,
+    page: Option<CachedPage>,
+}
+
+const PAGE_FORMAT: &str = "plinth-page 2";
+
+impl CachedEntry {
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = format!(
+            "{PAGE_FORMAT}\nfresh-until {}\netag {}\nlast-modified {}\n",
+            self.fresh_until,
+            self.validators.etag.as_deref().unwrap_or_default(),
+            self.validators.last_modified.as_deref().unwrap_or_default(),
+        )
+        .into_bytes();
+        match &self.page {
+            None => bytes.extend_from_slice(b"missing\n"),
+            Some(page) => {
+                bytes.extend_from_slice(
+                    format!(
+                        "page\nurl {}\ncontent-type {}\n",
+                        page.final_url, page.content_type
+                    )
+                    .as_bytes(),
+                );
+                bytes.extend_from_slice(&page.body);
+            }
+        }
+        bytes
+    }
+
+    /// `None` for anything else, such as an entry of an older format.
     fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut parts = bytes.splitn(3, |byte| *byte == b'\n');
-        let url = std::str::from_utf8(parts.next()?).ok()?;
-        let content_type = std::str::from_utf8(parts.next()?).ok()?.to_string();
+        let mut parts = bytes.splitn(8, |byte| *byte == b'\n');
+        let mut line = |prefix: &str| -> Option<String> {
+            let line = std::str::from_utf8(parts.next()?).ok()?;
+            line.strip_prefix(prefix).map(str::to_string)
+        };
+        line(PAGE_FORMAT).filter(String::is_empty)?;
+        let fresh_until = line("fresh-until ")?.parse().ok()?;
+        let present = |value: String| (!value.is_empty()).then_some(value);
+        let validators = Validators {
+            etag: present(line("etag ")?),
+            last_modified: present(line("last-modified ")?),
+            max_age: 0,
+        };
+        let page = match line("")?.as_str() {
+            "missing" => None,
+            "page" => {
+                let final_url = Url::parse(&line("url ")?).ok()?;
+                let content_type = line("content-type ")?;
+                Some(CachedPage {
+                    final_url,
+                    content_type,
+                    body: parts.next()?.to_vec(),
+                })
+            }
+            _ => return None,
+        };
         Some(Self {
-            final_url: Url::parse(url).ok()?,
-            content_type,
-            body: parts.next()?.to_vec(),
+            fresh_until,
+            validators,
+            page,
         })
     }
 }
@@ -757,6 +979,8 @@ pub(crate) struct Fetched {
     pub content_type: String,
     pub content_range: Option<String>,
     pub retry_after: Option<Duration>,
+    /// Caching headers (for project and find-links pages).
+    pub validators: Validators,
     pub body: Vec<u8>,
 }
 
@@ -824,6 +1048,53 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_headers_and_page_entries() {
+        assert_eq!(parse_max_age("max-age=600, public"), 600);
+        assert_eq!(parse_max_age("public, MAX-AGE=\"30\""), 30);
+        assert_eq!(parse_max_age("max-age=600, no-cache"), 0);
+        assert_eq!(parse_max_age("no-store"), 0);
+        assert_eq!(parse_max_age("max-age=soon"), 0);
+        let mut headers = HeaderMap::new();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=600"));
+        headers.insert(AGE, HeaderValue::from_static("100"));
+        headers.insert(ETAG, HeaderValue::from_static("W/\"abc\""));
+        let validators = Validators::from_headers(&headers);
+        assert_eq!(
+            validators,
+            Validators {
+                etag: Some("W/\"abc\"".to_string()),
+                last_modified: None,
+                max_age: 500,
+            }
+        );
+        let entry = CachedEntry {
+            fresh_until: 1_700_000_000,
+            validators,
+            page: Some(CachedPage {
+                final_url: Url::parse("https://example.org/simple/a/").expect("url"),
+                content_type: "text/html".to_string(),
+                body: b"<a>\nb\n</a>".to_vec(),
+            }),
+        };
+        let decoded = CachedEntry::decode(&entry.encode()).expect("decodes");
+        assert_eq!(decoded.fresh_until, 1_700_000_000);
+        assert_eq!(decoded.validators.etag.as_deref(), Some("W/\"abc\""));
+        assert_eq!(decoded.validators.last_modified, None);
+        let page = decoded.page.expect("a page");
+        assert_eq!(page.body, b"<a>\nb\n</a>");
+        assert_eq!(page.content_type, "text/html");
+        let missing = CachedEntry {
+            fresh_until: 5,
+            validators: Validators::default(),
+            page: None,
+        };
+        let decoded = CachedEntry::decode(&missing.encode()).expect("decodes");
+        assert!(decoded.page.is_none() && decoded.fresh_until == 5);
+        // An entry of the version 1 format is a miss.
+        assert!(CachedEntry::decode(b"https://example.org/simple/a/\ntext/html\n<a>").is_none());
+    }
 
     #[test]
     fn retry_after_values() {

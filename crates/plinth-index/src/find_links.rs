@@ -138,6 +138,7 @@ pub(crate) async fn read_local(url: &Url) -> Result<Fetched, IndexError> {
         content_type: content_type.to_string(),
         content_range: None,
         retry_after: None,
+        validators: crate::client::Validators::default(),
         body,
     })
 }

@@ -26,8 +26,13 @@
 //! [`IndexSource::direct`] into a name, version and metadata, through a
 //! PEP 517 build when they have no static metadata.
 //!
-//! Does not support: keyring, HTTP caching of project pages (metadata and
-//! hashes are cached on disk).
+//! Metadata and hashes are cached on disk forever (immutable per file);
+//! project and remote find-links pages are cached with HTTP semantics
+//! (`Cache-Control: max-age` less `Age`, then `ETag` / `Last-Modified`
+//! revalidation, [`Refresh`] to force it).
+//!
+//! Does not support: keyring, `Expires` or heuristic freshness (a page
+//! without `max-age` is revalidated every run).
 
 mod auth;
 mod cache;
@@ -44,7 +49,7 @@ mod target;
 mod wheel;
 
 pub use cache::Cache;
-pub use client::{ClientOptions, ClientStats, IndexClient, IndexStrategy, ProjectPage};
+pub use client::{ClientOptions, ClientStats, IndexClient, IndexStrategy, ProjectPage, Refresh};
 pub use direct::{
     DirectDistribution, DirectReference, GitReference, display_reference, pin_git_url,
 };

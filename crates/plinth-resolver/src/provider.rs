@@ -60,6 +60,9 @@ pub struct ResolveOptions {
     /// caller: the only version of each such name. A `name @ URL`
     /// requirement, in the inputs or in metadata, needs its name here.
     pub direct: BTreeMap<PackageName, DirectDist>,
+    /// Give up after this many backtracks (a package's version chosen again
+    /// after a conflict ruled out the one chosen before); `None`: no limit.
+    pub max_backtracks: Option<u64>,
 }
 
 /// One pinned package of a resolution.
@@ -104,6 +107,13 @@ pub enum ResolveError {
     /// A requirement the resolver can't handle.
     #[error("{0}")]
     Unsupported(String),
+    /// The resolution backtracked more often than [`ResolveOptions::max_backtracks`].
+    #[error("Gave up after {limit} backtracks: the versions of {} kept conflicting", packages.join(", "))]
+    TooManyBacktracks {
+        limit: u64,
+        /// The packages whose versions were chosen again most often (`` `name` ``), most first.
+        packages: Vec<String>,
+    },
     /// The package source failed (network, disk, ...).
     #[error("Failed to get `{package}`")]
     Source {
@@ -162,6 +172,14 @@ pub fn resolve<S: PackageSource>(
                 source: source.0,
             })
         }
+        Err(PubGrubError::ErrorInShouldCancel(_))
+            if let Some(limit) = provider.backtracks_over_limit() =>
+        {
+            Err(ResolveError::TooManyBacktracks {
+                limit,
+                packages: provider.most_retried(3),
+            })
+        }
         Err(PubGrubError::ErrorInShouldCancel(source)) => Err(ResolveError::Source {
             package: "resolution".to_string(),
             source: source.0,
@@ -192,6 +210,10 @@ struct Provider<'a, S> {
     /// The overrides applied to the requirements of every (package, version)
     /// expanded: the overridden name and the override's source, for `# via`.
     applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
+    /// How often the version of each package was chosen (a second choice is a backtrack).
+    choices: RefCell<HashMap<PackageName, u64>>,
+    /// Backtracks so far.
+    backtracks: std::cell::Cell<u64>,
 }
 
 impl<'a, S: PackageSource> Provider<'a, S> {
@@ -263,7 +285,42 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             edges: RefCell::new(HashMap::new()),
             warnings: RefCell::new(HashMap::new()),
             applied_overrides: RefCell::new(HashMap::new()),
+            choices: RefCell::new(HashMap::new()),
+            backtracks: std::cell::Cell::new(0),
         }
+    }
+
+    /// Count a version chosen for `name`: every choice after the first is a backtrack.
+    fn count_choice(&self, name: &PackageName) {
+        let mut choices = self.choices.borrow_mut();
+        let count = choices.entry(name.clone()).or_default();
+        *count += 1;
+        if *count > 1 {
+            self.backtracks.set(self.backtracks.get() + 1);
+        }
+    }
+
+    /// The limit, once the backtracks went past it.
+    fn backtracks_over_limit(&self) -> Option<u64> {
+        self.options
+            .max_backtracks
+            .filter(|limit| self.backtracks.get() > *limit)
+    }
+
+    /// Up to `count` packages whose versions were chosen again most often, as `` `name` ``.
+    fn most_retried(&self, count: usize) -> Vec<String> {
+        let choices = self.choices.borrow();
+        let mut retried: Vec<(&PackageName, u64)> = choices
+            .iter()
+            .filter(|(_, choices)| **choices > 1)
+            .map(|(name, choices)| (name, *choices))
+            .collect();
+        retried.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        retried
+            .into_iter()
+            .take(count)
+            .map(|(name, _)| format!("`{name}`"))
+            .collect()
     }
 
     fn discover(&self, name: &PackageName, range: &Ranges<Version>) {
@@ -850,9 +907,23 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         match package {
             Package::Root => Ok(Some(Version::new([0]))),
             Package::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
-            Package::Dist(name) | Package::Extra(name, _) => {
-                self.pick(name, range, true).map_err(ProviderError)
+            Package::Dist(name) => {
+                let chosen = self.pick(name, range, true).map_err(ProviderError)?;
+                if chosen.is_some() {
+                    self.count_choice(name);
+                }
+                Ok(chosen)
             }
+            Package::Extra(name, _) => self.pick(name, range, true).map_err(ProviderError),
+        }
+    }
+
+    fn should_cancel(&self) -> Result<(), ProviderError> {
+        match self.backtracks_over_limit() {
+            Some(limit) => Err(ProviderError(
+                format!("gave up after {limit} backtracks").into(),
+            )),
+            None => Ok(()),
         }
     }
 

@@ -22,6 +22,47 @@ pub enum Command {
     Check(CompileArgs),
     /// Show every path from an input line to a pinned package.
     Why(WhyArgs),
+    /// Report what makes a Dockerfile's image build unreproducible (exit 1 on an error).
+    LintDocker(LintDockerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintDockerArgs {
+    /// The Dockerfile to check.
+    #[arg(value_name = "DOCKERFILE", default_value = "Dockerfile")]
+    pub dockerfile: PathBuf,
+
+    /// `text` for people, `json` for bots.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+
+    /// Instead of findings, print each `apt-get install` line with every package pinned to its
+    /// version in the `Packages` index of the base image's Debian release.
+    #[arg(long, conflicts_with = "format")]
+    pub pin_apt: bool,
+
+    /// The image platform for `--pin-apt`: `linux/amd64` (default) or `linux/arm64`; overrides
+    /// `FROM --platform=...`.
+    #[arg(long, value_name = "OS/ARCH", requires = "pin_apt")]
+    pub platform: Option<String>,
+
+    /// The Debian mirror `--pin-apt` reads `dists/RELEASE/main/binary-ARCH/Packages.gz` from.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = crate::env::DEBIAN_MIRROR,
+        default_value = crate::docker::apt::DEFAULT_MIRROR
+    )]
+    pub debian_mirror: String,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +185,27 @@ pub struct CompileArgs {
     #[arg(long = "override", value_name = "FILE")]
     pub overrides: Vec<PathBuf>,
 
+    /// Stop a resolution that backtracks more often than this (a package's version chosen again
+    /// after a conflict), instead of running for hours.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_backtracks: u64,
+
+    /// One lockfile for a grid of environments: CPython from `--python-version` (default 3.9)
+    /// up to 3.14, on x86_64/aarch64 manylinux_2_28, x86_64/arm64 macOS and x86_64 Windows,
+    /// each resolved on its own; pins carry markers where they differ.
+    #[arg(long, conflicts_with = "python_platform")]
+    pub universal: bool,
+
+    /// Keep only the `--universal` environments where this PEP 508 marker is true
+    /// (`sys_platform == 'linux'`; repeatable: an environment is kept when any is true).
+    #[arg(long, value_name = "MARKER", requires = "universal")]
+    pub environment: Vec<String>,
+
+    /// With `--universal`: exit 1 when some environment has no solution, instead of warning
+    /// and leaving it out of the lockfile.
+    #[arg(long, requires = "universal")]
+    pub require_coverage: bool,
+
     /// Print the lockfile to stdout instead of writing it.
     #[arg(long)]
     pub dry_run: bool,
@@ -189,6 +251,14 @@ pub struct IndexArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
 
+    /// Give up on connecting to an index after this many seconds (then retry).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: u64,
+
+    /// Give up on a response that sends nothing for this many seconds (then retry).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
+
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
@@ -209,6 +279,25 @@ pub struct TargetArgs {
     /// Target platform, e.g. `x86_64-manylinux_2_28`, `aarch64-apple-darwin`, `windows` (default: this host).
     #[arg(long, value_name = "NAME")]
     pub python_platform: Option<String>,
+
+    /// Target the official `python` image IMAGE: the Python version and platform from its tag
+    /// (`python:3.11-slim-bookworm`, `python:3.12-alpine3.20`; a bare `3.11` is the newest 3.11
+    /// patch plinth knows). Instead of `--python-version` and `--python-platform`.
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        conflicts_with_all = ["python_version", "python_platform", "dockerfile"]
+    )]
+    pub target_image: Option<String>,
+
+    /// Target the base image of the Dockerfile stage that runs `pip install` (as `--target-image`).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["python_version", "python_platform"])]
+    pub dockerfile: Option<PathBuf>,
+
+    /// The image platform for `--target-image` / `--dockerfile`: `linux/amd64` (default) or
+    /// `linux/arm64`; overrides `FROM --platform=...`.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -224,6 +313,14 @@ pub struct CacheArgs {
     /// Use the cache alone: fail when it lacks something instead of asking an index.
     #[arg(long)]
     pub offline: bool,
+
+    /// Revalidate every cached project page with its index, even within its `max-age`.
+    #[arg(long, conflicts_with = "offline")]
+    pub refresh: bool,
+
+    /// Revalidate the cached project page of NAME with its index (repeatable).
+    #[arg(long, value_name = "NAME", conflicts_with = "offline")]
+    pub refresh_package: Vec<pep508_rs::PackageName>,
 }
 
 #[derive(Debug, Clone, Args)]

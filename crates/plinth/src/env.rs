@@ -6,3 +6,6 @@ pub const CACHE_DIR: &str = "PLINTH_CACHE_DIR";
 pub const PYTHON: &str = "PLINTH_PYTHON";
 /// A netrc file with index credentials, instead of `~/.netrc`.
 pub const NETRC: &str = "NETRC";
+/// The Debian mirror `lint-docker --pin-apt` reads `Packages` indexes from
+/// (default: `http://deb.debian.org/debian`).
+pub const DEBIAN_MIRROR: &str = "PLINTH_DEBIAN_MIRROR";

@@ -9,7 +9,10 @@ use pep440_rs::Version;
 use plinth_index::{Arch, Os, PLATFORM_NAMES, Platform, Target};
 
 use crate::cli::TargetArgs;
+use crate::docker::dockerfile_base;
+use crate::docker::image::{ImageReference, ImageTarget};
 use crate::env;
+use crate::printer::Printer;
 
 const PROBE: &str = "import platform, sys
 print('%d.%d.%d' % sys.version_info[:3])
@@ -25,8 +28,17 @@ struct Probe {
     libc: String,
 }
 
-/// The target of this run: the command line's, else the interpreter's and the host's.
-pub fn resolve_target(args: &TargetArgs) -> anyhow::Result<Target> {
+/// The target of this run: the image's (`--target-image`, `--dockerfile`),
+/// else the command line's, else the interpreter's and the host's.
+pub fn resolve_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Target> {
+    if let Some(target) = image_target(args, printer)? {
+        return Ok(target);
+    }
+    if args.platform.is_some() {
+        bail!(
+            "`--platform` needs `--target-image` or `--dockerfile`\n  hint: pass `--python-platform` for a platform of its own"
+        );
+    }
     // Run the interpreter only when a default is needed, and at most once.
     let probe = if args.python_version.is_none() || args.python_platform.is_none() {
         Some(run_probe()?)
@@ -49,11 +61,59 @@ pub fn resolve_target(args: &TargetArgs) -> anyhow::Result<Target> {
     Ok(Target::new(python_version, platform))
 }
 
+/// The target of `--target-image` or `--dockerfile`, stated on stderr. They
+/// win over a target recorded in an existing lockfile's header (the command
+/// line cannot give both: clap rejects the pair).
+fn image_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Option<Target>> {
+    let (image, platform, origin) = match (&args.target_image, &args.dockerfile) {
+        (Some(text), _) => {
+            let image = ImageReference::parse(text).map_err(|error| {
+                anyhow::anyhow!("{error}\n  hint: e.g. `--target-image python:3.11-slim-bookworm`")
+            })?;
+            (image, args.platform.clone(), None)
+        }
+        (None, Some(path)) => {
+            let base = dockerfile_base(path)?;
+            (
+                base.image,
+                args.platform.clone().or(base.platform),
+                Some(base.origin),
+            )
+        }
+        (None, None) => return Ok(None),
+    };
+    let ImageTarget {
+        target,
+        patch_assumed,
+        ..
+    } = image
+        .target(platform.as_deref())
+        .map_err(|error| match &origin {
+            Some(origin) => anyhow::anyhow!("{error}\n  hint: the image is named at `{origin}`"),
+            None => anyhow::anyhow!("{error}"),
+        })?;
+    let source = match &origin {
+        Some(origin) => format!("`{image}` (`{origin}`)"),
+        None => format!("`{image}`"),
+    };
+    let (major, minor) = target.python_minor();
+    let assumed = if patch_assumed {
+        format!(" (the newest {major}.{minor} plinth knows)")
+    } else {
+        String::new()
+    };
+    printer.status(&format!(
+        "Target from {source}: Python {}{assumed} on {}",
+        target.python_version, target.platform
+    ));
+    Ok(Some(target))
+}
+
 fn unreachable_target<T>() -> anyhow::Result<T> {
     bail!("No target interpreter\n  hint: pass `--python-version` and `--python-platform`")
 }
 
-fn parse_python_version(text: &str) -> anyhow::Result<Version> {
+pub(crate) fn parse_python_version(text: &str) -> anyhow::Result<Version> {
     let version = Version::from_str(text).ok().filter(|version| {
         let release = version.release();
         (2..=3).contains(&release.len())

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use plinth_index::{
     Cache, ClientOptions, FileOptions, IndexClient, IndexSource, IndexStrategy, PackageSelection,
-    Target, redact, strip_credentials,
+    Refresh, Target, redact, strip_credentials,
 };
 use plinth_requirements::{
     AnnotationStyle, Entry, LockedPackage, RenderOptions, RequirementsFile, Via, render_lockfile,
@@ -102,6 +102,8 @@ pub struct Lock {
     pub existing: Option<Existing>,
     /// Packages resolved but left out of the lockfile (`--no-emit-package`).
     pub no_emit: BTreeSet<PackageName>,
+    /// A `--universal` lockfile: a package may have several pins (with markers).
+    pub universal: bool,
 }
 
 impl Lock {
@@ -197,7 +199,11 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     }
 
     // Target, indexes, options.
-    let target = resolve_target(&args.target)?;
+    let target = if args.universal {
+        crate::universal::base_target(args)?
+    } else {
+        resolve_target(&args.target, printer)?
+    };
     let markers = target
         .markers()
         .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
@@ -218,6 +224,11 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .map(ToString::to_string);
         options
     });
+    if args.universal && !projects.is_empty() {
+        bail!(
+            "Project files (`pyproject.toml`, `setup.py`, `setup.cfg`) are not supported with `--universal` yet\n  hint: list the project's dependencies in a requirements file"
+        );
+    }
     // Projects given as SRC: `# via name (pyproject.toml)`, as pip-compile writes it.
     let project_requirements =
         inputs::requirements(projects, &extras, build.as_ref(), &markers, &cwd, printer)?;
@@ -268,7 +279,16 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     };
     client_options.cache = cache(&args.cache);
     client_options.offline = args.cache.offline;
+    client_options.refresh = if args.cache.refresh {
+        Refresh::All
+    } else if args.cache.refresh_package.is_empty() {
+        Refresh::None
+    } else {
+        Refresh::Packages(args.cache.refresh_package.iter().cloned().collect())
+    };
     client_options.retries = args.index.retries;
+    client_options.connect_timeout = std::time::Duration::from_secs(args.index.connect_timeout);
+    client_options.read_timeout = std::time::Duration::from_secs(args.index.read_timeout);
     client_options.concurrency = args.index.concurrency as usize;
     if args.cache.offline && client_options.cache.is_none() {
         bail!(
@@ -293,7 +313,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let source = IndexSource::new(
         client.clone(),
         target.clone(),
-        file_options,
+        file_options.clone(),
         runtime.handle().clone(),
     );
     let direct = direct::fetch(
@@ -311,7 +331,27 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         prereleases: args.pre || input.pre,
         preferences: preferences.clone(),
         overrides,
+        max_backtracks: Some(args.max_backtracks),
     };
+    if args.universal {
+        let universal = crate::universal::Universal {
+            args,
+            client: &client,
+            file_options: &file_options,
+            runtime: &runtime,
+            requirements: &requirements,
+            constraints: &constraints,
+            options: &options,
+            header_command: (!args.no_header)
+                .then(|| header(args, &sources, &target, exclude_newer, &indexes)),
+            option_lines: emit::option_lines(args, &input, &cwd, &output_dir),
+            no_emit: no_emit(&args.no_emit_package)?,
+            output,
+            existing,
+            started,
+        };
+        return crate::universal::lock(universal, printer);
+    }
     let resolution = printer
         .with_progress("Resolving dependencies", || {
             resolve(&source, &requirements, &constraints, &options)
@@ -326,6 +366,17 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
                     message.push_str(&format!("\n  hint: {hint}"));
                 }
                 anyhow::Error::new(Failure { code: 1, message })
+            }
+            ResolveError::TooManyBacktracks { limit, packages } => {
+                let message = format!(
+                    "error: Resolution stopped after {limit} backtracks (`--max-backtracks`): the versions of {} kept conflicting\n  hint: narrow the versions of these packages in the input (e.g. a lower bound), or raise `--max-backtracks`",
+                    match packages.split_last() {
+                        Some((last, rest)) if !rest.is_empty() =>
+                            format!("{} and {last}", rest.join(", ")),
+                        _ => packages.join(""),
+                    }
+                );
+                anyhow::Error::new(Failure { code: 2, message })
             }
             other => anyhow::Error::new(other),
         })?;
@@ -406,6 +457,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
                 .chain(package.required_by.iter().cloned().map(Via::Package))
                 .collect(),
             reference: direct.reference(&package.name),
+            marker: None,
         })
         .collect();
     let header_command =
@@ -448,6 +500,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         resolution,
         existing,
         no_emit,
+        universal: false,
     })
 }
 
@@ -476,6 +529,13 @@ fn effective_args(
     let Some(recorded) = recorded else {
         return args;
     };
+    // A universal lockfile stays universal unless a platform is given.
+    if recorded.universal && !args.universal && cli.target.python_platform.is_none() {
+        args.universal = true;
+        if args.environment.is_empty() {
+            args.environment = recorded.environment.clone();
+        }
+    }
     args.target.python_version = args
         .target
         .python_version
@@ -867,7 +927,14 @@ fn header(
         parts.push(format!("--find-links {}", shell_quote(&link)));
     }
     parts.push(format!("--python-version {}", target.python_version));
-    parts.push(format!("--python-platform {}", target.platform));
+    if args.universal {
+        parts.push("--universal".to_string());
+        for marker in &args.environment {
+            parts.push(format!("--environment {}", shell_quote(marker)));
+        }
+    } else {
+        parts.push(format!("--python-platform {}", target.platform));
+    }
     if let Some(cutoff) = exclude_newer {
         parts.push(format!("--exclude-newer {cutoff}"));
     }

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod diff;
 mod direct;
+mod docker;
 mod emit;
 mod env;
 mod inputs;
@@ -18,6 +19,7 @@ mod lockfile;
 mod paths;
 mod printer;
 mod summary;
+mod universal;
 
 use std::process::ExitCode;
 
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Upgrade(args) => commands::upgrade::run(args, &Printer::new(&args.compile.output)),
         Command::Check(args) => commands::check::run(args, &Printer::new(&args.output)),
         Command::Why(args) => commands::why::run(args, &Printer::new(&args.compile.output)),
+        Command::LintDocker(args) => commands::lint_docker::run(args, &Printer::new(&args.output)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

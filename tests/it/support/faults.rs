@@ -23,6 +23,8 @@ pub enum Reply {
     Status(u16, Vec<(&'static str, String)>),
     /// A 200 that announces the whole body but closes after half of it.
     Truncated(Vec<u8>),
+    /// Nothing at all for this long (the request is read), then a close.
+    Stall(Duration),
 }
 
 /// A running fault server; stops when dropped.
@@ -162,6 +164,10 @@ fn serve(
             body.len()
         )
         .and_then(|()| stream.write_all(&body[..body.len() / 2])),
+        Reply::Stall(duration) => {
+            std::thread::sleep(duration);
+            Ok(())
+        }
     };
     let _ = stream.flush();
 }

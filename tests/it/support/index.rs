@@ -12,6 +12,9 @@
 //! ([`RunningIndex::publish`], [`RunningIndex::yank`]); it can be told to
 //! answer every request with one status ([`RunningIndex::fail_with`]) or to
 //! redirect file downloads elsewhere ([`RunningIndex::redirect_files_to`]).
+//! Project pages carry an `ETag` and get 304 for a matching
+//! `If-None-Match`, and a `Cache-Control` when told
+//! ([`RunningIndex::cache_control`]).
 //! With [`ServerOptions::basic_auth`], requests without those credentials
 //! get 401.
 
@@ -140,6 +143,7 @@ impl TestIndex {
             requests: Mutex::new(Vec::new()),
             forced_status: Mutex::new(None),
             files_redirect: Mutex::new(None),
+            cache_control: Mutex::new(None),
         });
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test index to 127.0.0.1");
@@ -213,6 +217,10 @@ pub struct Request {
     pub accept: Option<String>,
     /// The `Authorization` header, as sent.
     pub authorization: Option<String>,
+    /// The `If-None-Match` header, as sent (a conditional request).
+    pub if_none_match: Option<String>,
+    /// The status the index answered with.
+    pub status: u16,
 }
 
 /// A serving index; stops when dropped.
@@ -303,6 +311,16 @@ impl RunningIndex {
         self.request("GET", path, headers)
     }
 
+    /// From now on, send this `Cache-Control` value with project pages
+    /// (`None`, the default: send none). Pages always carry an `ETag`.
+    pub fn cache_control(&self, value: Option<&str>) {
+        *self
+            .state
+            .cache_control
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = value.map(str::to_string);
+    }
+
     /// From now on, answer every request with `status` (`None`: serve again).
     pub fn fail_with(&self, status: Option<u16>) {
         *self
@@ -342,6 +360,7 @@ struct State {
     requests: Mutex<Vec<Request>>,
     forced_status: Mutex<Option<u16>>,
     files_redirect: Mutex<Option<String>>,
+    cache_control: Mutex<Option<String>>,
 }
 
 impl State {
@@ -376,15 +395,16 @@ fn accept_loop(listener: &TcpListener, stop: &AtomicBool, state: &Arc<State>) {
 fn handle_connection(stream: TcpStream, state: &State) {
     let _ = stream.set_read_timeout(Some(SOCKET_TIMEOUT));
     let _ = stream.set_write_timeout(Some(SOCKET_TIMEOUT));
-    let Some(request) = read_request(&stream) else {
+    let Some(mut request) = read_request(&stream) else {
         return;
     };
+    let response = route(state, &request);
+    request.status = response.status;
     state
         .requests
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(request.clone());
-    let response = route(state, &request);
     let _ = write_response(stream, &response, request.method == "HEAD");
 }
 
@@ -395,7 +415,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let (mut range, mut accept, mut authorization) = (None, None, None);
+    let (mut range, mut accept, mut authorization, mut if_none_match) = (None, None, None, None);
     loop {
         line.clear();
         if reader.read_line(&mut line).ok()? == 0 {
@@ -410,6 +430,7 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
             "range" => range = Some(value.trim().to_string()),
             "accept" => accept = Some(value.trim().to_string()),
             "authorization" => authorization = Some(value.trim().to_string()),
+            "if-none-match" => if_none_match = Some(value.trim().to_string()),
             _ => {}
         }
     }
@@ -419,6 +440,8 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
         range,
         accept,
         authorization,
+        if_none_match,
+        status: 0,
     })
 }
 
@@ -461,6 +484,7 @@ fn write_response(
     let reason = match response.status {
         200 => "OK",
         206 => "Partial Content",
+        304 => "Not Modified",
         301 => "Moved Permanently",
         302 => "Found",
         401 => "Unauthorized",
@@ -509,7 +533,7 @@ fn route(state: &State, request: &Request) -> Response {
     let path = request.path.split(['?', '#']).next().unwrap_or_default();
     let path = percent_decode(path);
     if let Some(rest) = path.strip_prefix("/simple/") {
-        return project_page(state, rest, request.accept.as_deref());
+        return project_page(state, rest, request);
     }
     if let Some(filename) = path.strip_prefix("/files/") {
         let redirect = state
@@ -573,7 +597,36 @@ pub fn base64(bytes: &[u8]) -> String {
     encoded
 }
 
-fn project_page(state: &State, rest: &str, accept: Option<&str>) -> Response {
+/// A project page with an `ETag` (of its body) and the configured
+/// `Cache-Control`; 304 when `If-None-Match` names the current `ETag`.
+fn project_page(state: &State, rest: &str, request: &Request) -> Response {
+    let response = project_page_body(state, rest, request.accept.as_deref());
+    if response.status != 200 {
+        return response;
+    }
+    let etag = format!("\"{}\"", &sha256_hex(&response.body)[..16]);
+    let cache_control = state
+        .cache_control
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let matches = request.if_none_match.as_deref().is_some_and(|tags| {
+        tags.split(',')
+            .any(|tag| tag.trim() == etag || tag.trim() == "*")
+    });
+    let mut response = if matches {
+        Response::new(304).header("Vary", "Accept")
+    } else {
+        response
+    };
+    response = response.header("ETag", etag);
+    if let Some(value) = cache_control {
+        response = response.header("Cache-Control", value);
+    }
+    response
+}
+
+fn project_page_body(state: &State, rest: &str, accept: Option<&str>) -> Response {
     let name = rest.strip_suffix('/').unwrap_or(rest);
     let normalized = normalize_name(name);
     let projects = state.lock_projects();

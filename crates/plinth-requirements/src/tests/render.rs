@@ -20,6 +20,7 @@ fn package(package_name: &str, version: &str, hashes: &[&str], via: Vec<Via>) ->
         hashes: hashes.iter().map(|hash| hash.to_string()).collect(),
         via,
         reference: None,
+        marker: None,
     }
 }
 
@@ -414,6 +415,7 @@ fn rendered_lockfile_parses_back() {
                 hashes,
                 via,
                 reference: None,
+                marker: None,
             });
         }
         const OPTION_LINES: &[&str] = &[

@@ -23,7 +23,10 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
 
 /// Print what changed, then write the lockfile (or print it with `--dry-run`).
 pub fn finish(lock: &Lock, dry_run: bool, printer: &Printer) -> anyhow::Result<()> {
-    if let Some(existing) = &lock.existing {
+    // Not yet for universal lockfiles, where a package can have several pins.
+    if let Some(existing) = &lock.existing
+        && !lock.universal
+    {
         let lines = change_lines(&existing.versions(), &lock.pinned());
         if !lines.is_empty() {
             printer.status("Changes:");

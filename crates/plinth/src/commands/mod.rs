@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod compile;
+pub mod lint_docker;
 pub mod upgrade;
 pub mod why;
