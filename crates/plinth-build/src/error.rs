@@ -20,8 +20,10 @@ pub enum BuildError {
         "Invalid sdist `{sdist}`: the entry `{entry}` points outside the archive (absolute path or `..`)"
     )]
     UnsafeEntry { sdist: String, entry: String },
-    /// A directory to build has neither `pyproject.toml` nor `setup.py`.
-    #[error("`{sdist}` is not a Python project: it has no `pyproject.toml` or `setup.py`")]
+    /// A directory to build has no `pyproject.toml`, `setup.py` or `setup.cfg`.
+    #[error(
+        "`{sdist}` is not a Python project: it has no `pyproject.toml`, `setup.py` or `setup.cfg`"
+    )]
     NotAProject { sdist: String },
     /// The sdist's contents do not have the sha256 the caller expected.
     #[error("Hash mismatch for `{sdist}`: expected sha256 `{expected}`, the file has `{actual}`")]

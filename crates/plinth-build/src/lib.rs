@@ -212,7 +212,10 @@ pub fn build_metadata_from_dir(
     options: &BuildOptions,
 ) -> Result<BuiltMetadata, BuildError> {
     let name = project.display().to_string();
-    if !project.join("pyproject.toml").is_file() && !project.join("setup.py").is_file() {
+    if !["pyproject.toml", "setup.py", "setup.cfg"]
+        .iter()
+        .any(|file| project.join(file).is_file())
+    {
         return Err(BuildError::NotAProject { sdist: name });
     }
     let mut warnings = Vec::new();

@@ -252,6 +252,31 @@ setup(
 }
 
 #[test]
+fn setup_cfg_only_project() -> TestResult {
+    // No setup.py and no pyproject.toml: setuptools reads setup.cfg alone.
+    let directory = tempfile::tempdir()?;
+    let sdist = sdist(
+        directory.path(),
+        "cfgonly-0.2",
+        &[
+            (
+                "setup.cfg",
+                "[metadata]\nname = cfgonly\nversion = 0.2\n\n[options]\npy_modules = cfgonly\ninstall_requires =\n    six>=1.10\n",
+            ),
+            ("cfgonly.py", ""),
+        ],
+    )?;
+    let Some(built) = build_or_skip(&sdist, &options()?)? else {
+        return Ok(());
+    };
+    assert_eq!(
+        dependency_lines(&built),
+        ["Name: cfgonly", "Version: 0.2", "Requires-Dist: six>=1.10"]
+    );
+    Ok(())
+}
+
+#[test]
 fn build_wheel_fallback_reads_metadata_from_the_wheel() -> TestResult {
     let directory = tempfile::tempdir()?;
     let sdist = wheel_only_sdist(directory.path())?;
