@@ -1025,6 +1025,25 @@ fn exclude_newer_date_ignores_later_uploads() {
 }
 
 #[test]
+fn exclude_newer_hiding_the_only_fitting_version_is_named_in_a_hint() {
+    let index = six_uploaded_over_time().serve();
+    let context = context(&index);
+    context.write("requirements.in", "six>=1.16\n");
+    assert_run_snapshot!(compile(&context, &index, &["--exclude-newer", "2025-06-01"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because there is no usable version of six>=1.16 and you require six>=1.16, your requirements are unsatisfiable.
+      hint: six 1.16.0 would fit but was uploaded after the `--exclude-newer` cutoff: move the cutoff to use it
+    ----- requirements.txt -----
+    (missing)
+    ");
+}
+
+#[test]
 fn exclude_newer_timestamp_with_offset_is_recorded_in_utc() {
     let index = six_uploaded_over_time().serve();
     let context = context(&index);

@@ -5,7 +5,7 @@
 //! once per run however many callers wait for it. `prefetch` starts fetches
 //! in the background so that network time overlaps with solving.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -159,10 +159,14 @@ impl Inner {
     /// Group files by version, drop what the options exclude, rank the rest for the target.
     fn build_project(&self, name: &PackageName, files: Vec<IndexFile>) -> Project {
         let mut by_version: BTreeMap<Version, Vec<(IndexFile, DistFilename)>> = BTreeMap::new();
+        let mut newer_than_cutoff = BTreeSet::new();
         for file in files {
             if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time)
                 && uploaded > cutoff
             {
+                if let Some(parsed) = DistFilename::parse(&file.filename, name) {
+                    newer_than_cutoff.insert(parsed.version().clone());
+                }
                 continue;
             }
             let Some(parsed) = DistFilename::parse(&file.filename, name) else {
@@ -186,8 +190,12 @@ impl Inner {
                 },
             );
         }
+        newer_than_cutoff.retain(|version| !versions.contains_key(version));
         Project {
-            versions: Arc::new(PackageVersions { versions }),
+            versions: Arc::new(PackageVersions {
+                versions,
+                newer_than_cutoff,
+            }),
             files: project_files,
         }
     }

@@ -157,6 +157,7 @@ pub fn resolve<S: PackageSource>(
                 python: provider.options.python_version.clone(),
                 known: provider.known_versions(),
                 constraints: provider.constraint_labels(),
+                newer_than_cutoff: provider.newer_than_cutoff(),
             };
             Err(ResolveError::NoSolution {
                 report: report_no_solution(&tree, &context),
@@ -360,6 +361,19 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             labels.insert(name.clone(), (range.clone(), written.join(" and ")));
         }
         labels
+    }
+
+    /// Versions of the packages seen so far that the cutoff hides (for hints).
+    fn newer_than_cutoff(&self) -> HashMap<PackageName, Vec<Version>> {
+        self.discovery
+            .borrow()
+            .keys()
+            .filter_map(|name| {
+                let versions = self.source.versions(name).ok()?;
+                let hidden: Vec<Version> = versions.newer_than_cutoff.iter().cloned().collect();
+                (!hidden.is_empty()).then(|| (name.clone(), hidden))
+            })
+            .collect()
     }
 
     /// Every version of every package seen so far, sorted (for reports).
@@ -819,6 +833,7 @@ fn direct_versions(direct: &DirectDist) -> PackageVersions {
     };
     PackageVersions {
         versions: [(direct.version.clone(), info)].into_iter().collect(),
+        ..PackageVersions::default()
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) struct ReportContext {
     pub known: HashMap<PackageName, Vec<Version>>,
     /// Constrained packages: the constraint's range and where it was written.
     pub constraints: HashMap<PackageName, (Ranges<Version>, String)>,
+    /// Versions hidden by the `--exclude-newer` cutoff.
+    pub newer_than_cutoff: HashMap<PackageName, Vec<Version>>,
 }
 
 /// Explain a failed resolution in PEP 440 terms ("you require", "depends on").
@@ -76,6 +78,32 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
             {
                 Some(format!(
                     "no index has a package named `{name}`: check the spelling, or add the index that has it with `--extra-index-url`"
+                ))
+            }
+            External::NoVersions(Package::Dist(name) | Package::Extra(name, _), range)
+            | External::FromDependencyOf(
+                _,
+                _,
+                Package::Dist(name) | Package::Extra(name, _),
+                range,
+            ) if context
+                .newer_than_cutoff
+                .get(name)
+                .is_some_and(|hidden| hidden.iter().any(|version| range.contains(version))) =>
+            {
+                let hidden: Vec<String> = context.newer_than_cutoff[name]
+                    .iter()
+                    .filter(|version| range.contains(version))
+                    .map(ToString::to_string)
+                    .collect();
+                let (verb, pronoun) = if hidden.len() == 1 {
+                    ("was", "it")
+                } else {
+                    ("were", "them")
+                };
+                Some(format!(
+                    "{name} {} would fit but {verb} uploaded after the `--exclude-newer` cutoff: move the cutoff to use {pronoun}",
+                    hidden.join(", ")
                 ))
             }
             External::Custom(package, _, reason) if reason.contains("no wheel for the target") => {

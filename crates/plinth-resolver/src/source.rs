@@ -4,7 +4,7 @@
 //! implement it in memory. The resolver calls it synchronously from its own
 //! thread; implementations may block.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
@@ -26,6 +26,9 @@ pub struct VersionInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackageVersions {
     pub versions: BTreeMap<Version, VersionInfo>,
+    /// Versions left out because all their files were uploaded after the
+    /// `--exclude-newer` cutoff (for hints only; never chosen).
+    pub newer_than_cutoff: BTreeSet<Version>,
 }
 
 /// The parts of a distribution's core metadata that resolution uses.
