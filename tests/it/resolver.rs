@@ -268,7 +268,7 @@ fn missing_extra_warns_and_resolves_the_rest() {
         # via -r requirements.in
 
     ----- stderr -----
-    warning: The package `pkg==1.0` does not have an extra named `nope`
+    warning: The package `pkg==1.0` does not have an extra named `nope` (it has: all, alpha, beta, fast, platform)
     Resolved 2 packages in [TIME]
     ");
 }

@@ -675,7 +675,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if !mentioned {
             self.warnings.borrow_mut().insert(
                 (Package::Extra(name.clone(), extra.clone()), version.clone()),
-                format!("The package `{name}=={version}` does not have an extra named `{extra}`"),
+                format!(
+                    "The package `{name}=={version}` does not have an extra named `{extra}`{}",
+                    extra_suggestion(extra, &metadata.provides_extra)
+                ),
             );
         }
         Ok(())
@@ -837,6 +840,45 @@ fn direct_versions(direct: &DirectDist) -> PackageVersions {
     }
 }
 
+/// "; did you mean `x`?" for a close extra, else the extras there are.
+fn extra_suggestion(wanted: &ExtraName, offered: &[ExtraName]) -> String {
+    if offered.is_empty() {
+        return String::new();
+    }
+    let closest = offered
+        .iter()
+        .map(|extra| (edit_distance(wanted.as_ref(), extra.as_ref()), extra))
+        .min();
+    match closest {
+        Some((distance, extra)) if distance <= 2 => format!("; did you mean `{extra}`?"),
+        _ => {
+            let mut names: Vec<&str> = offered.iter().map(AsRef::as_ref).collect();
+            names.sort_unstable();
+            names.dedup();
+            format!(" (it has: {})", names.join(", "))
+        }
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (row, left_char) in left.chars().enumerate() {
+        let mut current = vec![row + 1];
+        for (column, right_char) in right.iter().enumerate() {
+            let substitution = previous[column] + usize::from(left_char != *right_char);
+            current.push(
+                substitution
+                    .min(previous[column + 1] + 1)
+                    .min(current[column] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
 /// `name[extras]specifiers`, without the marker.
 fn requirement_text(requirement: &Requirement) -> String {
     let mut text = requirement.name.to_string();
@@ -949,5 +991,35 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
     ) -> Result<Dependencies<Package, Ranges<Version>, String>, ProviderError> {
         self.dependencies_of(package, version)
             .map_err(ProviderError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn extras(names: &[&str]) -> Vec<ExtraName> {
+        names
+            .iter()
+            .map(|name| ExtraName::from_str(name).expect("extra"))
+            .collect()
+    }
+
+    #[test]
+    fn missing_extras_get_a_suggestion() {
+        let wanted = ExtraName::from_str("sockss").expect("extra");
+        assert_eq!(
+            extra_suggestion(&wanted, &extras(&["socks", "security"])),
+            "; did you mean `socks`?"
+        );
+        let wanted = ExtraName::from_str("nope").expect("extra");
+        assert_eq!(
+            extra_suggestion(&wanted, &extras(&["zeta", "alpha"])),
+            " (it has: alpha, zeta)"
+        );
+        assert_eq!(extra_suggestion(&wanted, &[]), "");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
