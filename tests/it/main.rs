@@ -23,4 +23,5 @@ mod resolver;
 mod safety;
 mod support;
 mod support_selftest;
+mod tls;
 mod universal;

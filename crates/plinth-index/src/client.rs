@@ -73,6 +73,9 @@ pub struct ClientOptions {
     pub retries: u32,
     /// Which cached project pages are revalidated even within their max-age.
     pub refresh: Refresh,
+    /// `--allow-insecure-host`: `HOST` or `HOST:PORT` whose TLS certificates
+    /// are not verified.
+    pub insecure_hosts: Vec<String>,
 }
 
 /// Which cached pages must be revalidated with the index even while fresh
@@ -114,6 +117,7 @@ impl ClientOptions {
             offline: false,
             retries: 3,
             refresh: Refresh::None,
+            insecure_hosts: Vec::new(),
         }
     }
 }
@@ -132,6 +136,8 @@ pub struct ProjectPage {
 #[derive(Debug, Clone)]
 pub struct IndexClient {
     http: reqwest::Client,
+    /// For `--allow-insecure-host` hosts only: certificates not verified.
+    insecure_http: reqwest::Client,
     /// With the credentials taken out of every URL.
     options: Arc<ClientOptions>,
     /// The configured index URLs as messages show them (`****` for credentials).
@@ -158,11 +164,22 @@ pub struct ClientStats {
 impl IndexClient {
     pub fn new(mut options: ClientOptions) -> Result<Self, IndexError> {
         // Redirects are followed by hand, so that credentials go to their origin only.
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
-            .redirect(reqwest::redirect::Policy::none())
+        // Roots: the system's, or those of `SSL_CERT_FILE` / `SSL_CERT_DIR` when
+        // set (rustls-native-certs); proxies: `HTTP(S)_PROXY`, `NO_PROXY`.
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(options.connect_timeout)
+                .read_timeout(options.read_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let http = builder()
+            .build()
+            .map_err(|error| IndexError::Client(error.to_string()))?;
+        // reqwest verifies certificates per client, not per host: a second
+        // client, used only for the hosts of `--allow-insecure-host`.
+        let insecure_http = builder()
+            .danger_accept_invalid_certs(true)
             .build()
             .map_err(|error| IndexError::Client(error.to_string()))?;
         let netrc = options.netrc.as_deref().and_then(Netrc::read);
@@ -179,6 +196,7 @@ impl IndexClient {
         options.find_links = options.find_links.iter().map(without_credentials).collect();
         Ok(Self {
             http,
+            insecure_http,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
             index_names: Arc::new(index_names),
@@ -589,6 +607,13 @@ impl IndexClient {
             };
             // A certificate that does not verify will not verify next time either.
             let retryable = !message.to_ascii_lowercase().contains("certificate");
+            let message = if retryable {
+                message
+            } else {
+                format!(
+                    "{message} (trust the index's CA with `SSL_CERT_FILE` or `SSL_CERT_DIR`, or skip verification for this host with `--allow-insecure-host`)"
+                )
+            };
             (
                 IndexError::Request {
                     url: redact(url),
@@ -602,7 +627,12 @@ impl IndexClient {
         let mut current = without_credentials(url);
         let mut redirects = 0;
         let response = loop {
-            let mut request = self.http.get(current.clone()).headers(headers.clone());
+            let http = if self.is_insecure(&current) {
+                &self.insecure_http
+            } else {
+                &self.http
+            };
+            let mut request = http.get(current.clone()).headers(headers.clone());
             if let Some((credentials, _)) = self.credentials.for_url(&current) {
                 request = request.basic_auth(&credentials.username, credentials.password.as_ref());
             }
@@ -684,6 +714,18 @@ impl IndexClient {
             validators,
             body,
         })
+    }
+
+    /// Whether `url`'s host (and port, when the flag gives one) is an
+    /// `--allow-insecure-host`.
+    fn is_insecure(&self, url: &Url) -> bool {
+        url.scheme() == "https"
+            && url.host_str().is_some_and(|host| {
+                self.options
+                    .insecure_hosts
+                    .iter()
+                    .any(|allowed| host_matches(allowed, host, url.port_or_known_default()))
+            })
     }
 
     /// A 401 or 403 for `url`: name the index it belongs to and say what to do.
@@ -1030,6 +1072,25 @@ fn verify(filename: &str, expected: &str, bytes: &[u8], suffix: &str) -> Result<
     }
 }
 
+/// Whether `allowed` (`HOST` or `HOST:PORT`, `[IPV6]` or `[IPV6]:PORT`)
+/// names `host` (as `Url::host_str` gives it) at `port`.
+fn host_matches(allowed: &str, host: &str, port: Option<u16>) -> bool {
+    let allowed = allowed.trim().to_ascii_lowercase();
+    let (name, allowed_port) = match allowed.rsplit_once(':') {
+        Some((name, p))
+            if !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (!name.contains(':') || name.ends_with(']')) =>
+        {
+            (name, p.parse::<u16>().ok())
+        }
+        _ => (allowed.as_str(), None),
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case(host) && allowed_port.is_none_or(|allowed| Some(allowed) == port)
+}
+
 /// An error and its causes on one line, as reqwest nests them.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
@@ -1094,6 +1155,18 @@ mod tests {
         assert!(decoded.page.is_none() && decoded.fresh_until == 5);
         // An entry of the version 1 format is a miss.
         assert!(CachedEntry::decode(b"https://example.org/simple/a/\ntext/html\n<a>").is_none());
+    }
+
+    #[test]
+    fn insecure_host_patterns() {
+        assert!(host_matches("127.0.0.1", "127.0.0.1", Some(8443)));
+        assert!(host_matches("127.0.0.1:8443", "127.0.0.1", Some(8443)));
+        assert!(!host_matches("127.0.0.1:8443", "127.0.0.1", Some(443)));
+        assert!(host_matches("Example.ORG", "example.org", Some(443)));
+        assert!(host_matches("example.org:443", "example.org", Some(443)));
+        assert!(!host_matches("example.org", "evil-example.org", Some(443)));
+        assert!(host_matches("[::1]:8443", "[::1]", Some(8443)));
+        assert!(host_matches("::1", "[::1]", Some(8443)));
     }
 
     #[test]

@@ -262,6 +262,10 @@ pub struct IndexArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
+
+    /// Don't verify TLS certificates of this host (`HOST` or `HOST:PORT`; repeatable).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub allow_insecure_host: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

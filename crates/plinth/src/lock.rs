@@ -290,6 +290,9 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     client_options.connect_timeout = std::time::Duration::from_secs(args.index.connect_timeout);
     client_options.read_timeout = std::time::Duration::from_secs(args.index.read_timeout);
     client_options.concurrency = args.index.concurrency as usize;
+    client_options
+        .insecure_hosts
+        .clone_from(&args.index.allow_insecure_host);
     if args.cache.offline && client_options.cache.is_none() {
         bail!(
             "`--offline` needs a cache, but there is none\n  hint: drop `--no-cache`, or set `--cache-dir`"

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod index;
 pub mod pypiserver;
 pub mod sdist;
+pub mod tls;
 pub mod wheel;
 
 pub use context::TestContext;
