@@ -43,29 +43,10 @@ fn compile_args(context: &TestContext, index: &RunningIndex, args: &[&str]) -> V
     all
 }
 
-/// Runs `plinth <args>` and renders the run, then each of `files` (filtered),
-/// or `(missing)` for a file that does not exist.
-fn run_showing(context: &TestContext, args: &[String], files: &[&str]) -> String {
-    let mut text = context.snapshot(args);
-    for file in files {
-        text.push_str(&format!("----- {file} -----\n"));
-        if context.exists(file) {
-            text.push_str(&context.filter(&context.read(file)));
-        } else {
-            text.push_str("(missing)\n");
-        }
-    }
-    text
-}
-
 /// Runs `plinth compile <args>` against `index` with the hermetic target and
 /// renders the run and `requirements.txt`.
 fn compile(context: &TestContext, index: &RunningIndex, args: &[&str]) -> String {
-    run_showing(
-        context,
-        &compile_args(context, index, args),
-        &["requirements.txt"],
-    )
+    context.snapshot_with_files(&compile_args(context, index, args), &["requirements.txt"])
 }
 
 /// The paths of every request the index received, in order, with `Range:`
@@ -239,7 +220,7 @@ fn output_file_option_names_the_written_file() {
     let context = context(&index);
     context.write("requirements.in", "app\nsix\n");
     let args = compile_args(&context, &index, &["-o", "other.txt"]);
-    assert_run_snapshot!(run_showing(&context, &args, &["other.txt", "requirements.txt"]), @r#"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["other.txt", "requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -270,7 +251,7 @@ fn via_paths_are_relative_to_the_output_file() {
     context.write("requirements.in", "app\nsix\n");
     std::fs::create_dir_all(context.path("locks")).expect("create locks/");
     let args = compile_args(&context, &index, &["-o", "locks/requirements.txt"]);
-    assert_run_snapshot!(run_showing(&context, &args, &["locks/requirements.txt"]), @r#"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["locks/requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -510,7 +491,7 @@ fn index_url_in_the_input_file_is_used() {
         format!("--index-url {}\napp\n", index.url()),
     );
     let args = compile_args_without_index(&context, &[]);
-    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----
@@ -682,7 +663,7 @@ fn invalid_python_platform_is_reported() {
         .position(|arg| arg == "x86_64-manylinux_2_28")
         .expect("the target platform is given");
     args[platform] = "sparc-sun-solaris".to_string();
-    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["requirements.txt"]), @r#"
         success: false
         exit_code: 2
         ----- stdout -----
@@ -1484,7 +1465,7 @@ fn live_pypi_flask() {
     let context = TestContext::new();
     context.write("requirements.in", "flask\n");
     let args = compile_args_without_index(&context, &["--exclude-newer", "2026-11-01T00:00:00Z"]);
-    assert_run_snapshot!(run_showing(&context, &args, &["requirements.txt"]), @r#"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["requirements.txt"]), @r#"
         success: true
         exit_code: 0
         ----- stdout -----

@@ -71,26 +71,10 @@ fn plinth_args(
         .collect()
 }
 
-/// Runs `plinth <args>` and renders the run, then each of `files` (filtered),
-/// or `(missing)` for a file that does not exist.
-fn run_showing(context: &TestContext, args: &[String], files: &[&str]) -> String {
-    let mut text = context.snapshot(args);
-    for file in files {
-        text.push_str(&format!("----- {file} -----\n"));
-        if context.exists(file) {
-            text.push_str(&context.filter(&context.read(file)));
-        } else {
-            text.push_str("(missing)\n");
-        }
-    }
-    text
-}
-
 /// Runs `plinth <command> <args>` against `index` with the hermetic target
 /// and renders the run and `requirements.txt`.
 fn plinth(context: &TestContext, index: &RunningIndex, command: &str, args: &[&str]) -> String {
-    run_showing(
-        context,
+    context.snapshot_with_files(
         &plinth_args(context, &index.url(), command, args),
         &["requirements.txt"],
     )

@@ -46,24 +46,9 @@ fn compile_args(context: &TestContext, index_url: &str, args: &[&str]) -> Vec<St
         .collect()
 }
 
-/// Renders the run of `args`, then each of `files` (filtered).
-fn run_showing(context: &TestContext, args: &[String], files: &[&str]) -> String {
-    let mut text = context.snapshot(args);
-    for file in files {
-        text.push_str(&format!("----- {file} -----\n"));
-        if context.exists(file) {
-            text.push_str(&context.filter(&context.read(file)));
-        } else {
-            text.push_str("(missing)\n");
-        }
-    }
-    text
-}
-
 /// Runs `plinth compile <args>` against `index` and renders the run and `requirements.txt`.
 fn compile(context: &TestContext, index: &RunningIndex, args: &[&str]) -> String {
-    run_showing(
-        context,
+    context.snapshot_with_files(
         &compile_args(context, &index.url(), args),
         &["requirements.txt"],
     )
@@ -170,7 +155,7 @@ fn emit_find_links_writes_paths_relative_to_the_lockfile() {
     .map(ToString::to_string)
     .collect();
     std::fs::create_dir_all(context.path("out")).expect("create out/");
-    assert_run_snapshot!(run_showing(&context, &args, &["out/requirements.txt"]), @r"
+    assert_run_snapshot!(context.snapshot_with_files(&args, &["out/requirements.txt"]), @r"
     success: true
     exit_code: 0
     ----- stdout -----

@@ -447,18 +447,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
                 Vec::new()
             },
             hashes,
-            via: package
-                .sources
-                .iter()
-                .map(|source| match source.split_once(' ') {
-                    Some(("-c", path)) => Via::Constraints(path.to_string()),
-                    Some(("-r", path)) => Via::Requirements(path.to_string()),
-                    Some(("--override", path)) => Via::Override(path.to_string()),
-                    // `name (pyproject.toml)`: a project given as SRC.
-                    _ => Via::Project(source.clone()),
-                })
-                .chain(package.required_by.iter().cloned().map(Via::Package))
-                .collect(),
+            via: via(package),
             reference: direct.reference(&package.name),
             marker: None,
         })
@@ -510,6 +499,23 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
 /// The SRC files; without any, the first of `requirements.in`, `setup.py`,
 /// `pyproject.toml` and `setup.cfg` that exists (as pip-compile picks), else
 /// `requirements.in`.
+/// The `# via` annotations of a resolved package: the labels of the inputs
+/// that name it (`-r file`, `-c file`, `--override file`, or a project
+/// `name (pyproject.toml)`), then the packages that require it.
+pub(crate) fn via(package: &plinth_resolver::ResolvedPackage) -> Vec<Via> {
+    package
+        .sources
+        .iter()
+        .map(|source| match source.split_once(' ') {
+            Some(("-c", path)) => Via::Constraints(path.to_string()),
+            Some(("-r", path)) => Via::Requirements(path.to_string()),
+            Some(("--override", path)) => Via::Override(path.to_string()),
+            _ => Via::Project(source.clone()),
+        })
+        .chain(package.required_by.iter().cloned().map(Via::Package))
+        .collect()
+}
+
 fn sources(args: &CompileArgs) -> Vec<PathBuf> {
     if !args.src.is_empty() {
         return args.src.clone();

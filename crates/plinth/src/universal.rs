@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName};
 use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, Target};
-use plinth_requirements::{AnnotationStyle, LockedPackage, RenderOptions, Via, render_lockfile};
+use plinth_requirements::{AnnotationStyle, LockedPackage, RenderOptions, render_lockfile};
 use plinth_resolver::{
     Resolution, ResolveError, ResolveOptions, ResolvedPackage, RootRequirement, resolve,
 };
@@ -30,7 +30,7 @@ use plinth_resolver::{
 use crate::Failure;
 use crate::cli::{self, CompileArgs};
 use crate::interpreter::parse_python_version;
-use crate::lock::{Lock, Output};
+use crate::lock::{Lock, Output, via};
 use crate::lockfile::Existing;
 use crate::printer::Printer;
 
@@ -335,21 +335,6 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
         no_emit: universal.no_emit,
         universal: true,
     })
-}
-
-/// `# via` of a merged package, as the single-target lockfile writes it.
-fn via(package: &ResolvedPackage) -> Vec<Via> {
-    package
-        .sources
-        .iter()
-        .map(|source| match source.split_once(' ') {
-            Some(("-c", path)) => Via::Constraints(path.to_string()),
-            Some(("-r", path)) => Via::Requirements(path.to_string()),
-            Some(("--override", path)) => Via::Override(path.to_string()),
-            _ => Via::Project(source.clone()),
-        })
-        .chain(package.required_by.iter().cloned().map(Via::Package))
-        .collect()
 }
 
 /// `sys_platform` and `platform_machine` of each of [`PLATFORMS`].

@@ -187,6 +187,21 @@ impl TestContext {
         self.render(&self.run(args))
     }
 
+    /// Renders the run of `args`, then each of `files` (filtered), or
+    /// `(missing)` for a file that does not exist.
+    pub fn snapshot_with_files(&self, args: &[String], files: &[&str]) -> String {
+        let mut text = self.snapshot(args);
+        for file in files {
+            text.push_str(&format!("----- {file} -----\n"));
+            if self.exists(file) {
+                text.push_str(&self.filter(&self.read(file)));
+            } else {
+                text.push_str("(missing)\n");
+            }
+        }
+        text
+    }
+
     pub fn snapshot_command(&self, command: Command) -> String {
         self.render(&self.run_command(command))
     }
