@@ -160,3 +160,144 @@ fn refresh_conflicts_with_offline() {
     let output = context.run(["compile", "--offline", "--refresh"]);
     assert_eq!(output.status.code(), Some(2), "{}", context.render(&output));
 }
+
+// The lockfile fast path: a run over an up-to-date lockfile confirms the pins
+// from the records of the last full resolution and the cached metadata,
+// without asking the index, and writes what a full resolution writes.
+
+/// Inputs with extras, markers, constraints, a pre-release, a Python split,
+/// an sdist-only package and a transitive chain.
+fn varied() -> TestIndex {
+    TestIndex::new()
+        .package("app", "1.0", |p| {
+            p.requires("lib>=1").extra("fast", &["speedup"])
+        })
+        .package("app", "2.0", |p| {
+            p.requires("lib>=2")
+                .requires("colorama; sys_platform == 'win32'")
+                .extra("fast", &["speedup"])
+        })
+        .package("lib", "1.0", |p| p.requires("six"))
+        .package("lib", "2.0", |p| {
+            p.requires("six").requires_python(">=3.10")
+        })
+        .package("lib", "3.0", |p| {
+            p.requires("six").requires_python(">=3.12")
+        })
+        .package("six", "1.16.0", |p| p)
+        .package("six", "1.17.0", |p| p)
+        .package("speedup", "0.9", |p| p)
+        .package("speedup", "1.0b1", |p| p)
+        .package("colorama", "0.4.6", |p| p)
+        .package("plain", "1.0", |p| p.no_wheels().sdist(true))
+}
+
+/// `compile requirements.in -o requirements.txt` against `index` with `extra`;
+/// the lockfile and the requests it made.
+fn lock(context: &TestContext, index: &RunningIndex, extra: &[&str]) -> (String, String) {
+    let url = index.url();
+    let mut args = vec!["compile", "requirements.in", "--index-url", &url];
+    args.extend(context.python_args());
+    args.extend(extra);
+    let output = context.run(&args);
+    assert!(output.status.success(), "{}", context.render(&output));
+    (context.read("requirements.txt"), take_requests(index))
+}
+
+#[test]
+fn fast_path_writes_what_a_full_resolution_writes_without_requests() {
+    let inputs = [
+        "app[fast]\n",
+        "app\nspeedup>=1.0b1\n",
+        "-c constraints.txt\napp\n",
+        "app==1.0\nplain\nsix<1.17\n",
+        "lib\nsix\n",
+    ];
+    let flags: [&[&str]; 2] = [&[], &["--generate-hashes"]];
+    for (input, flags) in inputs
+        .iter()
+        .flat_map(|input| flags.map(|flags| (input, flags)))
+    {
+        let index = varied().serve();
+        let context = TestContext::new().with_index(&index);
+        context.write("requirements.in", input);
+        context.write("constraints.txt", "six<1.17\nlib<3\n");
+        let (full, requests) = lock(&context, &index, flags);
+        assert!(
+            !requests.is_empty(),
+            "{input:?}: the first run asks the index"
+        );
+        let (fast, requests) = lock(&context, &index, flags);
+        assert_eq!(
+            requests, "",
+            "{input:?} {flags:?}: the fast path asks nothing"
+        );
+        assert_eq!(fast, full, "{input:?} {flags:?}");
+        let refresh = [flags, &["--refresh"]].concat();
+        let (refreshed, requests) = lock(&context, &index, &refresh);
+        assert!(!requests.is_empty(), "{input:?}: --refresh reads the pages");
+        assert_eq!(refreshed, full, "{input:?}");
+        // `check` confirms the lockfile the same way.
+        let url = index.url();
+        let mut args = vec!["check", "requirements.in", "--index-url", &url];
+        args.extend(context.python_args());
+        let output = context.run(&args);
+        assert!(output.status.success(), "{}", context.render(&output));
+        assert_eq!(take_requests(&index), "", "{input:?}: check asks nothing");
+    }
+}
+
+#[test]
+fn fast_path_falls_back_when_the_inputs_need_another_package() {
+    let index = varied().serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "lib\n");
+    lock(&context, &index, &[]);
+    context.write("requirements.in", "lib\ncolorama\n");
+    let (grown, requests) = lock(&context, &index, &[]);
+    assert!(requests.contains("/simple/colorama/"), "{requests}");
+    assert!(grown.contains("colorama==0.4.6"), "{grown}");
+    let (refreshed, _) = lock(&context, &index, &["--refresh"]);
+    assert_eq!(grown, refreshed);
+}
+
+#[test]
+fn fast_path_falls_back_when_a_pin_no_longer_fits() {
+    let index = varied().serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "app\n");
+    let (full, _) = lock(&context, &index, &[]);
+    assert!(full.contains("lib==2.0"), "{full}");
+    // A pin that the inputs now exclude must move, as a full resolution moves it.
+    context.write("requirements.in", "app\nlib!=2.0\n");
+    let (moved, requests) = lock(&context, &index, &[]);
+    assert!(requests.contains("/simple/lib/"), "{requests}");
+    assert!(
+        moved.contains("lib==1.0") && moved.contains("app==1.0"),
+        "{moved}"
+    );
+    // A pin edited by hand into a conflict is resolved afresh, too.
+    context.write("requirements.in", "app\n");
+    let (before, _) = lock(&context, &index, &["--refresh"]);
+    let edited = context
+        .read("requirements.txt")
+        .replace("six==1.17.0", "six==9.9");
+    context.write("requirements.txt", &edited);
+    let (repaired, requests) = lock(&context, &index, &[]);
+    assert!(requests.contains("/simple/six/"), "{requests}");
+    assert_eq!(repaired, before);
+}
+
+#[test]
+fn fast_path_trusts_its_records_for_yanks_until_refresh() {
+    let index = varied().serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "lib\n");
+    let (full, _) = lock(&context, &index, &[]);
+    assert!(full.contains("six==1.17.0"), "{full}");
+    index.yank("six", "1.17.0", "broken");
+    let (kept, requests) = lock(&context, &index, &[]);
+    assert_eq!((kept.as_str(), requests.as_str()), (full.as_str(), ""));
+    let (refreshed, _) = lock(&context, &index, &["--refresh"]);
+    assert!(refreshed.contains("six==1.16.0"), "{refreshed}");
+}

@@ -631,6 +631,7 @@ fn missing_nested_requirements_file_is_reported_where_it_is_included() {
         error: Failed to read `missing.in` at `requirements.in:2:4`: No such file or directory (os error 2)
           -r missing.in
              ^^^^^^^^^^
+          hint: a `-r`/`-c` path is relative to the directory of the file that names it
         ----- requirements.txt -----
         (missing)
         "#);
@@ -863,7 +864,7 @@ fn sdist_without_static_metadata_is_unusable_with_no_build() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because legacy is unusable because its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and `--no-build` forbids building it and you require legacy, your requirements are unsatisfiable.
+      Because legacy is unusable because its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and `--no-build` forbids building it and you require legacy (requirements.in:1), your requirements are unsatisfiable.
     ----- requirements.txt -----
     (missing)
     ");
@@ -1017,7 +1018,7 @@ fn exclude_newer_hiding_the_only_fitting_version_is_named_in_a_hint() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because there is no usable version of six>=1.16 and you require six>=1.16, your requirements are unsatisfiable.
+      Because there is no usable version of six>=1.16 and you require six>=1.16 (requirements.in:1), your requirements are unsatisfiable.
       hint: six 1.16.0 would fit but was uploaded after the `--exclude-newer` cutoff: move the cutoff to use it
     ----- requirements.txt -----
     (missing)
@@ -1114,17 +1115,17 @@ fn only_binary_names_the_reason_when_nothing_is_left() {
     let index = mixed_binaries().serve();
     let context = context(&index);
     context.write("requirements.in", "legacy>=2\n");
-    assert_run_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @r#"
-        success: false
-        exit_code: 1
-        ----- stdout -----
+    assert_run_snapshot!(compile(&context, &index, &["--only-binary", ":all:"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
 
-        ----- stderr -----
-        error: No solution found when resolving dependencies:
-          Because legacy>=2.0 is unusable because it has only a source distribution and `--only-binary` forbids it and you require legacy>=2, your requirements are unsatisfiable.
-        ----- requirements.txt -----
-        (missing)
-        "#);
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because legacy>=2.0 is unusable because it has only a source distribution and `--only-binary` forbids it and you require legacy>=2 (requirements.in:1), your requirements are unsatisfiable.
+    ----- requirements.txt -----
+    (missing)
+    ");
 }
 
 #[test]
@@ -1207,6 +1208,7 @@ fn index_that_is_down_leaves_the_existing_lockfile_untouched() {
         ----- stderr -----
         error: Failed to get `six`
           caused by: Request to `http://[DOWN]/simple/six/` failed: error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)
+          hint: nothing answered at this host and port: check the URL, and that the server is up and reachable from this machine
         "#);
 }
 

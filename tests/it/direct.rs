@@ -726,7 +726,7 @@ fn other_requirements_on_the_name_must_accept_its_version() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because you require mypkg>=1 and you require mypkg==0.3.0, your requirements are unsatisfiable.
+      Because you require mypkg>=1 (requirements.in:2) and you require mypkg==0.3.0 (requirements.in:1), your requirements are unsatisfiable.
     ----- requirements.txt -----
     -e ./pkg
         # via -r requirements.in
@@ -773,7 +773,7 @@ fn dependency_on_a_url_needs_a_direct_reference_of_the_user() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because app==1.0 is unusable because it depends on `helper` at a direct URL (file://[TEMP]/helper), which is only allowed when your requirements name `helper` by a URL or path too and you require app==1.0, your requirements are unsatisfiable.
+      Because app==1.0 is unusable because it depends on `helper` at a direct URL (file://[TEMP]/helper), which is only allowed when your requirements name `helper` by a URL or path too and you require app==1.0 (requirements.in:1), your requirements are unsatisfiable.
     ----- requirements.txt -----
     (missing)
     ");
@@ -813,7 +813,7 @@ fn wheel_for_another_platform_is_unusable() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because native==1.0 is unusable because its wheel `native-1.0-cp312-cp312-win_amd64.whl` is not compatible with the target (CPython 3.11, x86_64-manylinux_2_28) and you require native==1.0, your requirements are unsatisfiable.
+      Because native==1.0 is unusable because its wheel `native-1.0-cp312-cp312-win_amd64.whl` is not compatible with the target (CPython 3.11, x86_64-manylinux_2_28) and you require native==1.0 (requirements.in:1), your requirements are unsatisfiable.
     ----- requirements.txt -----
     (missing)
     ");

@@ -97,6 +97,7 @@ fn persistent_server_errors_fail_after_the_retries_and_keep_the_lockfile() {
     ----- stderr -----
     error: Failed to get `pkg`
       caused by: `http://[INDEX]/simple/pkg/` answered HTTP 503
+      hint: the server failed on every try (`--retries` sets how often plinth retries): try again later
     ");
     assert_eq!(
         server.hits(&pkg.page_path).len(),

@@ -709,7 +709,7 @@ fn duplicate_requirements_that_conflict_across_inputs_are_unsatisfiable() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because you require flask<3 and you require flask>=3, your requirements are unsatisfiable.
+      Because you require flask<3 (requirements.in:1) and you require flask>=3 (pyproject.toml:9), your requirements are unsatisfiable.
     ----- requirements.txt -----
     (missing)
     ");

@@ -10,6 +10,7 @@ macro_rules! assert_run_snapshot {
     };
 }
 
+mod bad_input;
 mod cache;
 mod compile;
 mod direct;

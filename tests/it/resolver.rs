@@ -714,7 +714,7 @@ fn every_matching_version_yanked_fails_with_the_reason() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because pkg>=1.0, <2.0 is unusable because it was yanked (reason: security issue) and pkg==2.0 is unusable because it was yanked (reason: broken build), pkg>=1.0 cannot be used.
-      And because you require pkg>=1, your requirements are unsatisfiable.
+      And because you require pkg>=1 (requirements.in:1), your requirements are unsatisfiable.
       hint: yanked versions of pkg are skipped; to use one anyway, pin it with `==` in your requirements
     ");
 }
@@ -779,7 +779,7 @@ fn every_version_requiring_a_newer_python_fails_naming_both() {
     error: No solution found when resolving dependencies:
       Because the target Python 3.11 does not satisfy Python>=3.12, <3.13 and the target Python 3.11 does not satisfy Python>=3.13, Python>=3.12 cannot be used.
       And because pkg==1.0 requires Python>=3.12 (target: 3.11), pkg==1.0 cannot be used.
-      And because pkg==2.0 requires Python>=3.13 (target: 3.11) and you require pkg, your requirements are unsatisfiable.
+      And because pkg==2.0 requires Python>=3.13 (target: 3.11) and you require pkg (requirements.in:1), your requirements are unsatisfiable.
       hint: pkg==1.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
       hint: pkg==2.0 needs Python>=3.13 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
@@ -801,7 +801,7 @@ fn every_version_requiring_a_newer_python_only_in_metadata_fails_naming_both() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because pkg requires Python>=3.12 (target: 3.11) and you require pkg, your requirements are unsatisfiable.
+      Because pkg requires Python>=3.12 (target: 3.11) and you require pkg (requirements.in:1), your requirements are unsatisfiable.
       hint: pkg needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
@@ -821,7 +821,7 @@ fn dependency_requiring_a_newer_python_fails_naming_both() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because lib>=2.0 requires Python>=3.12 (target: 3.11) and app==1.0 depends on lib>=2, app==1.0 cannot be used.
-      And because you require app, your requirements are unsatisfiable.
+      And because you require app (requirements.in:1), your requirements are unsatisfiable.
       hint: lib>=2.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
@@ -1098,7 +1098,7 @@ fn no_file_for_the_target_fails_with_the_reason() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution; it has wheels for cp311-cp311-win_amd64 and you require pkg, your requirements are unsatisfiable.
+      Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution; it has wheels for cp311-cp311-win_amd64 and you require pkg (requirements.in:1), your requirements are unsatisfiable.
       hint: pkg has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
     ");
 }
@@ -1165,7 +1165,7 @@ fn constraint_conflicting_with_a_dependency_fails_naming_the_constraint() {
     let context = TestContext::new().with_index(&index);
     context.write("requirements.in", "-c constraints.txt\napp\n");
     context.write("constraints.txt", "lib<2\n");
-    assert_compile_snapshot!(compile_in(&context, &index, &[]), @r"
+    assert_compile_snapshot!(compile_in(&context, &index, &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -1173,7 +1173,7 @@ fn constraint_conflicting_with_a_dependency_fails_naming_the_constraint() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because app==1.0 depends on lib>=2 and app==1.0 needs lib, which the constraint `lib<2` from constraints.txt:1 limits to lib<2, app==1.0 cannot be used.
-      And because you require app, your requirements are unsatisfiable.
+      And because you require app (requirements.in:2), your requirements are unsatisfiable.
     ");
 }
 
@@ -1193,7 +1193,7 @@ fn conflicting_requirements_fail_and_keep_the_existing_lockfile() {
         "# an older lockfile\na==1.0\n    # via -r requirements.in\nc==1.0\n    # via a\n";
     context.write("requirements.txt", existing);
     let command = compile_command(&context, &index, &[]);
-    assert_compile_snapshot!(context.snapshot_command(command), @r"
+    assert_compile_snapshot!(context.snapshot_command(command), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -1201,7 +1201,7 @@ fn conflicting_requirements_fail_and_keep_the_existing_lockfile() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because a depends on c<2 and b==1.0 depends on c>=2, a, b==1.0 are incompatible.
-      And because you require a and you require b, your requirements are unsatisfiable.
+      And because you require a (requirements.in:1) and you require b (requirements.in:2), your requirements are unsatisfiable.
     ");
     assert_eq!(context.read("requirements.txt"), existing);
 }
@@ -1215,7 +1215,7 @@ fn conflicting_version_ranges_fail_with_an_explanation() {
         .package("lib", "2.0", |p| p)
         .package("lib", "3.0", |p| p)
         .serve();
-    assert_compile_snapshot!(compile(&index, "app\nlib<2\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "app\nlib<2\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
@@ -1223,7 +1223,29 @@ fn conflicting_version_ranges_fail_with_an_explanation() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because app<2.0 depends on lib>=2 and app==2.0 depends on lib>=3, app depends on lib>=2.
-      And because you require app and you require lib<2, your requirements are unsatisfiable.
+      And because you require app (requirements.in:1) and you require lib<2 (requirements.in:2), your requirements are unsatisfiable.
+    ");
+}
+
+#[test]
+fn a_requirement_written_on_several_lines_names_them_all() {
+    let index = TestIndex::new()
+        .package("app", "1.0", |p| p.requires("lib>=2"))
+        .package("lib", "1.0", |p| p)
+        .package("lib", "2.0", |p| p)
+        .serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "app\nlib<2\n-r dev.in\n");
+    context.write("dev.in", "# tools\nlib<2\n");
+    assert_compile_snapshot!(compile_in(&context, &index, &[]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because app depends on lib>=2 and you require app (requirements.in:1), you require lib>=2.
+      And because you require lib<2 (requirements.in:2, dev.in:2), your requirements are unsatisfiable.
     ");
 }
 
@@ -1234,15 +1256,15 @@ fn extra_dependency_conflict_fails_with_an_explanation() {
         .package("speedup", "0.5", |p| p)
         .package("speedup", "1.2", |p| p)
         .serve();
-    assert_compile_snapshot!(compile(&index, "pkg[fast]\nspeedup<1\n", &[]), @r"
+    assert_compile_snapshot!(compile(&index, "pkg[fast]\nspeedup<1\n", &[]), @"
     success: false
     exit_code: 1
     ----- stdout -----
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because pkg[fast] depends on speedup>=1 and you require pkg[fast], you require speedup>=1.
-      And because you require speedup<1, your requirements are unsatisfiable.
+      Because pkg[fast] depends on speedup>=1 and you require pkg[fast] (requirements.in:1), you require speedup>=1.
+      And because you require speedup<1 (requirements.in:2), your requirements are unsatisfiable.
     ");
 }
 
@@ -1258,9 +1280,101 @@ fn unknown_package_fails_with_an_explanation() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because `missing-package` was not found in the package index and you require missing-package, your requirements are unsatisfiable.
+      Because `missing-package` was not found in the package index and you require missing-package (requirements.in:2), your requirements are unsatisfiable.
       hint: no index has a package named `missing-package`: check the spelling, or add the index that has it with `--extra-index-url`
     ");
+}
+
+#[test]
+fn unknown_package_with_a_close_name_gets_a_suggestion() {
+    // The names come from the index's root page (`/simple/`); `reqests` is
+    // one edit away from `requests`, two from `request`.
+    let index = TestIndex::new()
+        .package("app", "1.0", |p| p)
+        .package("requests", "1.0", |p| p)
+        .package("request", "1.0", |p| p)
+        .package("urllib3", "1.0", |p| p)
+        .serve();
+    assert_compile_snapshot!(compile(&index, "app\nreqests\n", &[]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because `reqests` was not found in the package index and you require reqests (requirements.in:2), your requirements are unsatisfiable.
+      hint: no index has a package named `reqests`: did you mean `requests` or `request`? If not, add the index that has it with `--extra-index-url`
+    ");
+}
+
+#[test]
+fn unknown_package_suggestions_include_usual_prefixes() {
+    let index = TestIndex::new()
+        .package("python-dateutil", "1.0", |p| p)
+        .serve();
+    assert_compile_snapshot!(compile(&index, "dateutil\n", &[]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because `dateutil` was not found in the package index and you require dateutil (requirements.in:1), your requirements are unsatisfiable.
+      hint: no index has a package named `dateutil`: did you mean `python-dateutil`? If not, add the index that has it with `--extra-index-url`
+    ");
+}
+
+#[test]
+fn the_list_of_names_is_cached_for_a_day() {
+    let index = TestIndex::new().package("requests", "1.0", |p| p).serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "reqests\n");
+    let root_requests = |index: &RunningIndex| {
+        index
+            .requests()
+            .iter()
+            .filter(|request| request.path == "/simple/")
+            .count()
+    };
+    for _ in 0..2 {
+        let output = context.run_command(compile_command(&context, &index, &[]));
+        assert_eq!(output.status.code(), Some(1), "{}", context.render(&output));
+        assert!(
+            context.render(&output).contains("did you mean `requests`?"),
+            "{}",
+            context.render(&output)
+        );
+    }
+    assert_eq!(root_requests(&index), 1, "the second run reads the cache");
+}
+
+#[test]
+fn offline_without_a_cached_list_of_names_gives_no_suggestion() {
+    let index = TestIndex::new().package("requests", "1.0", |p| p).serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "reqests\n");
+    // Cache the project pages (and the list of names), then forget the list.
+    let output = context.run_command(compile_command(&context, &index, &[]));
+    assert_eq!(output.status.code(), Some(1), "{}", context.render(&output));
+    let names = context.cache_dir().join("v2").join("names");
+    assert!(
+        names.is_dir(),
+        "the list of names is cached under {names:?}"
+    );
+    std::fs::remove_dir_all(&names).expect("remove the cached list of names");
+    index.clear_requests();
+    let command = compile_command(&context, &index, &["--offline"]);
+    assert_compile_snapshot!(context.snapshot_command(command), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because `reqests` was not found in the package index and you require reqests (requirements.in:1), your requirements are unsatisfiable.
+      hint: no index has a package named `reqests`: check the spelling, or add the index that has it with `--extra-index-url`
+    ");
+    assert!(index.requests().is_empty(), "no request with --offline");
 }
 
 // Determinism.

@@ -267,19 +267,19 @@ fn redirects_and_not_found() {
         post.status,
         post.header("allow").unwrap_or("")
     ));
-    insta::assert_snapshot!(table, @r"
-        /simple/foo-bar-baz/                               | 200
-        /simple/foo-bar-baz                                | 301 /simple/foo-bar-baz/
-        /simple/Foo_Bar.baz/                               | 301 /simple/foo-bar-baz/
-        /simple/FOO-BAR-BAZ                                | 301 /simple/foo-bar-baz/
-        /simple/missing/                                   | 404
-        /simple/                                           | 404
-        /files/foo_bar_baz-1.0-py3-none-any.whl            | 200
-        /files/missing-1.0-py3-none-any.whl                | 404
-        /files/foo_bar_baz-1.0-py3-none-any.whl.metadata   | 404
-        /elsewhere                                         | 404
-        POST /simple/foo-bar-baz/                          | 405 GET, HEAD
-        ");
+    insta::assert_snapshot!(table, @"
+    /simple/foo-bar-baz/                               | 200
+    /simple/foo-bar-baz                                | 301 /simple/foo-bar-baz/
+    /simple/Foo_Bar.baz/                               | 301 /simple/foo-bar-baz/
+    /simple/FOO-BAR-BAZ                                | 301 /simple/foo-bar-baz/
+    /simple/missing/                                   | 404
+    /simple/                                           | 200
+    /files/foo_bar_baz-1.0-py3-none-any.whl            | 200
+    /files/missing-1.0-py3-none-any.whl                | 404
+    /files/foo_bar_baz-1.0-py3-none-any.whl.metadata   | 404
+    /elsewhere                                         | 404
+    POST /simple/foo-bar-baz/                          | 405 GET, HEAD
+    ");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -27,6 +27,8 @@ use crate::find_links;
 use crate::metadata::CoreMetadata;
 use crate::simple::{IndexFile, parse_html, parse_json};
 use crate::wheel::{read_sdist_files, read_wheel_metadata};
+
+mod listing;
 
 /// Why an sdist without static metadata can't be used when builds are off.
 const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and `--no-build` forbids building it";
@@ -132,6 +134,8 @@ pub struct ProjectPage {
     pub files: Vec<IndexFile>,
 }
 
+type SharedProject = Arc<OnceCell<Result<Option<ProjectPage>, IndexError>>>;
+
 /// An async client for one or more simple-API indexes.
 #[derive(Debug, Clone)]
 pub struct IndexClient {
@@ -144,6 +148,11 @@ pub struct IndexClient {
     index_names: Arc<Vec<String>>,
     credentials: Arc<CredentialStore>,
     find_links: Arc<OnceCell<Result<Arc<Vec<IndexFile>>, IndexError>>>,
+    /// Every project name of the indexes (see [`Self::project_names`]).
+    project_names: Arc<OnceCell<Arc<Vec<String>>>>,
+    /// The files of each project, read once per run however many sources
+    /// (one per environment of a universal resolution) ask.
+    projects: Arc<Mutex<HashMap<PackageName, SharedProject>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
 }
@@ -202,6 +211,8 @@ impl IndexClient {
             index_names: Arc::new(index_names),
             credentials: Arc::new(credentials),
             find_links: Arc::default(),
+            project_names: Arc::default(),
+            projects: Arc::default(),
             stats: Arc::default(),
         })
     }
@@ -252,6 +263,17 @@ impl IndexClient {
     /// Pages are cached with HTTP semantics (see [`Self::cached_page`]):
     /// fresh ones are used without a request, stale ones revalidated.
     pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
+        let cell = {
+            let mut projects = self
+                .projects
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            projects.entry(name.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| self.read_project(name)).await.clone()
+    }
+
+    async fn read_project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
         let listed = self.find_links_files().await?;
         let mut files = find_links::files_of(&listed, name).await?;
         let mut first_index = None;
@@ -784,6 +806,17 @@ impl IndexClient {
         }
     }
 
+    /// What decides the files a project has: the index strategy, the
+    /// indexes and the find-links locations (without credentials).
+    pub(crate) fn sources_fingerprint(&self) -> String {
+        let mut text = format!("{:?}", self.options.index_strategy);
+        for url in self.options.indexes.iter().chain(&self.options.find_links) {
+            text.push('\n');
+            text.push_str(&redact(url));
+        }
+        text
+    }
+
     /// Whether the client answers from the cache alone (`--offline`).
     pub(crate) fn offline(&self) -> bool {
         self.options.offline
@@ -932,7 +965,7 @@ fn parse_max_age(value: &str) -> u64 {
 }
 
 /// Seconds since the Unix epoch, now.
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())

@@ -4,9 +4,9 @@ use url::Url;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IndexError {
-    #[error("Request to `{url}` failed: {message}")]
+    #[error("Request to `{url}` failed: {message}{}", request_hint(message))]
     Request { url: String, message: String },
-    #[error("`{url}` answered HTTP {status}")]
+    #[error("`{url}` answered HTTP {status}{}", status_hint(*status))]
     Status { url: String, status: u16 },
     /// HTTP 401 or 403: never a reason to try the next index.
     #[error("{server} refused access to `{url}` (HTTP {status})\n  hint: {hint}")]
@@ -44,6 +44,33 @@ pub enum IndexError {
     Direct { reference: String, message: String },
     #[error("HTTP client error: {0}")]
     Client(String),
+    /// The lockfile fast path has no stored files for a pin (or no pin for a
+    /// package); the caller falls back to a full resolution.
+    #[error("No stored record of the files of `{package}`")]
+    NotRecorded { package: String },
+}
+
+/// The `hint:` line (with its newline) for a request that got no answer, if one helps.
+fn request_hint(message: &str) -> &'static str {
+    let message = message.to_ascii_lowercase();
+    if message.contains("dns error") {
+        "\n  hint: check the host name in the URL, and that this machine can resolve it (DNS, proxy settings)"
+    } else if message.contains("connection refused") || message.contains("connect error") {
+        "\n  hint: nothing answered at this host and port: check the URL, and that the server is up and reachable from this machine"
+    } else {
+        ""
+    }
+}
+
+/// The `hint:` line (with its newline) for an HTTP status that is a failure.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        500..=599 | 408 | 429 => {
+            "\n  hint: the server failed on every try (`--retries` sets how often plinth retries): try again later"
+        }
+        404 | 410 => "\n  hint: check the URL (`--index-url`, `--extra-index-url`, `--find-links`)",
+        _ => "",
+    }
 }
 
 /// A URL fit for messages: user name and password shown as `****`

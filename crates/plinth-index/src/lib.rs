@@ -29,7 +29,9 @@
 //! Metadata and hashes are cached on disk forever (immutable per file);
 //! project and remote find-links pages are cached with HTTP semantics
 //! (`Cache-Control: max-age` less `Age`, then `ETag` / `Last-Modified`
-//! revalidation, [`Refresh`] to force it).
+//! revalidation, [`Refresh`] to force it). Only for a "did you mean" hint
+//! about a package no index has, each index's root page listing every
+//! project is read and cached as a list of names for a day.
 //!
 //! Does not support: keyring, `Expires` or heuristic freshness (a page
 //! without `max-age` is revalidated every run).
@@ -43,6 +45,7 @@ mod filename;
 mod find_links;
 mod git;
 mod metadata;
+mod pins;
 mod simple;
 mod source;
 mod target;

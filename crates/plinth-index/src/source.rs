@@ -22,6 +22,7 @@ use crate::client::IndexClient;
 use crate::error::IndexError;
 use crate::filename::DistFilename;
 use crate::metadata::CoreMetadata;
+use crate::pins;
 use crate::simple::IndexFile;
 use crate::target::Target;
 
@@ -75,6 +76,9 @@ struct Inner {
     options: FileOptions,
     projects: Mutex<HashMap<PackageName, Shared<Arc<Project>>>>,
     metadata: Mutex<HashMap<(PackageName, Version), Shared<MetadataResult>>>,
+    /// The lockfile fast path: only these versions exist, read from their
+    /// records (see [`crate::pins`]) instead of the project pages.
+    pinned: Option<BTreeMap<PackageName, Version>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -87,6 +91,31 @@ pub struct IndexSource {
 impl IndexSource {
     /// `runtime` runs the fetches; call the `PackageSource` methods from outside it.
     pub fn new(client: IndexClient, target: Target, options: FileOptions, runtime: Handle) -> Self {
+        Self::with_pins(client, target, options, runtime, None)
+    }
+
+    /// A source for the lockfile fast path: each package has only its pinned
+    /// version, with the files recorded by [`Self::remember_pins`] in an
+    /// earlier run; no project page is read. A package without a pin or a
+    /// record fails with [`IndexError::NotRecorded`]. Give it an offline
+    /// client, so that metadata comes from the cache or not at all.
+    pub fn pinned(
+        client: IndexClient,
+        target: Target,
+        options: FileOptions,
+        runtime: Handle,
+        pins: BTreeMap<PackageName, Version>,
+    ) -> Self {
+        Self::with_pins(client, target, options, runtime, Some(pins))
+    }
+
+    fn with_pins(
+        client: IndexClient,
+        target: Target,
+        options: FileOptions,
+        runtime: Handle,
+        pinned: Option<BTreeMap<PackageName, Version>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 client,
@@ -94,8 +123,36 @@ impl IndexSource {
                 options,
                 projects: Mutex::default(),
                 metadata: Mutex::default(),
+                pinned,
             }),
             runtime,
+        }
+    }
+
+    /// Store the files of each `name==version` (chosen by a resolution that
+    /// read their project pages) for a later fast path.
+    pub fn remember_pins<'p>(
+        &self,
+        pins: impl IntoIterator<Item = (&'p PackageName, &'p Version)>,
+    ) {
+        let inner = &self.inner;
+        if inner.pinned.is_some() {
+            return;
+        }
+        let projects = inner
+            .projects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (name, version) in pins {
+            let Some(Ok(project)) = projects.get(name).and_then(|cell| cell.get()) else {
+                continue;
+            };
+            if let Some(files) = project.files.get(version) {
+                inner.client.cache_put(
+                    &inner.pin_key(name, version),
+                    &pins::encode(&files.all, crate::client::unix_now()),
+                );
+            }
         }
     }
 
@@ -148,12 +205,42 @@ impl Inner {
             projects.entry(name.clone()).or_default().clone()
         };
         cell.get_or_init(|| async {
-            let page = self.client.project(name).await?;
-            let files = page.map(|page| page.files).unwrap_or_default();
+            let files = match &self.pinned {
+                Some(pins) => self.recorded_files(name, pins.get(name))?,
+                None => {
+                    let page = self.client.project(name).await?;
+                    page.map(|page| page.files).unwrap_or_default()
+                }
+            };
             Ok(Arc::new(self.build_project(name, files)))
         })
         .await
         .clone()
+    }
+
+    fn pin_key(&self, name: &PackageName, version: &Version) -> String {
+        pins::key(
+            &self.client.sources_fingerprint(),
+            self.options.exclude_newer,
+            name,
+            version,
+        )
+    }
+
+    /// The recorded files of the pinned version of `name`.
+    fn recorded_files(
+        &self,
+        name: &PackageName,
+        pin: Option<&Version>,
+    ) -> Result<Vec<IndexFile>, IndexError> {
+        let not_recorded = || IndexError::NotRecorded {
+            package: name.to_string(),
+        };
+        let pin = pin.ok_or_else(not_recorded)?;
+        self.client
+            .cache_get(&self.pin_key(name, pin))
+            .and_then(|bytes| pins::decode(&bytes, crate::client::unix_now()))
+            .ok_or_else(not_recorded)
     }
 
     /// Group files by version, drop what the options exclude, rank the rest for the target.
@@ -430,5 +517,33 @@ impl PackageSource for IndexSource {
                 let _ = inner.metadata(&name, &version).await;
             }
         });
+    }
+
+    /// Close names among those of the indexes' root pages (fetched now, or
+    /// cached for a day), of `--find-links` and of the packages seen so far.
+    fn similar_names(&self, name: &PackageName) -> Vec<PackageName> {
+        let seen: Vec<String> = {
+            let projects = self
+                .inner
+                .projects
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            projects
+                .iter()
+                .filter(|(_, cell)| {
+                    cell.get().is_some_and(|project| {
+                        project
+                            .as_ref()
+                            .is_ok_and(|project| !project.versions.versions.is_empty())
+                    })
+                })
+                .map(|(name, _)| name.to_string())
+                .collect()
+        };
+        let client = self.inner.client.clone();
+        let listed = self
+            .runtime
+            .block_on(async move { client.project_names().await });
+        plinth_resolver::similar_names(name, listed.iter().chain(&seen).map(String::as_str))
     }
 }

@@ -38,7 +38,16 @@
 //!   `--prefer-binary`, `--require-hashes`, `--trusted-host`, `--use-feature`,
 //!   `--global-option`, `-C`/`--config-settings`) and includes of URLs;
 //! * unknown options;
-//! * files that are not UTF-8 (pip also guesses other encodings).
+//! * files that are not UTF-8 (pip also guesses other encodings);
+//! * a last line that ends in `\` (pip joins it with nothing; more likely the file was cut);
+//! * `--index-url` / `--extra-index-url` values that are not absolute `http`, `https` or
+//!   `file` URLs;
+//! * files larger than [`MAX_FILE_SIZE`] (100 MiB).
+//!
+//! Errors show the line with a caret: columns count chars (a tab is one), a long line is
+//! cut to a window around the caret, and URL credentials in it are masked char for char.
+//! Blank and comment lines are skipped without per-char work, so large files parse in one
+//! linear pass.
 //!
 //! # Environment variables
 //!
@@ -58,7 +67,10 @@ mod render;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use expand::expand_env_vars;
-pub use parse::{Entry, Located, Origin, RequirementsFile, UnnamedEntry, parse_file, parse_str};
+pub use parse::{
+    Entry, Located, MAX_FILE_SIZE, Origin, RequirementsFile, UnnamedEntry, parse_bytes, parse_file,
+    parse_str,
+};
 pub use pyproject::{Project, PyProjectToml, parse_pyproject_toml, parse_pyproject_toml_str};
 pub use render::{AnnotationStyle, LockedPackage, Reference, RenderOptions, Via, render_lockfile};
 

@@ -102,16 +102,16 @@ pub struct RequirementsFile {
 /// Read and parse a requirements file and, recursively, the files it includes.
 pub fn parse_file(path: &Path) -> Result<RequirementsFile, ParseError> {
     let mut parser = Parser::default();
-    let content = read_file(path).map_err(|failure| match failure {
-        ReadFailure::Io(error) => {
-            ParseError::new(ParseErrorKind::Read { error }, path, None, Vec::new())
-        }
-        ReadFailure::NotUtf8(location) => {
-            ParseError::new(ParseErrorKind::NotUtf8, path, Some(location), Vec::new())
-        }
-    })?;
+    let content = read_file(path).map_err(|failure| failure.into_error(path, Vec::new()))?;
     parser.parse_content(&content, path, FileKind::Requirements, None)?;
     Ok(parser.result)
+}
+
+/// Parse requirements file content given as bytes (read from stdin, say): [`parse_str`] after
+/// the checks [`parse_file`] makes, that the bytes are UTF-8 and at most [`MAX_FILE_SIZE`].
+pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<RequirementsFile, ParseError> {
+    let content = decode(bytes).map_err(|failure| failure.into_error(path, Vec::new()))?;
+    parse_str(&content, path)
 }
 
 /// Parse requirements file content. `path` is used in messages and origins, and its parent
@@ -224,6 +224,24 @@ impl Parser {
                 continue;
             };
             self.parse_line(&source, &line, kind)?;
+        }
+        // pip joins a last line ending in `\` with nothing; more likely the file was cut.
+        if let Some(last) = source.lines.last()
+            && last.ends_with('\\')
+            && !last.trim_start().starts_with('#')
+        {
+            let location = Location {
+                line: source.lines.len(),
+                column: last.chars().count(),
+                source_line: (*last).to_string(),
+                caret_len: 1,
+            };
+            return Err(ParseError::new(
+                ParseErrorKind::ContinuationAtEnd,
+                path,
+                Some(location),
+                self.chain(),
+            ));
         }
         Ok(())
     }
@@ -461,6 +479,15 @@ impl Parser {
         for parsed in options {
             let value = parsed.value.unwrap_or_default();
             let value_span = parsed.value_span.unwrap_or(parsed.span);
+            if matches!(parsed.spec.action, Action::IndexUrl | Action::ExtraIndexUrl)
+                && let Err(message) = check_index_url(&self.expand(&value).text)
+            {
+                let kind = ParseErrorKind::InvalidIndexUrl {
+                    url: value,
+                    message,
+                };
+                return Err(self.error(source, line, value_span, kind));
+            }
             match parsed.spec.action {
                 Action::Requirement | Action::Constraint => {
                     let nested_kind = if parsed.spec.action == Action::Constraint {
@@ -671,15 +698,10 @@ impl Parser {
                     },
                 ));
             }
-            Err(ReadFailure::NotUtf8(location)) => {
+            Err(failure) => {
                 let mut chain = self.chain();
                 chain.insert(0, origin.clone());
-                return Err(ParseError::new(
-                    ParseErrorKind::NotUtf8,
-                    &path,
-                    Some(location),
-                    chain,
-                ));
+                return Err(failure.into_error(&path, chain));
             }
         };
         self.parse_content(&content, &path, kind, Some(origin.clone()))
@@ -765,11 +787,60 @@ fn identity(path: &Path) -> PathBuf {
 
 pub(crate) enum ReadFailure {
     Io(io::Error),
-    NotUtf8(Location),
+    NotUtf8 { location: Location, byte: u8 },
+    TooLarge,
+}
+
+/// The largest input file read, in bytes (100 MiB). Real requirements files, even with hashes
+/// for every file, are a few MB; the limit stops `-r /dev/zero` or a wheel given by mistake
+/// from filling memory.
+pub const MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
+
+impl ReadFailure {
+    /// The error for reading `path`, reached through `included_from` (innermost first).
+    pub(crate) fn into_error(self, path: &Path, included_from: Vec<Origin>) -> ParseError {
+        match self {
+            Self::Io(error) => {
+                ParseError::new(ParseErrorKind::Read { error }, path, None, included_from)
+            }
+            Self::NotUtf8 { location, byte } => ParseError::new(
+                ParseErrorKind::NotUtf8 { byte },
+                path,
+                Some(location),
+                included_from,
+            ),
+            Self::TooLarge => ParseError::new(
+                ParseErrorKind::TooLarge {
+                    limit: MAX_FILE_SIZE,
+                },
+                path,
+                None,
+                included_from,
+            ),
+        }
+    }
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<String, ReadFailure> {
-    let bytes = std::fs::read(path).map_err(ReadFailure::Io)?;
+    use std::io::Read;
+
+    // Opening a directory succeeds on Unix (reading it fails); say what it is up front.
+    if std::fs::metadata(path).is_ok_and(|metadata| metadata.is_dir()) {
+        return Err(ReadFailure::Io(io::ErrorKind::IsADirectory.into()));
+    }
+    let file = std::fs::File::open(path).map_err(ReadFailure::Io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadFailure::Io)?;
+    decode(bytes)
+}
+
+/// `bytes` as text, or where the first byte that is not UTF-8 is; at most [`MAX_FILE_SIZE`].
+fn decode(bytes: Vec<u8>) -> Result<String, ReadFailure> {
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadFailure::TooLarge);
+    }
     String::from_utf8(bytes).map_err(|error| {
         let bytes = error.as_bytes();
         let valid_up_to = error.utf8_error().valid_up_to();
@@ -786,7 +857,7 @@ pub(crate) fn read_file(path: &Path) -> Result<String, ReadFailure> {
             .filter(|&&byte| byte == b'\n')
             .count()
             + 1;
-        // The prefix is valid UTF-8 by construction; lossy conversion never loses chars there.
+        // The byte offset becomes a column in chars: the prefix of the line is valid UTF-8.
         let column = String::from_utf8_lossy(&bytes[line_start..valid_up_to])
             .chars()
             .count()
@@ -794,12 +865,15 @@ pub(crate) fn read_file(path: &Path) -> Result<String, ReadFailure> {
         let source_line = String::from_utf8_lossy(&bytes[line_start..line_end])
             .trim_end_matches('\r')
             .to_string();
-        ReadFailure::NotUtf8(Location {
-            line,
-            column,
-            source_line,
-            caret_len: 1,
-        })
+        ReadFailure::NotUtf8 {
+            location: Location {
+                line,
+                column,
+                source_line,
+                caret_len: 1,
+            },
+            byte: bytes[valid_up_to],
+        }
     })
 }
 
@@ -950,43 +1024,40 @@ impl LogicalLine {
 }
 
 /// Join `\` continuations like pip's `join_lines`: a line ending in `\` continues on the next
-/// one, unless it is a full-line comment; a full-line comment ends a continued line.
-fn logical_lines(lines: &[&str]) -> Vec<LogicalLine> {
-    let mut logical = Vec::new();
-    let mut current: Option<LogicalLine> = None;
-    for (index, text) in lines.iter().enumerate() {
-        let number = index + 1;
-        let is_comment = text.trim_start().starts_with('#');
-        if !text.ends_with('\\') || is_comment {
-            match current.take() {
-                Some(mut line) => {
-                    if is_comment {
-                        // pip prepends a space so that the comment is stripped later.
-                        line.chars.push(' ');
-                        line.positions.push(Position {
-                            line: number,
-                            column: 1,
-                        });
-                    }
-                    line.push_str(text, number);
-                    logical.push(line);
-                }
-                None => {
-                    let mut line = LogicalLine::new(number);
-                    line.push_str(text, number);
-                    logical.push(line);
-                }
+/// one, unless it is a full-line comment; a full-line comment ends a continued line. Lazy, so
+/// that a large file is never held as chars all at once; blank lines and full-line comments
+/// outside a continued line are skipped without a [`LogicalLine`], as they yield nothing.
+fn logical_lines<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = LogicalLine> + 'a {
+    let mut index = 0;
+    std::iter::from_fn(move || {
+        let mut current: Option<LogicalLine> = None;
+        while let Some(text) = lines.get(index) {
+            index += 1;
+            let number = index;
+            let trimmed = text.trim_start();
+            let is_comment = trimmed.starts_with('#');
+            if current.is_none() && (is_comment || trimmed.is_empty()) {
+                continue;
             }
-        } else {
+            if !text.ends_with('\\') || is_comment {
+                let mut line = current.take().unwrap_or_else(|| LogicalLine::new(number));
+                if is_comment {
+                    // pip prepends a space so that the comment is stripped later.
+                    line.chars.push(' ');
+                    line.positions.push(Position {
+                        line: number,
+                        column: 1,
+                    });
+                }
+                line.push_str(text, number);
+                return Some(line);
+            }
             current
                 .get_or_insert_with(|| LogicalLine::new(number))
                 .push_str(text.trim_end_matches('\\'), number);
         }
-    }
-    if let Some(line) = current {
-        logical.push(line);
-    }
-    logical
+        current
+    })
 }
 
 /// A word of the options part, with quotes removed.
@@ -1150,6 +1221,17 @@ fn is_valid_hash(value: &str) -> bool {
         _ => return false,
     };
     digest.len() == expected_len && digest.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+/// Whether `text` can be an index URL: absolute, `http`, `https` or `file`; else why not.
+fn check_index_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|error| error.to_string())?;
+    match url.scheme() {
+        "http" | "https" | "file" => Ok(()),
+        scheme => Err(format!(
+            "the scheme is `{scheme}`, not `http`, `https` or `file`"
+        )),
+    }
 }
 
 /// `scheme://…` or `file:…`.

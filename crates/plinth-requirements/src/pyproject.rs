@@ -16,7 +16,7 @@ use serde::de::IgnoredAny;
 use toml::Spanned;
 
 use crate::error::{Location, ParseError, ParseErrorKind};
-use crate::parse::{Located, Origin, ReadFailure, name_ending_in_punctuation, read_file};
+use crate::parse::{Located, Origin, name_ending_in_punctuation, read_file};
 
 /// What a `pyproject.toml` says about a project's requirements.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,14 +58,7 @@ struct ProjectTable {
 
 /// Read and parse `path`, a `pyproject.toml`.
 pub fn parse_pyproject_toml(path: &Path) -> Result<PyProjectToml, ParseError> {
-    let content = read_file(path).map_err(|failure| match failure {
-        ReadFailure::Io(error) => {
-            ParseError::new(ParseErrorKind::Read { error }, path, None, Vec::new())
-        }
-        ReadFailure::NotUtf8(location) => {
-            ParseError::new(ParseErrorKind::NotUtf8, path, Some(location), Vec::new())
-        }
-    })?;
+    let content = read_file(path).map_err(|failure| failure.into_error(path, Vec::new()))?;
     parse_pyproject_toml_str(&content, path)
 }
 

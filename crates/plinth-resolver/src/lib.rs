@@ -19,6 +19,11 @@
 //! name must accept it. A package's metadata may name a URL only for a name
 //! the user gave one for (the user's wins).
 //!
+//! A failed resolution is explained in words, naming the input line of each
+//! root requirement and constraint involved, with `hint:` lines; for a
+//! package no index has, close names ([`similar_names`], from candidates that
+//! [`PackageSource::similar_names`] supplies) are suggested.
+//!
 //! Does not support: universal (multi-environment) resolution. It performs no I/O:
 //! no network, filesystem or terminal.
 
@@ -27,6 +32,7 @@ mod provider;
 mod report;
 mod source;
 pub mod specifiers;
+mod suggest;
 
 pub use package::Package;
 pub use provider::{
@@ -36,3 +42,4 @@ pub use pubgrub::Ranges;
 pub use source::{
     DirectDist, Metadata, MetadataResult, PackageSource, PackageVersions, SourceError, VersionInfo,
 };
+pub use suggest::{MAX_SUGGESTIONS, similar_names};

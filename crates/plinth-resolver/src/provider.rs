@@ -14,7 +14,7 @@ use pubgrub::{
 };
 
 use crate::package::Package;
-use crate::report::{ReportContext, hints, report_no_solution};
+use crate::report::{ReportContext, hints, missing_names, report_no_solution};
 use crate::source::{
     DirectDist, Metadata, PackageSource, PackageVersions, SourceError, VersionInfo,
 };
@@ -158,7 +158,17 @@ pub fn resolve<S: PackageSource>(
                 known: provider.known_versions(),
                 constraints: provider.constraint_labels(),
                 newer_than_cutoff: provider.newer_than_cutoff(),
+                roots: provider.root_origins(),
+                similar: HashMap::new(),
             };
+            let similar = missing_names(&tree, &context)
+                .into_iter()
+                .map(|name| {
+                    let similar = source.similar_names(&name);
+                    (name, similar)
+                })
+                .collect();
+            let context = ReportContext { similar, ..context };
             Err(ResolveError::NoSolution {
                 report: report_no_solution(&tree, &context),
                 hints: hints(&tree, &context),
@@ -361,6 +371,52 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             labels.insert(name.clone(), (range.clone(), written.join(" and ")));
         }
         labels
+    }
+
+    /// Where each root requirement that applies to the target was written,
+    /// with the package and range it adds (an override's line when one
+    /// replaces it), so that a report can name the lines behind "you require".
+    fn root_origins(&self) -> Vec<(Package, Ranges<Version>, String)> {
+        let mut origins = Vec::new();
+        for root in self.requirements {
+            let replacements: Vec<&RootRequirement> =
+                match self.overrides.get(&root.requirement.name) {
+                    Some(overrides) => overrides.clone(),
+                    None => vec![root],
+                };
+            for written in replacements {
+                let requirement = &written.requirement;
+                if !requirement.marker.evaluate(&self.options.markers, &[]) {
+                    continue;
+                }
+                let range = match &requirement.version_or_url {
+                    None => Ranges::full(),
+                    Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                        specifiers_to_range(specifiers)
+                    }
+                    Some(VersionOrUrl::Url(_)) => {
+                        match self.options.direct.get(&requirement.name) {
+                            Some(direct) => Ranges::singleton(direct.version.clone()),
+                            None => continue,
+                        }
+                    }
+                };
+                let narrowed = match self.constraint_ranges.get(&requirement.name) {
+                    Some(constraint) => range.intersection(constraint),
+                    None => range.clone(),
+                };
+                let name = requirement.name.clone();
+                origins.push((Package::Dist(name.clone()), range, written.origin.clone()));
+                for extra in &requirement.extras {
+                    origins.push((
+                        Package::Extra(name.clone(), extra.clone()),
+                        narrowed.clone(),
+                        written.origin.clone(),
+                    ));
+                }
+            }
+        }
+        origins
     }
 
     /// Versions of the packages seen so far that the cutoff hides (for hints).
@@ -710,16 +766,35 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let mut packages: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
         for (package, version) in selected.iter() {
             if let Package::Dist(name) = package {
-                let newest = self
-                    .pick(name, &Ranges::full(), false)
-                    .ok()
-                    .flatten()
-                    .filter(|candidate| {
-                        self.versions(name).is_ok_and(|versions| {
-                            self.unavailable_reason(name, candidate, &versions)
-                                .is_none()
-                        })
-                    });
+                // Versions whose `Requires-Python` (as the index gives it)
+                // excludes the target are no option, not a hold-back.
+                let installable = self.versions(name).map_or_else(
+                    |_| Ranges::full(),
+                    |versions| {
+                        versions
+                            .versions
+                            .iter()
+                            .filter(|(_, info)| {
+                                info.requires_python.as_ref().is_some_and(|requires| {
+                                    !python_range(requires).contains(&self.python)
+                                })
+                            })
+                            .fold(Ranges::full(), |range, (excluded, _)| {
+                                range
+                                    .intersection(&Ranges::singleton(excluded.clone()).complement())
+                            })
+                    },
+                );
+                let newest =
+                    self.pick(name, &installable, false)
+                        .ok()
+                        .flatten()
+                        .filter(|candidate| {
+                            self.versions(name).is_ok_and(|versions| {
+                                self.unavailable_reason(name, candidate, &versions)
+                                    .is_none()
+                            })
+                        });
                 packages.insert(
                     name.clone(),
                     ResolvedPackage {

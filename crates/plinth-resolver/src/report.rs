@@ -28,6 +28,11 @@ pub(crate) struct ReportContext {
     pub constraints: HashMap<PackageName, (Ranges<Version>, String)>,
     /// Versions hidden by the `--exclude-newer` cutoff.
     pub newer_than_cutoff: HashMap<PackageName, Vec<Version>>,
+    /// Root requirements: the package and range each adds, and the line it
+    /// was written on (`requirements.in:3`).
+    pub roots: Vec<(Package, Ranges<Version>, String)>,
+    /// Close names of packages no index has (`requests` for `reqests`).
+    pub similar: HashMap<PackageName, Vec<PackageName>>,
 }
 
 /// Explain a failed resolution in PEP 440 terms ("you require", "depends on").
@@ -48,6 +53,17 @@ pub(crate) fn report_no_solution(tree: &Tree, context: &ReportContext) -> String
                 (
                     name.clone(),
                     (simplify(&package, range, known), label.clone()),
+                )
+            })
+            .collect(),
+        roots: context
+            .roots
+            .iter()
+            .map(|(package, range, origin)| {
+                (
+                    package.clone(),
+                    simplify(package, range, known),
+                    origin.clone(),
                 )
             })
             .collect(),
@@ -76,9 +92,15 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
             External::NoVersions(Package::Dist(name) | Package::Extra(name, _), _)
                 if known.get(name).is_some_and(Vec::is_empty) =>
             {
-                Some(format!(
-                    "no index has a package named `{name}`: check the spelling, or add the index that has it with `--extra-index-url`"
-                ))
+                Some(match context.similar.get(name).map(Vec::as_slice) {
+                    None | Some([]) => format!(
+                        "no index has a package named `{name}`: check the spelling, or add the index that has it with `--extra-index-url`"
+                    ),
+                    Some(similar) => format!(
+                        "no index has a package named `{name}`: did you mean {}? If not, add the index that has it with `--extra-index-url`",
+                        alternatives(similar)
+                    ),
+                })
             }
             External::NoVersions(Package::Dist(name) | Package::Extra(name, _), range)
             | External::FromDependencyOf(
@@ -125,6 +147,26 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
     hints
 }
 
+/// The packages of the explanation that no index has, sorted.
+pub(crate) fn missing_names(tree: &Tree, context: &ReportContext) -> Vec<PackageName> {
+    let mut externals = Vec::new();
+    collect_externals(tree, &mut externals);
+    let mut names: Vec<PackageName> = externals
+        .into_iter()
+        .filter_map(|external| match external {
+            External::NoVersions(Package::Dist(name) | Package::Extra(name, _), _)
+                if context.known.get(name).is_some_and(Vec::is_empty) =>
+            {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn collect_externals<'t>(
     tree: &'t Tree,
     out: &mut Vec<&'t External<Package, Ranges<Version>, String>>,
@@ -135,6 +177,16 @@ fn collect_externals<'t>(
             collect_externals(&derived.cause1, out);
             collect_externals(&derived.cause2, out);
         }
+    }
+}
+
+/// `` `a` ``, `` `a` or `b` ``, `` `a`, `b` or `c` ``.
+fn alternatives(names: &[PackageName]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -245,6 +297,8 @@ struct Formatter {
     missing: HashSet<PackageName>,
     /// Constrained packages: the (simplified) constraint range and its label.
     constraints: HashMap<PackageName, (Ranges<Version>, String)>,
+    /// Root requirements: package, (simplified) range, where it was written.
+    roots: Vec<(Package, Ranges<Version>, String)>,
 }
 
 /// `name>=1, <2`, `name==1.0`, or just `name` for any version.
@@ -304,6 +358,27 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
 }
 
 impl Formatter {
+    /// The lines that require `package` in `range` (`requirements.in:1,
+    /// requirements.in:4`): those whose range is `range`, else every line
+    /// that requires `package`; `None` when no line does.
+    fn origins(&self, package: &Package, range: &Ranges<Version>) -> Option<String> {
+        let on_package = || {
+            self.roots
+                .iter()
+                .filter(move |(required, _, _)| required == package)
+        };
+        let mut lines: Vec<&str> = on_package()
+            .filter(|(_, required, _)| required == range)
+            .map(|(_, _, origin)| origin.as_str())
+            .collect();
+        if lines.is_empty() {
+            lines = on_package().map(|(_, _, origin)| origin.as_str()).collect();
+        }
+        let mut seen = HashSet::new();
+        lines.retain(|origin| !origin.is_empty() && seen.insert(*origin));
+        (!lines.is_empty()).then(|| lines.join(", "))
+    }
+
     fn terms(&self, terms: &Map<Package, Term<Ranges<Version>>>) -> String {
         let terms: Vec<_> = terms.iter().collect();
         match terms.as_slice() {
@@ -314,6 +389,17 @@ impl Formatter {
             }
             [(package, Term::Negative(range))] => {
                 format!("{} is required", package_range(package, range))
+            }
+            // Derived, not written anywhere: no origin.
+            [
+                (Package::Root, Term::Positive(_)),
+                (package, Term::Negative(range)),
+            ]
+            | [
+                (package, Term::Negative(range)),
+                (Package::Root, Term::Positive(_)),
+            ] => {
+                format!("you require {}", package_range(package, range))
             }
             [(p1, Term::Positive(r1)), (p2, Term::Negative(r2))]
             | [(p2, Term::Negative(r2)), (p1, Term::Positive(r1))] => self.external(
@@ -381,7 +467,11 @@ impl Formatter {
                 }
             }
             External::FromDependencyOf(Package::Root, _, dependency, range) => {
-                format!("you require {}", package_range(dependency, range))
+                let required = package_range(dependency, range);
+                match self.origins(dependency, range) {
+                    Some(origins) => format!("you require {required} ({origins})"),
+                    None => format!("you require {required}"),
+                }
             }
             External::FromDependencyOf(package, range, Package::Python, python_range) => format!(
                 "{} requires Python{} (target: {})",

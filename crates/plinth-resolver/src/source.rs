@@ -71,4 +71,12 @@ pub trait PackageSource {
     /// A hint that `name` will be needed soon, most likely a version in `range`.
     /// Implementations may start fetching in the background.
     fn prefetch(&self, _name: &PackageName, _range: &Ranges<Version>) {}
+
+    /// Up to three known names close to `name`, a package no index has, best
+    /// first (see [`crate::similar_names`]); for a "did you mean" hint. Called
+    /// only when a resolution failed, so it may be slow; it never fails (no
+    /// list of names: no suggestion).
+    fn similar_names(&self, _name: &PackageName) -> Vec<PackageName> {
+        Vec::new()
+    }
 }

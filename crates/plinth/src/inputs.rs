@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement};
 use plinth_index::CoreMetadata;
 use plinth_requirements::{
-    PyProjectToml, RequirementsFile, parse_file, parse_pyproject_toml, parse_str,
+    MAX_FILE_SIZE, PyProjectToml, RequirementsFile, parse_bytes, parse_file, parse_pyproject_toml,
 };
 
 use crate::printer::Printer;
@@ -105,9 +105,14 @@ pub struct ProjectRequirement {
 /// `setup.cfg`, else a requirements file.
 pub fn read(path: &Path, extras: &Extras) -> anyhow::Result<Source> {
     if path == Path::new(STDIN) {
-        let content = std::io::read_to_string(std::io::stdin())
-            .context("Failed to read the requirements from stdin")?;
-        let parsed = parse_str(&content, path).map_err(|error| anyhow::anyhow!("{error}"))?;
+        // One byte past the limit is enough to know the input is over it.
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), MAX_FILE_SIZE + 1),
+            &mut content,
+        )
+        .context("Failed to read the requirements from stdin")?;
+        let parsed = parse_bytes(content, path).map_err(|error| anyhow::anyhow!("{error}"))?;
         return Ok(Source::Requirements(parsed));
     }
     if !is_project_file(path) {

@@ -102,8 +102,9 @@ pub struct Lock {
     pub existing: Option<Existing>,
     /// Packages resolved but left out of the lockfile (`--no-emit-package`).
     pub no_emit: BTreeSet<PackageName>,
-    /// A `--universal` lockfile: a package may have several pins (with markers).
-    pub universal: bool,
+    /// A `--universal` lockfile (a package may have several pins, with
+    /// markers): what each environment chose.
+    pub universal: Option<crate::universal::Coverage>,
 }
 
 impl Lock {
@@ -298,6 +299,14 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             "`--offline` needs a cache, but there is none\n  hint: drop `--no-cache`, or set `--cache-dir`"
         );
     }
+    // The lockfile fast path reads the cache alone.
+    let fast_path_client = fast_path_wanted(request, &existing, &client_options)
+        .then(|| {
+            let mut options = client_options.clone();
+            options.offline = true;
+            IndexClient::new(options)
+        })
+        .transpose()?;
     let client = IndexClient::new(client_options)?;
     for line in client.describe_sources() {
         printer.verbose(&line);
@@ -355,34 +364,44 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         };
         return crate::universal::lock(universal, printer);
     }
-    let resolution = printer
-        .with_progress("Resolving dependencies", || {
-            resolve(&source, &requirements, &constraints, &options)
-        })
-        .map_err(|error| match error {
-            ResolveError::NoSolution { report, hints } => {
-                let mut message = format!(
-                    "error: No solution found when resolving dependencies:\n  {}",
-                    report.replace('\n', "\n  ")
-                );
-                for hint in hints {
-                    message.push_str(&format!("\n  hint: {hint}"));
+    let fast_path = fast_path_client.and_then(|client| {
+        let pinned = IndexSource::pinned(
+            client,
+            target.clone(),
+            file_options.clone(),
+            runtime.handle().clone(),
+            preferences.clone(),
+        );
+        let resolution = resolve(&pinned, &requirements, &constraints, &options)
+            .inspect_err(|error| {
+                let mut why = error.to_string();
+                let mut cause = std::error::Error::source(error);
+                while let Some(error) = cause {
+                    why = format!("{why}: {error}");
+                    cause = error.source();
                 }
-                anyhow::Error::new(Failure { code: 1, message })
-            }
-            ResolveError::TooManyBacktracks { limit, packages } => {
-                let message = format!(
-                    "error: Resolution stopped after {limit} backtracks (`--max-backtracks`): the versions of {} kept conflicting\n  hint: narrow the versions of these packages in the input (e.g. a lower bound), or raise `--max-backtracks`",
-                    match packages.split_last() {
-                        Some((last, rest)) if !rest.is_empty() =>
-                            format!("{} and {last}", rest.join(", ")),
-                        _ => packages.join(""),
-                    }
-                );
-                anyhow::Error::new(Failure { code: 2, message })
-            }
-            other => anyhow::Error::new(other),
-        })?;
+                let why = why.lines().next().unwrap_or_default();
+                printer.verbose(&format!("The existing pins need a full resolution: {why}"));
+            })
+            .ok()?;
+        printer.verbose(
+            "The existing pins satisfy the inputs: confirmed from the cache, without asking the index",
+        );
+        Some((resolution, pinned))
+    });
+    let (resolution, source) = match fast_path {
+        Some(confirmed) => confirmed,
+        None => {
+            let resolution = full_resolve(&source, &requirements, &constraints, &options, printer)?;
+            source.remember_pins(
+                resolution
+                    .packages
+                    .iter()
+                    .map(|package| (&package.name, &package.version)),
+            );
+            (resolution, source)
+        }
+    };
     for warning in &resolution.warnings {
         printer.warn(warning);
     }
@@ -492,13 +511,74 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         resolution,
         existing,
         no_emit,
-        universal: false,
+        universal: None,
     })
 }
 
-/// The SRC files; without any, the first of `requirements.in`, `setup.py`,
-/// `pyproject.toml` and `setup.cfg` that exists (as pip-compile picks), else
-/// `requirements.in`.
+/// Resolve against the indexes, turning a failure into its report.
+fn full_resolve(
+    source: &IndexSource,
+    requirements: &[RootRequirement],
+    constraints: &[RootRequirement],
+    options: &ResolveOptions,
+    printer: &Printer,
+) -> anyhow::Result<Resolution> {
+    printer
+        .with_progress("Resolving dependencies", || {
+            resolve(source, requirements, constraints, options)
+        })
+        .map_err(|error| match error {
+            ResolveError::NoSolution { report, hints } => {
+                let mut message = format!(
+                    "error: No solution found when resolving dependencies:\n  {}",
+                    report.replace('\n', "\n  ")
+                );
+                for hint in hints {
+                    message.push_str(&format!("\n  hint: {hint}"));
+                }
+                anyhow::Error::new(Failure { code: 1, message })
+            }
+            ResolveError::TooManyBacktracks { limit, packages } => {
+                let message = format!(
+                    "error: Resolution stopped after {limit} backtracks (`--max-backtracks`): the versions of {} kept conflicting\n  hint: narrow the versions of these packages in the input (e.g. a lower bound), or raise `--max-backtracks`",
+                    match packages.split_last() {
+                        Some((last, rest)) if !rest.is_empty() =>
+                            format!("{} and {last}", rest.join(", ")),
+                        _ => packages.join(""),
+                    }
+                );
+                anyhow::Error::new(Failure { code: 2, message })
+            }
+            other => anyhow::Error::new(other),
+        })
+}
+
+/// Whether to try the lockfile fast path: confirm the existing pins by
+/// resolving with only the pinned versions, from their records and cached
+/// metadata, without reading any project page. It gives the answer a full
+/// resolution would: the pins are preferred, so when they are a consistent
+/// and complete set, the full resolution picks each of them and never
+/// meets a conflict. It trusts the cache for what can change upstream (a
+/// yank), so `--refresh` skips it; nothing is asked of it when a pin may
+/// move (`upgrade`) or hashes would have to be fetched.
+fn fast_path_wanted(
+    request: &Request<'_>,
+    existing: &Option<Existing>,
+    client: &ClientOptions,
+) -> bool {
+    let args = request.args;
+    let Some(existing) = existing else {
+        return false;
+    };
+    matches!(request.upgrade, Upgrade::Nothing)
+        && !args.universal
+        && client.cache.is_some()
+        && !args.cache.refresh
+        && args.cache.refresh_package.is_empty()
+        && !existing.pins.is_empty()
+        && (!args.generate_hashes || existing.pins.values().all(|pin| !pin.hashes.is_empty()))
+}
+
 /// The `# via` annotations of a resolved package: the labels of the inputs
 /// that name it (`-r file`, `-c file`, `--override file`, or a project
 /// `name (pyproject.toml)`), then the packages that require it.
@@ -516,6 +596,9 @@ pub(crate) fn via(package: &plinth_resolver::ResolvedPackage) -> Vec<Via> {
         .collect()
 }
 
+/// The SRC files; without any, the first of `requirements.in`, `setup.py`,
+/// `pyproject.toml` and `setup.cfg` that exists (as pip-compile picks), else
+/// `requirements.in`.
 fn sources(args: &CompileArgs) -> Vec<PathBuf> {
     if !args.src.is_empty() {
         return args.src.clone();
@@ -750,7 +833,10 @@ fn index_urls(args: &CompileArgs, input: &RequirementsFile) -> anyhow::Result<Ve
     let mut urls: Vec<Url> = Vec::new();
     for text in std::iter::once(main).chain(extras) {
         let url = Url::parse(&text).map_err(|error| {
-            anyhow::anyhow!("Invalid index URL `{}`: {error}", redact_text(&text))
+            anyhow::anyhow!(
+                "Invalid index URL `{}`: {error}\n  hint: give an absolute URL, e.g. `https://pypi.org/simple/`",
+                redact_text(&text)
+            )
         })?;
         let has_credentials = !url.username().is_empty() || url.password().is_some();
         match urls
@@ -845,7 +931,12 @@ fn netrc_path() -> Option<PathBuf> {
 
 /// An index URL as given, without credentials, for messages and the header.
 fn redact_text(text: &str) -> String {
-    Url::parse(text).map_or_else(|_| "<invalid URL>".to_string(), |url| redact(&url))
+    match Url::parse(text) {
+        Ok(url) => redact(&url),
+        // Without an `@` there are no credentials to hide.
+        Err(_) if !text.contains('@') => text.to_string(),
+        Err(_) => "<invalid URL>".to_string(),
+    }
 }
 
 fn cache(args: &cli::CacheArgs) -> Option<Cache> {

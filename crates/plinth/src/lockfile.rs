@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Parser;
 use pep440_rs::{Operator, Version};
-use pep508_rs::{PackageName, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName, VersionOrUrl};
 
 use crate::cli::{Cli, Command, CompileArgs};
 use crate::printer::Printer;
@@ -18,11 +18,23 @@ pub struct Pin {
     pub hashes: Vec<String>,
 }
 
+/// One pin line of a lockfile with its marker (always true without one).
+#[derive(Debug, Clone)]
+pub struct MarkedPin {
+    pub name: PackageName,
+    pub marker: MarkerTree,
+    pub pin: Pin,
+}
+
 /// A lockfile on disk, as plinth (or pip-compile) wrote it.
 #[derive(Debug, Clone)]
 pub struct Existing {
     pub content: String,
     pub pins: BTreeMap<PackageName, Pin>,
+    /// Every pin line with its marker, in file order: a universal lockfile
+    /// can pin a package several times (`numpy==2.0.2 ; python_full_version < '3.10'`),
+    /// where [`Existing::pins`] keeps the last line of each name.
+    pub marked: Vec<MarkedPin>,
     /// The options of the command in the header, if it parses.
     pub recorded: Option<CompileArgs>,
 }
@@ -48,7 +60,7 @@ impl Existing {
                 path.display()
             ));
         }
-        let pins = match plinth_requirements::parse_str(&content, path) {
+        let marked: Vec<MarkedPin> = match plinth_requirements::parse_str(&content, path) {
             Ok(parsed) => parsed
                 .requirements
                 .into_iter()
@@ -61,14 +73,13 @@ impl Existing {
                     let [specifier] = specifiers.iter().as_slice() else {
                         return None;
                     };
-                    (*specifier.operator() == Operator::Equal).then(|| {
-                        (
-                            entry.requirement.name.clone(),
-                            Pin {
-                                version: specifier.version().clone(),
-                                hashes: entry.hashes.clone(),
-                            },
-                        )
+                    (*specifier.operator() == Operator::Equal).then(|| MarkedPin {
+                        name: entry.requirement.name.clone(),
+                        marker: entry.requirement.marker.clone(),
+                        pin: Pin {
+                            version: specifier.version().clone(),
+                            hashes: entry.hashes.clone(),
+                        },
                     })
                 })
                 .collect(),
@@ -77,15 +88,46 @@ impl Existing {
                     "Ignoring the pins of `{}`, which does not parse: {error}",
                     path.display()
                 ));
-                BTreeMap::new()
+                Vec::new()
             }
         };
+        let pins = marked
+            .iter()
+            .map(|marked| (marked.name.clone(), marked.pin.clone()))
+            .collect();
         let recorded = recorded_command(&content);
         Some(Self {
             content,
             pins,
+            marked,
             recorded,
         })
+    }
+
+    /// The pinned versions whose marker is true in `environment`: what a
+    /// universal lockfile installs there (the first line of a name wins).
+    pub fn versions_in(&self, environment: &MarkerEnvironment) -> BTreeMap<PackageName, Version> {
+        let mut versions = BTreeMap::new();
+        for marked in &self.marked {
+            if marked.marker.evaluate(environment, &[]) {
+                versions
+                    .entry(marked.name.clone())
+                    .or_insert_with(|| marked.pin.version.clone());
+            }
+        }
+        versions
+    }
+
+    /// The hashes written for `name==version` on any line, if any.
+    pub fn hashes_of(&self, name: &PackageName, version: &Version) -> Option<&[String]> {
+        self.marked
+            .iter()
+            .find(|marked| {
+                marked.name == *name
+                    && marked.pin.version == *version
+                    && !marked.pin.hashes.is_empty()
+            })
+            .map(|marked| marked.pin.hashes.as_slice())
     }
 
     /// Pinned versions only.
@@ -151,7 +193,72 @@ fn split_words(line: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
+
+    #[test]
+    fn pins_of_a_universal_lockfile_per_environment() {
+        let dir = std::env::temp_dir().join(format!("plinth-lockfile-{}", std::process::id()));
+        fs_err::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("requirements.txt");
+        fs_err::write(
+            &path,
+            "click==8.1.8 \\
+    --hash=sha256:abababababababababababababababababababababababababababababababab
+colorama==0.4.6 ; sys_platform == 'win32'
+numpy==2.0.2 ; python_full_version < '3.10'
+numpy==2.3.4 ; python_full_version >= '3.10'
+",
+        )
+        .expect("write");
+        let printer = Printer::new(&crate::cli::OutputArgs {
+            quiet: true,
+            verbose: false,
+            no_progress: true,
+        });
+        let existing = Existing::read(&path, &printer).expect("read");
+        let _ = fs_err::remove_dir_all(&dir);
+        let environment = |python: &str, platform: &str| {
+            plinth_index::Target::new(
+                Version::from_str(python).expect("version"),
+                plinth_index::Platform::from_str(platform).expect("platform"),
+            )
+            .markers()
+            .expect("markers")
+        };
+        let versions = |python: &str, platform: &str| {
+            existing
+                .versions_in(&environment(python, platform))
+                .into_iter()
+                .map(|(name, version)| format!("{name}=={version}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            versions("3.9", "x86_64-manylinux_2_28"),
+            ["click==8.1.8", "numpy==2.0.2"]
+        );
+        assert_eq!(
+            versions("3.12", "x86_64-pc-windows-msvc"),
+            ["click==8.1.8", "colorama==0.4.6", "numpy==2.3.4"]
+        );
+        let click = PackageName::from_str("click").expect("name");
+        let version = Version::from_str("8.1.8").expect("version");
+        assert_eq!(
+            existing.hashes_of(&click, &version),
+            Some(
+                [
+                    "sha256:abababababababababababababababababababababababababababababababab"
+                        .to_string()
+                ]
+                .as_slice()
+            )
+        );
+        assert_eq!(
+            existing.hashes_of(&click, &Version::from_str("8.2").expect("version")),
+            None
+        );
+    }
 
     #[test]
     fn header_round_trip() {

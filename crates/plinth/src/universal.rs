@@ -11,10 +11,21 @@
 //!
 //! An environment without a solution is reported and left out of the lockfile
 //! (its markers are "don't care"), or is an error with `--require-coverage`.
-//! Not supported yet: direct references, and `upgrade` / `check` / `why` on
-//! universal lockfiles beyond what `compile` does.
+//!
+//! Over an existing lockfile, each environment prefers the old pins whose
+//! markers are true there, and [`Coverage`] keeps every environment's
+//! resolution so that the change summary, `check`'s reasons, `upgrade`'s
+//! hold-back warnings and `why` work environment by environment and name
+//! the environments of what they report with a marker.
+//!
+//! A minor version of the grid is resolved at `.0` and stands for its patch
+//! versions, unless a `Requires-Python` bound of a pinned (or newer) version
+//! names a patch version of it (`>=3.11.3`): then that patch version joins
+//! the grid on every platform ([`patch_points`]) and markers split there.
+//! Not supported yet: direct references and project files as inputs.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -24,7 +35,8 @@ use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName};
 use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, Target};
 use plinth_requirements::{AnnotationStyle, LockedPackage, RenderOptions, render_lockfile};
 use plinth_resolver::{
-    Resolution, ResolveError, ResolveOptions, ResolvedPackage, RootRequirement, resolve,
+    PackageSource, Resolution, ResolveError, ResolveOptions, ResolvedPackage, RootRequirement,
+    resolve,
 };
 
 use crate::Failure;
@@ -33,6 +45,7 @@ use crate::interpreter::parse_python_version;
 use crate::lock::{Lock, Output, via};
 use crate::lockfile::Existing;
 use crate::printer::Printer;
+use crate::summary;
 
 /// The lowest Python of the grid without `--python-version`.
 pub const DEFAULT_LOWEST: (u64, u64) = (3, 9);
@@ -63,13 +76,18 @@ fn lowest(args: &CompileArgs) -> anyhow::Result<(u64, u64)> {
     Ok((release[0], release.get(1).copied().unwrap_or(0)))
 }
 
+/// Where an environment sits in the grid: its Python `(minor, patch)` and
+/// its index into [`PLATFORMS`].
+type Slot = ((u64, u64), usize);
+
 /// One environment of the grid.
 #[derive(Debug, Clone)]
 struct Environment {
     target: Target,
     markers: MarkerEnvironment,
-    /// The Python minor version (`3.x`).
-    minor: u64,
+    /// The Python version (`3.minor.patch`): a minor version of the grid
+    /// (patch 0), or a patch version where a `Requires-Python` splits one.
+    python: (u64, u64),
     /// Index into [`PLATFORMS`].
     platform: usize,
 }
@@ -83,19 +101,53 @@ impl Environment {
     }
 }
 
-/// The grid, newest Python first, kept to the environments one of the
-/// `--environment` markers is true for (all without any).
-fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
-    let (major, lowest_minor) = lowest(args)?;
-    let filters = args
-        .environment
+/// The `--environment` markers.
+fn filters(args: &CompileArgs) -> anyhow::Result<Vec<MarkerTree>> {
+    args.environment
         .iter()
         .map(|text| {
             MarkerTree::from_str(text).map_err(|error| {
                 anyhow::anyhow!("Invalid `--environment` marker `{text}`: {error}")
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// The environments of Python `major.minor.patch` on each of [`PLATFORMS`]
+/// that one of `filters` is true for (all without any).
+fn environments_at(
+    major: u64,
+    (minor, patch): (u64, u64),
+    filters: &[MarkerTree],
+) -> anyhow::Result<Vec<Environment>> {
+    let version = if patch == 0 {
+        Version::new([major, minor])
+    } else {
+        Version::new([major, minor, patch])
+    };
+    let mut environments = Vec::new();
+    for (platform, name) in PLATFORMS.iter().enumerate() {
+        let target = Target::new(version.clone(), Platform::from_str(name)?);
+        let markers = target
+            .markers()
+            .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
+        if filters.is_empty() || filters.iter().any(|tree| tree.evaluate(&markers, &[])) {
+            environments.push(Environment {
+                target,
+                markers,
+                python: (minor, patch),
+                platform,
+            });
+        }
+    }
+    Ok(environments)
+}
+
+/// The grid, newest Python first, kept to the environments one of the
+/// `--environment` markers is true for (all without any).
+fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
+    let (major, lowest_minor) = lowest(args)?;
+    let filters = filters(args)?;
     let newest = if major == 3 {
         NEWEST_MINOR.max(lowest_minor)
     } else {
@@ -103,20 +155,7 @@ fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
     };
     let mut environments = Vec::new();
     for minor in (lowest_minor..=newest).rev() {
-        for (platform, name) in PLATFORMS.iter().enumerate() {
-            let target = Target::new(Version::new([major, minor]), Platform::from_str(name)?);
-            let markers = target
-                .markers()
-                .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
-            if filters.is_empty() || filters.iter().any(|tree| tree.evaluate(&markers, &[])) {
-                environments.push(Environment {
-                    target,
-                    markers,
-                    minor,
-                    platform,
-                });
-            }
-        }
+        environments.extend(environments_at(major, (minor, 0), &filters)?);
     }
     if environments.is_empty() {
         bail!(
@@ -125,6 +164,121 @@ fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
         );
     }
     Ok(environments)
+}
+
+/// How many times new patch versions are looked for (each round resolves
+/// the environments of the patch versions the previous round found).
+const PATCH_ROUNDS: usize = 3;
+
+/// Python patch versions where a `Requires-Python` splits a minor version of
+/// `covered`, not yet in `known`: bounds like `>=3.11.3` or `!=3.9.7` on the
+/// version chosen in an environment of that minor version or on a newer,
+/// usable one. Such a version may then be chosen from that patch version on
+/// (or the chosen one may stop fitting there), which the `.0` environment of
+/// the minor version can't tell.
+fn patch_points(
+    covered: &[(Environment, IndexSource, Resolution)],
+    known: &BTreeSet<(u64, u64)>,
+) -> BTreeSet<(u64, u64)> {
+    let mut points = BTreeSet::new();
+    for (environment, source, resolution) in covered {
+        let (minor, _) = environment.python;
+        let major = environment.target.python_version.release()[0];
+        for package in &resolution.packages {
+            let Ok(versions) = PackageSource::versions(source, &package.name) else {
+                continue;
+            };
+            let candidates = versions.versions.range(package.version.clone()..);
+            for (version, info) in candidates {
+                let usable = *version == package.version
+                    || (info.yanked.is_none() && info.unusable.is_none());
+                let Some(requires_python) = info.requires_python.as_ref().filter(|_| usable) else {
+                    continue;
+                };
+                for specifier in requires_python.iter() {
+                    add_points(specifier, (major, minor), known, &mut points);
+                }
+            }
+            // Markers of its dependencies: `python_full_version < '3.11.3'`.
+            let Ok(Ok(metadata)) = PackageSource::metadata(source, &package.name, &package.version)
+            else {
+                continue;
+            };
+            for requirement in &metadata.requires_dist {
+                for specifier in full_version_specifiers(&requirement.marker.try_to_string().unwrap_or_default()) {
+                    add_points(&specifier, (major, minor), known, &mut points);
+                }
+            }
+        }
+    }
+    points
+}
+
+/// Add the patch versions of minor version `at` where `specifier` changes
+/// its answer to `points`, unless already `known`.
+fn add_points(
+    specifier: &pep440_rs::VersionSpecifier,
+    (major, minor): (u64, u64),
+    known: &BTreeSet<(u64, u64)>,
+    points: &mut BTreeSet<(u64, u64)>,
+) {
+    for (point_major, point_minor, patch) in boundaries(specifier) {
+        if point_major == major
+            && point_minor == minor
+            && patch > 0
+            && !known.contains(&(minor, patch))
+        {
+            points.insert((minor, patch));
+        }
+    }
+}
+
+/// The `python_full_version` comparisons of a marker as it displays
+/// (`python_full_version < '3.11.3'` gives `<3.11.3`).
+fn full_version_specifiers(marker: &str) -> Vec<pep440_rs::VersionSpecifier> {
+    const KEY: &str = "python_full_version";
+    let mut specifiers = Vec::new();
+    let mut rest = marker;
+    while let Some(start) = rest.find(KEY) {
+        rest = &rest[start + KEY.len()..];
+        let comparison = rest.trim_start();
+        let operator_len = comparison
+            .find(|c: char| !matches!(c, '<' | '>' | '=' | '!' | '~'))
+            .unwrap_or(comparison.len());
+        let (operator, value) = comparison.split_at(operator_len);
+        let value = value.trim_start();
+        let Some(quote) = value.chars().next().filter(|c| matches!(c, '\'' | '"')) else {
+            continue;
+        };
+        let Some(end) = value[1..].find(quote) else {
+            continue;
+        };
+        let text = format!("{operator}{}", &value[1..=end]);
+        if let Ok(specifier) = pep440_rs::VersionSpecifier::from_str(&text) {
+            specifiers.push(specifier);
+        }
+    }
+    specifiers
+}
+
+/// The versions `major.minor.patch` where `specifier` changes its answer
+/// (from the version on).
+fn boundaries(specifier: &pep440_rs::VersionSpecifier) -> Vec<(u64, u64, u64)> {
+    use pep440_rs::Operator;
+    let release = specifier.version().release();
+    let at = (
+        release.first().copied().unwrap_or(0),
+        release.get(1).copied().unwrap_or(0),
+        release.get(2).copied().unwrap_or(0),
+    );
+    let after = (at.0, at.1, at.2 + 1);
+    match specifier.operator() {
+        Operator::GreaterThanEqual | Operator::LessThan | Operator::TildeEqual => vec![at],
+        Operator::GreaterThan | Operator::LessThanEqual => vec![after],
+        Operator::Equal | Operator::NotEqual | Operator::ExactEqual => vec![at, after],
+        // `==3.11.*` and the like split at minor versions, which the grid has.
+        _ => Vec::new(),
+    }
 }
 
 /// Everything [`crate::lock::lock`] prepared, for a universal run.
@@ -159,47 +313,72 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             "Direct references are not supported with `--universal` yet\n  hint: pin the package by version, or lock for one target without `--universal`"
         );
     }
-    let environments = grid(args)?;
-    let mut preferences = universal.options.preferences.clone();
+    let mut environments = grid(args)?;
+    let mut known: BTreeSet<(u64, u64)> = environments
+        .iter()
+        .map(|environment| environment.python)
+        .collect();
+    let filters = filters(args)?;
+    let (major, _) = lowest(args)?;
+    // What the earlier runs chose, the newest Python's choice first.
+    let mut chosen: BTreeMap<PackageName, Version> = BTreeMap::new();
     let mut covered: Vec<(Environment, IndexSource, Resolution)> = Vec::new();
     let mut failed: Vec<(Environment, String)> = Vec::new();
-    for environment in environments {
-        let source = IndexSource::new(
-            universal.client.clone(),
-            environment.target.clone(),
-            universal.file_options.clone(),
-            universal.runtime.handle().clone(),
-        );
-        let mut options = universal.options.clone();
-        options.markers = environment.markers.clone();
-        options.python_version = environment.target.python_version.clone();
-        options.preferences = preferences.clone();
-        let label = environment.label();
-        let result = printer.with_progress(&format!("Resolving for {label}"), || {
-            resolve(
-                &source,
-                universal.requirements,
-                universal.constraints,
-                &options,
-            )
-        });
-        match result {
-            Ok(resolution) => {
-                printer.verbose(&format!(
-                    "Resolved {} packages for {label}",
-                    resolution.packages.len()
-                ));
-                for package in &resolution.packages {
-                    preferences
-                        .entry(package.name.clone())
-                        .or_insert_with(|| package.version.clone());
-                }
-                covered.push((environment, source, resolution));
+    for round in 0..=PATCH_ROUNDS {
+        if round > 0 {
+            let points = patch_points(&covered, &known);
+            if points.is_empty() {
+                break;
             }
-            Err(ResolveError::NoSolution { report, .. }) => failed.push((environment, report)),
-            Err(other) => return Err(anyhow::Error::new(other)),
+            environments.clear();
+            for point in points.iter().rev() {
+                environments.extend(environments_at(major, *point, &filters)?);
+            }
+            known.extend(points);
+        }
+        for environment in environments.drain(..) {
+            let source = IndexSource::new(
+                universal.client.clone(),
+                environment.target.clone(),
+                universal.file_options.clone(),
+                universal.runtime.handle().clone(),
+            );
+            let mut options = universal.options.clone();
+            options.markers = environment.markers.clone();
+            options.python_version = environment.target.python_version.clone();
+            options.preferences = preferences_for(&universal, &environment, &chosen);
+            let label = environment.label();
+            let result = printer.with_progress(&format!("Resolving for {label}"), || {
+                resolve(
+                    &source,
+                    universal.requirements,
+                    universal.constraints,
+                    &options,
+                )
+            });
+            match result {
+                Ok(resolution) => {
+                    printer.verbose(&format!(
+                        "Resolved {} packages for {label}",
+                        resolution.packages.len()
+                    ));
+                    for package in &resolution.packages {
+                        chosen
+                            .entry(package.name.clone())
+                            .or_insert_with(|| package.version.clone());
+                    }
+                    covered.push((environment, source, resolution));
+                }
+                Err(ResolveError::NoSolution { report, .. }) => failed.push((environment, report)),
+                Err(other) => return Err(anyhow::Error::new(other)),
+            }
         }
     }
+    // Newest Python first, as if the patch versions had been in the grid.
+    let order =
+        |environment: &Environment| (std::cmp::Reverse(environment.python), environment.platform);
+    covered.sort_by_key(|(environment, _, _)| order(environment));
+    failed.sort_by_key(|(environment, _)| order(environment));
     if covered.is_empty() || (args.require_coverage && !failed.is_empty()) {
         let mut message = format!(
             "error: No solution found for {} of the universal environments:",
@@ -257,30 +436,46 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             entry.package.extras.extend(package.extras.iter().cloned());
         }
     }
-    let grid: Vec<(u64, usize)> = covered
+    let grid: Vec<Slot> = covered
         .iter()
-        .map(|(environment, _, _)| (environment.minor, environment.platform))
+        .map(|(environment, _, _)| (environment.python, environment.platform))
         .collect();
     let markers: Vec<&MarkerEnvironment> = covered
         .iter()
         .map(|(environment, _, _)| &environment.markers)
         .collect();
+    // Hashes: every file of the version (the same whichever environment
+    // asks), fetched concurrently; those of a pin that did not change are
+    // kept from the old file.
+    let fetches = merged.iter().map(|((name, version), entry)| {
+        let kept = universal
+            .existing
+            .as_ref()
+            .and_then(|existing| existing.hashes_of(name, version))
+            .map(<[String]>::to_vec);
+        let wanted = args.generate_hashes && !universal.no_emit.contains(name);
+        let first = entry.environments.first().copied().unwrap_or_default();
+        let source = &covered[first].1;
+        async move {
+            match kept {
+                _ if !wanted => Ok(Vec::new()),
+                Some(kept) => Ok(kept),
+                None => source
+                    .hashes(name, version)
+                    .await
+                    .with_context(|| format!("Failed to get the hashes of `{name}=={version}`")),
+            }
+        }
+    });
+    let all_hashes = universal
+        .runtime
+        .block_on(futures::future::join_all(fetches));
     let mut packages = Vec::new();
-    for ((name, version), entry) in &merged {
+    for (((name, version), entry), hashes) in merged.iter().zip(all_hashes) {
+        let hashes = hashes?;
         let marker = marker_for(&grid, &entry.environments, &markers).with_context(|| {
             format!("Failed to write the environment marker of `{name}=={version}`")
         })?;
-        let hashes = if args.generate_hashes && !universal.no_emit.contains(name) {
-            // Every file of the version: the same whichever environment asks.
-            let first = entry.environments.first().copied().unwrap_or_default();
-            let source = &covered[first].1;
-            universal
-                .runtime
-                .block_on(source.hashes(name, version))
-                .with_context(|| format!("Failed to get the hashes of `{name}=={version}`"))?
-        } else {
-            Vec::new()
-        };
         packages.push(LockedPackage {
             name: name.clone(),
             version: version.clone(),
@@ -327,14 +522,184 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
         roots,
         warnings: Vec::new(),
     };
+    let coverage = Coverage {
+        grid,
+        markers: markers.into_iter().cloned().collect(),
+        resolutions: covered
+            .into_iter()
+            .map(|(_, _, resolution)| resolution)
+            .collect(),
+    };
     Ok(Lock {
         output: universal.output,
         content,
         resolution,
         existing: universal.existing,
         no_emit: universal.no_emit,
-        universal: true,
+        universal: Some(coverage),
     })
+}
+
+/// The preferred versions for one environment: the old lockfile's pin whose
+/// marker is true there, else what an earlier (newer Python) run chose, else
+/// any old pin of the name. Pins being upgraded are left out: the base
+/// options' preferences are the old pins without them, so a name missing
+/// there is one `upgrade` forgets.
+fn preferences_for(
+    universal: &Universal<'_>,
+    environment: &Environment,
+    chosen: &BTreeMap<PackageName, Version>,
+) -> BTreeMap<PackageName, Version> {
+    let kept = &universal.options.preferences;
+    let mut preferences = kept.clone();
+    preferences.extend(
+        chosen
+            .iter()
+            .map(|(name, version)| (name.clone(), version.clone())),
+    );
+    if let Some(existing) = &universal.existing {
+        preferences.extend(
+            existing
+                .versions_in(&environment.markers)
+                .into_iter()
+                .filter(|(name, _)| kept.contains_key(name)),
+        );
+    }
+    preferences
+}
+
+/// What a universal lock chose in each environment it covers, newest Python
+/// first: for the change summary, `check`, `upgrade` and `why`, which look at
+/// each environment's resolution and group what they find by environment.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    grid: Vec<Slot>,
+    markers: Vec<MarkerEnvironment>,
+    pub resolutions: Vec<Resolution>,
+}
+
+impl Coverage {
+    /// The marker true on exactly the environments `selected` (indexes into
+    /// [`Coverage::resolutions`]); `None` when that is all of them.
+    pub fn marker(&self, selected: &BTreeSet<usize>) -> anyhow::Result<Option<String>> {
+        let markers: Vec<&MarkerEnvironment> = self.markers.iter().collect();
+        marker_for(&self.grid, selected, &markers)
+    }
+
+    /// The markers of the environments each line is found in: `lines` gives
+    /// the lines for one environment (its index and resolution); a line found
+    /// in every environment gets no marker. Lines keep the order in which
+    /// they are first found.
+    pub fn group(
+        &self,
+        lines: impl Fn(usize, &Resolution) -> Vec<String>,
+    ) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let mut found: Vec<(String, BTreeSet<usize>)> = Vec::new();
+        let mut positions: BTreeMap<String, usize> = BTreeMap::new();
+        for (index, resolution) in self.resolutions.iter().enumerate() {
+            for line in lines(index, resolution) {
+                match positions.get(&line) {
+                    Some(position) => {
+                        found[*position].1.insert(index);
+                    }
+                    None => {
+                        positions.insert(line.clone(), found.len());
+                        found.push((line, BTreeSet::from([index])));
+                    }
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(line, environments)| Ok((line, self.marker(&environments)?)))
+            .collect()
+    }
+
+    /// The change summary against the old lockfile, environment by
+    /// environment (the old pins there are those whose marker is true), each
+    /// change with the environments it happened in: `numpy 2.0.2 -> 2.0.3 ;
+    /// python_full_version < '3.10'`. Sorted by name, removals last.
+    pub fn change_lines(
+        &self,
+        existing: &Existing,
+        no_emit: &BTreeSet<PackageName>,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut lines = self.group(|index, resolution| {
+            summary::change_lines(
+                &existing.versions_in(&self.markers[index]),
+                &without(resolution, no_emit),
+            )
+        })?;
+        lines.sort_by(|(a, _), (b, _)| {
+            let key = |line: &str| {
+                (
+                    line.starts_with("- "),
+                    line.trim_start_matches("+ ").to_string(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(lines.iter().map(with_marker).collect())
+    }
+
+    /// A warning for each old pin that had to move although nobody asked
+    /// (`compile` without `-U`/`-P`), with the environments it moved in.
+    pub fn moved_pins(&self, existing: &Existing, path: &Path) -> anyhow::Result<Vec<String>> {
+        let lines = self.group(|index, resolution| {
+            let old = existing.versions_in(&self.markers[index]);
+            resolution
+                .packages
+                .iter()
+                .filter_map(|package| {
+                    let pinned = old.get(&package.name)?;
+                    (*pinned != package.version).then(|| {
+                        format!(
+                            "The pin `{}=={pinned}` in `{}` no longer fits; it moves to {}",
+                            package.name,
+                            path.display(),
+                            package.version
+                        )
+                    })
+                })
+                .collect()
+        })?;
+        Ok(lines.iter().map(with_marker).collect())
+    }
+
+    /// Why each pin moved (for `check`), environment by environment as
+    /// [`Coverage::change_lines`]; causes first, consequences after.
+    pub fn reasons(
+        &self,
+        existing: &Existing,
+        no_emit: &BTreeSet<PackageName>,
+    ) -> anyhow::Result<Vec<String>> {
+        let lines = self.group(|index, resolution| {
+            summary::reasons(
+                &existing.versions_in(&self.markers[index]),
+                &without(resolution, no_emit),
+            )
+        })?;
+        let mut reasons: Vec<String> = lines.iter().map(with_marker).collect();
+        reasons.sort_by_key(|reason| reason.contains(" comes with "));
+        Ok(reasons)
+    }
+}
+
+/// `resolution` without the packages left out of the lockfile.
+fn without(resolution: &Resolution, no_emit: &BTreeSet<PackageName>) -> Resolution {
+    let mut resolution = resolution.clone();
+    resolution
+        .packages
+        .retain(|package| !no_emit.contains(&package.name));
+    resolution
+}
+
+/// `line ; marker`, or `line` alone without a marker.
+pub fn with_marker((line, marker): &(String, Option<String>)) -> String {
+    match marker {
+        Some(marker) => format!("{line} ; {marker}"),
+        None => line.clone(),
+    }
 }
 
 /// `sys_platform` and `platform_machine` of each of [`PLATFORMS`].
@@ -347,11 +712,12 @@ const PLATFORM_MARKERS: [(&str, &str); 5] = [
 ];
 
 /// The marker true on exactly the environments `selected` of `grid`
-/// (`(python minor, platform)` pairs), normalized by pep508_rs; `None` when
-/// that is every environment. Checked against each environment's markers,
-/// with an `or` of one product per environment as the fallback.
+/// (`((python minor, patch), platform)` pairs), normalized by pep508_rs;
+/// `None` when that is every environment. Checked against each
+/// environment's markers, with an `or` of one product per environment as
+/// the fallback.
 fn marker_for(
-    grid: &[(u64, usize)],
+    grid: &[Slot],
     selected: &BTreeSet<usize>,
     markers: &[&MarkerEnvironment],
 ) -> anyhow::Result<Option<String>> {
@@ -367,14 +733,16 @@ fn marker_for(
     let tree = if exact(&tree) {
         tree
     } else {
+        let points: BTreeSet<(u64, u64)> = grid.iter().map(|(python, _)| *python).collect();
         let fallback = selected
             .iter()
             .map(|index| {
-                let (minor, platform) = grid[*index];
+                let (python, platform) = grid[*index];
                 format!(
-                    "({} and python_full_version >= '3.{minor}' and python_full_version < '3.{}')",
+                    "({} and python_full_version >= '{}' and python_full_version < '{}')",
                     platform_condition(platform),
-                    minor + 1
+                    python_text(python),
+                    python_text(next_point(&points, python))
                 )
             })
             .collect::<Vec<_>>()
@@ -399,17 +767,17 @@ fn platform_condition(platform: usize) -> String {
 
 /// An `or` of products `(python range) and (platform set)`: platforms that
 /// pinned the package on the same Python versions share one product.
-fn product_form(grid: &[(u64, usize)], selected: &BTreeSet<usize>) -> String {
+fn product_form(grid: &[Slot], selected: &BTreeSet<usize>) -> String {
     let platforms: BTreeSet<usize> = grid.iter().map(|(_, platform)| *platform).collect();
-    let minors: BTreeSet<u64> = grid.iter().map(|(minor, _)| *minor).collect();
-    // Platform → the Python minors it pinned the package on.
-    let mut pinned: BTreeMap<usize, BTreeSet<u64>> = BTreeMap::new();
+    let minors: BTreeSet<(u64, u64)> = grid.iter().map(|(python, _)| *python).collect();
+    // Platform → the Pythons it pinned the package on.
+    let mut pinned: BTreeMap<usize, BTreeSet<(u64, u64)>> = BTreeMap::new();
     for index in selected {
         let (minor, platform) = grid[*index];
         pinned.entry(platform).or_default().insert(minor);
     }
-    // Python minors → the platforms that pinned on exactly those.
-    let mut groups: BTreeMap<BTreeSet<u64>, BTreeSet<usize>> = BTreeMap::new();
+    // Pythons → the platforms that pinned on exactly those.
+    let mut groups: BTreeMap<BTreeSet<(u64, u64)>, BTreeSet<usize>> = BTreeMap::new();
     for (platform, pythons) in pinned {
         groups.entry(pythons).or_default().insert(platform);
     }
@@ -417,7 +785,7 @@ fn product_form(grid: &[(u64, usize)], selected: &BTreeSet<usize>) -> String {
     for (pythons, group) in &groups {
         // A minor is "out" when an environment of the group has it without the pin;
         // minors no environment of the group has are free either way.
-        let out: BTreeSet<u64> = grid
+        let out: BTreeSet<(u64, u64)> = grid
             .iter()
             .filter(|(minor, platform)| group.contains(platform) && !pythons.contains(minor))
             .map(|(minor, _)| *minor)
@@ -442,19 +810,20 @@ fn product_form(grid: &[(u64, usize)], selected: &BTreeSet<usize>) -> String {
         .join(" or ")
 }
 
-/// Ranges of `python_full_version` covering `pinned` and none of `out`;
+/// Ranges of `python_full_version` covering `pinned` and none of `out`
+/// (each Python of the grid stands for the versions up to the next one);
 /// `None` when no bound is needed.
 fn python_condition(
-    minors: &BTreeSet<u64>,
-    pinned: &BTreeSet<u64>,
-    out: &BTreeSet<u64>,
+    minors: &BTreeSet<(u64, u64)>,
+    pinned: &BTreeSet<(u64, u64)>,
+    out: &BTreeSet<(u64, u64)>,
 ) -> Option<String> {
     if out.is_empty() {
         return None;
     }
     // Runs of pinned minors not interrupted by an "out" one.
-    let mut runs: Vec<(u64, u64)> = Vec::new();
-    let mut current: Option<(u64, u64)> = None;
+    let mut runs: Vec<((u64, u64), (u64, u64))> = Vec::new();
+    let mut current: Option<((u64, u64), (u64, u64))> = None;
     for minor in minors {
         if out.contains(minor) {
             runs.extend(current.take());
@@ -470,15 +839,39 @@ fn python_condition(
             let upper = out.iter().any(|minor| minor > last);
             let mut bounds = Vec::new();
             if lower {
-                bounds.push(format!("python_full_version >= '3.{first}'"));
+                bounds.push(format!("python_full_version >= '{}'", python_text(*first)));
             }
             if upper {
-                bounds.push(format!("python_full_version < '3.{}'", last + 1));
+                bounds.push(format!(
+                    "python_full_version < '{}'",
+                    python_text(next_point(minors, *last))
+                ));
             }
             format!("({})", bounds.join(" and "))
         })
         .collect();
     Some(conditions.join(" or "))
+}
+
+/// `3.11` or `3.11.3`.
+fn python_text((minor, patch): (u64, u64)) -> String {
+    if patch == 0 {
+        format!("3.{minor}")
+    } else {
+        format!("3.{minor}.{patch}")
+    }
+}
+
+/// The Python of `points` after `python`, else the next minor version.
+fn next_point(points: &BTreeSet<(u64, u64)>, python: (u64, u64)) -> (u64, u64) {
+    points
+        .range((
+            std::ops::Bound::Excluded(python),
+            std::ops::Bound::Unbounded,
+        ))
+        .next()
+        .copied()
+        .unwrap_or((python.0 + 1, 0))
 }
 
 /// `sys_platform` (with `platform_machine` where a system is split) for the
@@ -535,7 +928,7 @@ mod tests {
     use super::*;
 
     /// The full grid from 3.9: `(minor, platform)` and each environment's markers.
-    fn full_grid() -> (Vec<(u64, usize)>, Vec<MarkerEnvironment>) {
+    fn full_grid() -> (Vec<Slot>, Vec<MarkerEnvironment>) {
         let mut grid = Vec::new();
         let mut markers = Vec::new();
         for minor in (9..=NEWEST_MINOR).rev() {
@@ -544,7 +937,7 @@ mod tests {
                     Version::new([3, minor]),
                     Platform::from_str(name).expect("platform"),
                 );
-                grid.push((minor, platform));
+                grid.push(((minor, 0), platform));
                 markers.push(target.markers().expect("markers"));
             }
         }
@@ -558,7 +951,7 @@ mod tests {
         let selected: BTreeSet<usize> = grid
             .iter()
             .enumerate()
-            .filter(|(_, (minor, platform))| keep(*minor, PLATFORMS[*platform]))
+            .filter(|(_, ((minor, _), platform))| keep(*minor, PLATFORMS[*platform]))
             .map(|(index, _)| index)
             .collect();
         let references: Vec<&MarkerEnvironment> = markers.iter().collect();
@@ -583,6 +976,47 @@ mod tests {
             );
         }
         text
+    }
+
+    #[test]
+    fn patch_versions_split_minor_versions() {
+        let (mut grid, mut markers) = full_grid();
+        for (platform, name) in PLATFORMS.iter().enumerate() {
+            let target = Target::new(
+                Version::new([3, 11, 3]),
+                Platform::from_str(name).expect("platform"),
+            );
+            grid.push(((11, 3), platform));
+            markers.push(target.markers().expect("markers"));
+        }
+        let references: Vec<&MarkerEnvironment> = markers.iter().collect();
+        let marker = |keep: &dyn Fn((u64, u64), usize) -> bool| {
+            let selected: BTreeSet<usize> = grid
+                .iter()
+                .enumerate()
+                .filter(|(_, (python, platform))| keep(*python, *platform))
+                .map(|(index, _)| index)
+                .collect();
+            marker_for(&grid, &selected, &references).expect("a marker")
+        };
+        assert_eq!(
+            marker(&|python, _| python >= (11, 3)).as_deref(),
+            Some("python_full_version >= '3.11.3'")
+        );
+        assert_eq!(
+            marker(&|python, _| python < (11, 3)).as_deref(),
+            Some("python_full_version < '3.11.3'")
+        );
+        assert_eq!(
+            marker(&|python, _| python == (11, 0)).as_deref(),
+            Some("python_full_version >= '3.11' and python_full_version < '3.11.3'")
+        );
+        assert_eq!(
+            marker(&|python, platform| python == (11, 3) && platform == 4).as_deref(),
+            Some(
+                "python_full_version >= '3.11.3' and python_full_version < '3.12' and sys_platform == 'win32'"
+            )
+        );
     }
 
     #[test]

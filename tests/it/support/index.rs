@@ -3,7 +3,8 @@
 //! or without range support, and PEP 658 metadata files. Plus a tiny HTTP
 //! client for testing it.
 //!
-//! Routes: `GET /simple/<name>/` (non-normalized names and a missing slash
+//! Routes: `GET /simple/`, the list of every project (PEP 503 / PEP 691),
+//! `GET /simple/<name>/` (non-normalized names and a missing slash
 //! redirect with 301), `GET|HEAD /files/<filename>` and, with PEP 658,
 //! `GET|HEAD /files/<filename>.metadata`, and `GET /links/`, an HTML page
 //! linking every file (for `--find-links`), and `GET|HEAD /mirror/<filename>`,
@@ -627,6 +628,9 @@ fn project_page(state: &State, rest: &str, request: &Request) -> Response {
 }
 
 fn project_page_body(state: &State, rest: &str, accept: Option<&str>) -> Response {
+    if rest.is_empty() {
+        return root_listing(state, accept);
+    }
     let name = rest.strip_suffix('/').unwrap_or(rest);
     let normalized = normalize_name(name);
     let projects = state.lock_projects();
@@ -645,6 +649,38 @@ fn project_page_body(state: &State, rest: &str, accept: Option<&str>) -> Respons
             HTML_CONTENT_TYPE,
             project_html(&normalized, project, state.options),
         ),
+        None => Response::new(406),
+    }
+}
+
+/// `GET /simple/`: every project, as PEP 691 JSON or PEP 503 HTML.
+fn root_listing(state: &State, accept: Option<&str>) -> Response {
+    let projects = state.lock_projects();
+    match negotiate(state.options, accept) {
+        Some(Format::Json) => {
+            let listed: Vec<Value> = projects
+                .keys()
+                .map(|name| json!({ "name": name }))
+                .collect();
+            let body = json!({ "meta": { "api-version": "1.0" }, "projects": listed });
+            Response::new(200)
+                .header("Vary", "Accept")
+                .body(JSON_CONTENT_TYPE, body.to_string())
+        }
+        Some(Format::Html) => {
+            let mut html = String::from("<!DOCTYPE html>\n<html>\n  <body>\n");
+            for name in projects.keys() {
+                html.push_str(&format!(
+                    "    <a href=\"{}/\">{}</a>\n",
+                    html_escape(name),
+                    html_escape(name)
+                ));
+            }
+            html.push_str("  </body>\n</html>\n");
+            Response::new(200)
+                .header("Vary", "Accept")
+                .body(HTML_CONTENT_TYPE, html)
+        }
         None => Response::new(406),
     }
 }

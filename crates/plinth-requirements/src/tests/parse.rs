@@ -170,7 +170,9 @@ click \\
 itsdangerous
 werkzeug \\
 # a full-line comment ends a continued line
-blinker \\"
+blinker \\
+
+"
     ));
 }
 

@@ -46,7 +46,10 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
         )
     );
     let mut message = format!("error: `{name}` has drifted from its inputs");
-    let reasons = reasons(&existing.versions(), &lock.pinned());
+    let reasons = match &lock.universal {
+        None => reasons(&existing.versions(), &lock.pinned()),
+        Some(coverage) => coverage.reasons(existing, &lock.no_emit)?,
+    };
     for reason in &reasons {
         message.push_str(&format!("\n  - {reason}"));
     }

@@ -18,16 +18,27 @@ pub fn run(args: &CompileArgs, printer: &Printer) -> anyhow::Result<()> {
         },
         printer,
     )?;
+    // The single-target run warns about these while resolving.
+    if let (Some(coverage), Some(existing), Output::File(path)) =
+        (&lock.universal, &lock.existing, &lock.output)
+        && !args.upgrade
+        && args.upgrade_package.is_empty()
+    {
+        for warning in coverage.moved_pins(existing, path)? {
+            printer.warn(&warning);
+        }
+    }
     finish(&lock, args.dry_run, printer)
 }
 
 /// Print what changed, then write the lockfile (or print it with `--dry-run`).
 pub fn finish(lock: &Lock, dry_run: bool, printer: &Printer) -> anyhow::Result<()> {
-    // Not yet for universal lockfiles, where a package can have several pins.
-    if let Some(existing) = &lock.existing
-        && !lock.universal
-    {
-        let lines = change_lines(&existing.versions(), &lock.pinned());
+    if let Some(existing) = &lock.existing {
+        let lines = match &lock.universal {
+            None => change_lines(&existing.versions(), &lock.pinned()),
+            // A package can have several pins: changes per environment.
+            Some(coverage) => coverage.change_lines(existing, &lock.no_emit)?,
+        };
         if !lines.is_empty() {
             printer.status("Changes:");
             for line in lines {

@@ -1,5 +1,6 @@
 //! `plinth why NAME`: every path from an input line to a pinned package.
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use pep508_rs::PackageName;
@@ -9,6 +10,7 @@ use crate::Failure;
 use crate::cli::WhyArgs;
 use crate::lock::{Request, Upgrade, lock};
 use crate::printer::Printer;
+use crate::universal::with_marker;
 
 /// More paths than this are summarised.
 const MAX_PATHS: usize = 100;
@@ -25,7 +27,23 @@ pub fn run(args: &WhyArgs, printer: &Printer) -> anyhow::Result<()> {
         },
         printer,
     )?;
-    let paths = paths_to(&name, &lock.resolution);
+    let paths = match &lock.universal {
+        None => paths_to(&name, &lock.resolution),
+        // Each path with the environments it is found in; where the package is
+        // not required at all is said on stderr.
+        Some(coverage) => {
+            let mut paths = coverage.group(|_, resolution| paths_to(&name, resolution))?;
+            paths.sort();
+            let absent: BTreeSet<usize> = (0..coverage.resolutions.len())
+                .filter(|index| paths_to(&name, &coverage.resolutions[*index]).is_empty())
+                .collect();
+            if !paths.is_empty() && !absent.is_empty() {
+                let marker = coverage.marker(&absent)?.unwrap_or_default();
+                printer.status(&format!("`{name}` is not required where {marker}"));
+            }
+            paths.iter().map(with_marker).collect()
+        }
+    };
     if paths.is_empty() {
         return Err(Failure {
             code: 1,
