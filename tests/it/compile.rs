@@ -1007,6 +1007,22 @@ fn exclude_newer_date_ignores_later_uploads() {
 }
 
 #[test]
+fn exclude_newer_hint_is_not_given_when_the_hidden_version_would_conflict_too() {
+    // `app` needs six<1.16: six 1.16.0, hidden by the cutoff, would not help.
+    let index = six_uploaded_over_time()
+        .package("six", "1.15.1", |p| p.upload_time("2025-01-02T00:00:00Z"))
+        .package("app", "1.0", |p| {
+            p.requires("six<1.15.1").upload_time("2025-01-01T00:00:00Z")
+        })
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "app\nsix>=1.15.1\n");
+    let output = compile(&context, &index, &["--exclude-newer", "2025-06-01"]);
+    assert!(output.contains("exit_code: 1"), "{output}");
+    assert!(!output.contains("hint:"), "{output}");
+}
+
+#[test]
 fn exclude_newer_hiding_the_only_fitting_version_is_named_in_a_hint() {
     let index = six_uploaded_over_time().serve();
     let context = context(&index);

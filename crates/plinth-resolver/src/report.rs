@@ -102,16 +102,13 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
                     ),
                 })
             }
+            // Only where no version fits: a hidden version inside a
+            // dependency's range may still conflict with something else.
             External::NoVersions(Package::Dist(name) | Package::Extra(name, _), range)
-            | External::FromDependencyOf(
-                _,
-                _,
-                Package::Dist(name) | Package::Extra(name, _),
-                range,
-            ) if context
-                .newer_than_cutoff
-                .get(name)
-                .is_some_and(|hidden| hidden.iter().any(|version| range.contains(version))) =>
+                if context
+                    .newer_than_cutoff
+                    .get(name)
+                    .is_some_and(|hidden| hidden.iter().any(|version| range.contains(version))) =>
             {
                 let hidden: Vec<String> = context.newer_than_cutoff[name]
                     .iter()
@@ -335,6 +332,9 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
             (Bound::Included(low), Bound::Excluded(high)) if *high == successor(low) => {
                 format!("=={low}")
             }
+            (Bound::Included(low), Bound::Excluded(high)) if wildcard(low, high).is_some() => {
+                format!("=={}.*", wildcard(low, high).unwrap_or_default())
+            }
             _ => {
                 let lower = match lower {
                     Bound::Included(low) => Some(format!(">={low}")),
@@ -343,7 +343,11 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
                 };
                 let upper = match upper {
                     Bound::Included(high) => Some(format!("<={high}")),
-                    Bound::Excluded(high) => Some(format!("<{high}")),
+                    // `<2.0` excludes the pre-releases of 2.0 (PEP 440), as `<2.0.dev0` does.
+                    Bound::Excluded(high) => Some(match final_of_dev0(high) {
+                        Some(release) => format!("<{release}"),
+                        None => format!("<{high}"),
+                    }),
                     Bound::Unbounded => None,
                 };
                 lower
@@ -355,6 +359,32 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
         })
         .collect();
     segments.join(" | ")
+}
+
+/// `X.Y` (without the `.dev0`) when `version` is `X.Y.dev0`: the lowest
+/// version of release `X.Y`, as ranges from `==X.Y.*` and `<X.Y` bound it.
+fn final_of_dev0(version: &Version) -> Option<Version> {
+    (version.dev() == Some(0)
+        && version.pre().is_none()
+        && version.post().is_none()
+        && version.local().is_empty()
+        && version.epoch() == 0)
+        .then(|| Version::new(version.release().iter().copied()))
+}
+
+/// `X.Y` when `low..high` is `==X.Y.*`: from `X.Y.dev0` up to the `.dev0` of
+/// the next release at the same length (`X.(Y+1).dev0`).
+fn wildcard(low: &Version, high: &Version) -> Option<String> {
+    let (low, high) = (final_of_dev0(low)?, final_of_dev0(high)?);
+    let (low, high) = (low.release(), high.release());
+    let (last, prefix) = low.split_last()?;
+    (high.len() == low.len() && high[..prefix.len()] == *prefix && high[prefix.len()] == last + 1)
+        .then(|| {
+            low.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        })
 }
 
 impl Formatter {
@@ -581,5 +611,31 @@ impl ReportFormatter<Package, Ranges<Version>, String> for Formatter {
             self.external(external),
             self.terms(current_terms)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use pep440_rs::VersionSpecifiers;
+
+    use super::format_range;
+    use crate::specifiers::specifiers_to_range;
+
+    fn shown(specifiers: &str) -> String {
+        let specifiers = VersionSpecifiers::from_str(specifiers).expect("valid specifiers");
+        format_range(&specifiers_to_range(&specifiers))
+    }
+
+    #[test]
+    fn ranges_show_as_users_write_them() {
+        assert_eq!(shown("==2.15.*"), "==2.15.*");
+        assert_eq!(shown("==2.*"), "==2.*");
+        assert_eq!(shown(">=1.23.5,<2.0.0"), ">=1.23.5, <2.0.0");
+        assert_eq!(shown("<2"), "<2");
+        assert_eq!(shown("~=2.15.0"), ">=2.15.0, <2.16");
+        assert_eq!(shown("==1.0"), "==1.0");
+        assert_eq!(shown("<2.0rc1"), "<2.0rc1");
     }
 }
