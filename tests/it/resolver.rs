@@ -1222,8 +1222,8 @@ fn conflicting_version_ranges_fail_with_an_explanation() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because app<2.0 depends on lib>=2 and app==2.0 depends on lib>=3, app depends on lib>=2.
-      And because you require app (requirements.in:1) and you require lib<2 (requirements.in:2), your requirements are unsatisfiable.
+      Because app depends on lib>=2 and you require app (requirements.in:1), you require lib>=2.
+      And because you require lib<2 (requirements.in:2), your requirements are unsatisfiable.
     ");
 }
 
@@ -1246,6 +1246,40 @@ fn a_requirement_written_on_several_lines_names_them_all() {
     error: No solution found when resolving dependencies:
       Because app depends on lib>=2 and you require app (requirements.in:1), you require lib>=2.
       And because you require lib<2 (requirements.in:2, dev.in:2), your requirements are unsatisfiable.
+    ");
+}
+
+#[test]
+fn a_chain_over_many_versions_is_told_in_one_statement() {
+    // Each of 12 versions of `app` pins another `lib`, one has no file for
+    // the target, and the user wants a `lib` none of them allows: one
+    // statement about `app`, not twelve.
+    let mut index = TestIndex::new();
+    for minor in 0..12 {
+        let version = format!("1.{minor}");
+        let lib = format!("lib=={}.0", minor * 2);
+        index = index.package("app", &version, |p| {
+            if minor == 5 {
+                p.wheel_tags(&["py3-none-win_amd64"])
+            } else {
+                p.requires(&lib)
+            }
+        });
+        index = index.package("lib", &format!("{}.0", minor * 2), |p| p);
+        index = index.package("lib", &format!("{}.0", minor * 2 + 1), |p| p);
+    }
+    index = index.package("lib", "100.0", |p| p);
+    let output = compile(&index.serve(), "app\nlib>=100\n", &[]);
+    assert_compile_snapshot!(output, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because app depends on lib (11 ranges within >=0.0, <=22.0) and you require app (requirements.in:1), you require lib (11 ranges within >=0.0, <=22.0).
+      And because you require lib>=100 (requirements.in:2), your requirements are unsatisfiable.
+      hint: app has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
     ");
 }
 

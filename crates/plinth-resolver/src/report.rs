@@ -200,6 +200,9 @@ fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tre
             if let Some(merged) = merge_unusable(&cause1, &cause2) {
                 return DerivationTree::External(simplify_external(&merged, known));
             }
+            if let Some(collapsed) = collapse_dependency_chain(derived, &cause1, &cause2) {
+                return DerivationTree::External(simplify_external(&collapsed, known));
+            }
             DerivationTree::Derived(Derived {
                 terms: derived
                     .terms
@@ -245,6 +248,57 @@ fn merge_unusable(
         }
         _ => None,
     }
+}
+
+/// A derived "`p` in R depends on `d` in S" from two facts about `p` alone
+/// ("`p` in r1 depends on `d` in s1", "`p` in r2 is unusable or needs
+/// another Python") becomes one
+/// statement, so that a long chain over the versions of `p` (boto3 0.0.1,
+/// 0.0.2, ... each depending on another botocore) reads as one line.
+fn collapse_dependency_chain(
+    derived: &Derived<Package, Ranges<Version>, String>,
+    first: &Tree,
+    second: &Tree,
+) -> Option<External<Package, Ranges<Version>, String>> {
+    let mut terms = derived.terms.iter();
+    let (package, range, dependency, dependency_range) =
+        match (terms.next()?, terms.next()?, terms.next()) {
+            ((p, Term::Positive(r)), (d, Term::Negative(s)), None)
+            | ((d, Term::Negative(s)), (p, Term::Positive(r)), None) => (p, r, d, s),
+            _ => return None,
+        };
+    if *package == Package::Root {
+        return None;
+    }
+    let about_package = |tree: &Tree| match tree {
+        DerivationTree::External(External::FromDependencyOf(p, _, d, _)) => {
+            (p == package && d == dependency).then_some(true)
+        }
+        // Versions of `p` that can't be used: for a reason of their own, or
+        // because they need another Python (the hints name it).
+        DerivationTree::External(
+            External::Custom(p, _, _)
+            | External::NoVersions(p, _)
+            | External::FromDependencyOf(p, _, Package::Python, _),
+        ) => (p == package).then_some(false),
+        // Derived: "`p` in r can't be used" (e.g. through the Python it needs).
+        DerivationTree::Derived(derived)
+            if derived.terms.len() == 1
+                && matches!(derived.terms.get(package), Some(Term::Positive(_))) =>
+        {
+            Some(false)
+        }
+        _ => None,
+    };
+    let (first, second) = (about_package(first)?, about_package(second)?);
+    (first || second).then(|| {
+        External::FromDependencyOf(
+            package.clone(),
+            range.clone(),
+            dependency.clone(),
+            dependency_range.clone(),
+        )
+    })
 }
 
 fn simplify_external(
@@ -303,9 +357,23 @@ fn package_range(package: &Package, range: &Ranges<Version>) -> String {
     match package {
         Package::Root => package.to_string(),
         Package::Python => format!("Python{}", format_range(range)),
+        _ if range.iter().count() > MAX_SEGMENTS => {
+            let (start, end) = range
+                .bounding_range()
+                .unwrap_or((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded));
+            let hull = Ranges::from_range_bounds((start.cloned(), end.cloned()));
+            format!(
+                "{package} ({} ranges within {})",
+                range.iter().count(),
+                format_range(&hull)
+            )
+        }
         _ => format!("{package}{}", format_range(range)),
     }
 }
+
+/// Ranges of more segments than this are summarized by their bounds.
+const MAX_SEGMENTS: usize = 4;
 
 /// Whether every segment of `range` is one version (with its local builds).
 fn is_exact(range: &Ranges<Version>) -> bool {
@@ -344,9 +412,10 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
                 let upper = match upper {
                     Bound::Included(high) => Some(format!("<={high}")),
                     // `<2.0` excludes the pre-releases of 2.0 (PEP 440), as `<2.0.dev0` does.
-                    Bound::Excluded(high) => Some(match final_of_dev0(high) {
-                        Some(release) => format!("<{release}"),
-                        None => format!("<{high}"),
+                    Bound::Excluded(high) => Some(match (predecessor(high), final_of_dev0(high)) {
+                        (Some(last), _) => format!("<={last}"),
+                        (None, Some(release)) => format!("<{release}"),
+                        (None, None) => format!("<{high}"),
                     }),
                     Bound::Unbounded => None,
                 };
@@ -359,6 +428,14 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
         })
         .collect();
     segments.join(" | ")
+}
+
+/// `X` when `version` is the [`successor`] of `X` (`X.post0.dev0`): a range
+/// up to it ends with `X`.
+fn predecessor(version: &Version) -> Option<Version> {
+    (version.post() == Some(0) && version.dev() == Some(0))
+        .then(|| version.clone().with_post(None).with_dev(None))
+        .filter(|last| successor(last) == *version)
 }
 
 /// `X.Y` (without the `.dev0`) when `version` is `X.Y.dev0`: the lowest
@@ -637,5 +714,7 @@ mod tests {
         assert_eq!(shown("~=2.15.0"), ">=2.15.0, <2.16");
         assert_eq!(shown("==1.0"), "==1.0");
         assert_eq!(shown("<2.0rc1"), "<2.0rc1");
+        assert_eq!(shown("<=1.4"), "<=1.4");
+        assert_eq!(shown(">=1.0,<=1.4"), ">=1.0, <=1.4");
     }
 }
