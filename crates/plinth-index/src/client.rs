@@ -2,8 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pep440_rs::Version;
@@ -21,6 +21,7 @@ use plinth_build::{BuildOptions, BuiltMetadata, build_metadata};
 
 use crate::auth::{CredentialStore, Netrc, Origin, without_credentials};
 use crate::cache::Cache;
+use crate::compact;
 use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
 use crate::find_links;
@@ -324,15 +325,13 @@ impl IndexClient {
             hex::encode(Sha256::digest(redact(&url).as_bytes()))
         );
         let refresh = self.options.refresh.includes(Some(name));
-        let Some(page) = self.cached_page(&key, &url, ACCEPT_SIMPLE, refresh).await? else {
+        let Some(page) = self
+            .cached_page(&key, &url, ACCEPT_SIMPLE, refresh, Some(compact_page))
+            .await?
+        else {
             return Ok(None);
         };
-        let mut files = if page.content_type.contains("json") {
-            parse_json(&page.body, &page.final_url)
-        } else {
-            parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
-        }
-        .map_err(|error| {
+        let mut files = parse_page(&page).map_err(|error| {
             // Don't reuse a page that does not parse (e.g. on a 304) next time.
             self.cache_remove(&key);
             IndexError::Parse {
@@ -357,6 +356,7 @@ impl IndexClient {
         url: &Url,
         accept: &'static str,
         refresh: bool,
+        store_as: Option<fn(&CachedPage) -> Option<CachedPage>>,
     ) -> Result<Option<CachedPage>, IndexError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
@@ -415,7 +415,8 @@ impl IndexClient {
                     None
                 } else {
                     response.check(url)?;
-                    Some(CachedPage::from(response))
+                    let page = CachedPage::from(response);
+                    Some(store_as.and_then(|convert| convert(&page)).unwrap_or(page))
                 };
                 CachedEntry {
                     fresh_until,
@@ -453,7 +454,7 @@ impl IndexClient {
         );
         let refresh = self.options.refresh.includes(None);
         let page = self
-            .cached_page(&key, location, "text/html", refresh)
+            .cached_page(&key, location, "text/html", refresh, None)
             .await?
             .ok_or_else(|| IndexError::Status {
                 url: redact(location),
@@ -905,6 +906,30 @@ struct CachedPage {
     final_url: Url,
     content_type: String,
     body: Vec<u8>,
+}
+
+/// The files of a project page: JSON, HTML, or as the cache stores them.
+fn parse_page(page: &CachedPage) -> Result<Vec<IndexFile>, String> {
+    if page.content_type == compact::CONTENT_TYPE {
+        return compact::decode(&page.body).ok_or_else(|| "damaged cache entry".to_string());
+    }
+    if page.content_type.contains("json") {
+        parse_json(&page.body, &page.final_url)
+    } else {
+        parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
+    }
+    .map_err(|error| error.to_string())
+}
+
+/// A project page as the cache keeps it: its files, parsed once (see
+/// [`compact`]); `None` when it does not parse (the caller reports that).
+fn compact_page(page: &CachedPage) -> Option<CachedPage> {
+    let files = parse_page(page).ok()?;
+    Some(CachedPage {
+        final_url: page.final_url.clone(),
+        content_type: compact::CONTENT_TYPE.to_string(),
+        body: compact::encode(&files),
+    })
 }
 
 impl From<Fetched> for CachedPage {

@@ -39,6 +39,7 @@
 mod auth;
 mod cache;
 mod client;
+mod compact;
 mod direct;
 mod error;
 mod filename;

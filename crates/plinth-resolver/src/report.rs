@@ -271,8 +271,8 @@ fn collapse_dependency_chain(
         return None;
     }
     let about_package = |tree: &Tree| match tree {
-        DerivationTree::External(External::FromDependencyOf(p, _, d, _)) => {
-            (p == package && d == dependency).then_some(true)
+        DerivationTree::External(External::FromDependencyOf(p, _, d, _)) if d == dependency => {
+            (p == package).then_some(true)
         }
         // Versions of `p` that can't be used: for a reason of their own, or
         // because they need another Python (the hints name it).
