@@ -132,7 +132,7 @@ pub struct ProjectPage {
     /// The first index that has the package (without credentials); `None`
     /// when only find-links have it.
     pub index: Option<Url>,
-    pub files: Vec<IndexFile>,
+    pub files: Arc<Vec<IndexFile>>,
 }
 
 type SharedProject = Arc<OnceCell<Result<Option<ProjectPage>, IndexError>>>;
@@ -309,7 +309,7 @@ impl IndexClient {
         }
         Ok(Some(ProjectPage {
             index: first_index,
-            files,
+            files: Arc::new(files),
         }))
     }
 

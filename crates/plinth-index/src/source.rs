@@ -52,19 +52,38 @@ pub struct FileOptions {
     pub build: Option<plinth_build::BuildOptions>,
 }
 
-/// The files of one version that the target can use, best first.
+/// The files of one version, as positions in [`Project::page`].
 #[derive(Debug, Clone)]
 struct VersionFiles {
     /// Every file of the version (after `--exclude-newer`), for hashes.
-    all: Vec<IndexFile>,
+    all: Vec<usize>,
     /// The file to read metadata from.
-    best: Option<IndexFile>,
+    best: Option<usize>,
 }
 
 #[derive(Debug)]
 struct Project {
     versions: Arc<PackageVersions>,
     files: BTreeMap<Version, VersionFiles>,
+    /// Every file of the project page, shared with the client (and with
+    /// the sources of the other environments of a universal resolution).
+    page: Arc<Vec<IndexFile>>,
+}
+
+impl Project {
+    /// Every file of `version`.
+    fn all(&self, version: &Version) -> Vec<IndexFile> {
+        self.files
+            .get(version)
+            .map(|files| files.all.iter().map(|&at| self.page[at].clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The file of `version` to read metadata from.
+    fn best(&self, version: &Version) -> Option<&IndexFile> {
+        let at = self.files.get(version)?.best?;
+        Some(&self.page[at])
+    }
 }
 
 type Shared<T> = Arc<OnceCell<Result<T, IndexError>>>;
@@ -147,10 +166,10 @@ impl IndexSource {
             let Some(Ok(project)) = projects.get(name).and_then(|cell| cell.get()) else {
                 continue;
             };
-            if let Some(files) = project.files.get(version) {
+            if project.files.contains_key(version) {
                 inner.client.cache_put(
                     &inner.pin_key(name, version),
-                    &pins::encode(&files.all, crate::client::unix_now()),
+                    &pins::encode(&project.all(version), crate::client::unix_now()),
                 );
             }
         }
@@ -176,11 +195,7 @@ impl IndexSource {
         version: &Version,
     ) -> Result<Vec<String>, IndexError> {
         let project = self.inner.project(name).await?;
-        let files = project
-            .files
-            .get(version)
-            .map(|files| files.all.clone())
-            .unwrap_or_default();
+        let files = project.all(version);
         let hashes = futures::future::try_join_all(
             files.iter().map(|file| self.inner.client.file_sha256(file)),
         )
@@ -206,7 +221,7 @@ impl Inner {
         };
         cell.get_or_init(|| async {
             let files = match &self.pinned {
-                Some(pins) => self.recorded_files(name, pins.get(name))?,
+                Some(pins) => Arc::new(self.recorded_files(name, pins.get(name))?),
                 None => {
                     let page = self.client.project(name).await?;
                     page.map(|page| page.files).unwrap_or_default()
@@ -244,10 +259,10 @@ impl Inner {
     }
 
     /// Group files by version, drop what the options exclude, rank the rest for the target.
-    fn build_project(&self, name: &PackageName, files: Vec<IndexFile>) -> Project {
-        let mut by_version: BTreeMap<Version, Vec<(IndexFile, DistFilename)>> = BTreeMap::new();
+    fn build_project(&self, name: &PackageName, page: Arc<Vec<IndexFile>>) -> Project {
+        let mut by_version: BTreeMap<Version, Vec<(usize, DistFilename)>> = BTreeMap::new();
         let mut newer_than_cutoff = BTreeSet::new();
-        for file in files {
+        for (at, file) in page.iter().enumerate() {
             if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time)
                 && uploaded > cutoff
             {
@@ -262,18 +277,22 @@ impl Inner {
             by_version
                 .entry(parsed.version().clone())
                 .or_default()
-                .push((file, parsed));
+                .push((at, parsed));
         }
         let mut versions = BTreeMap::new();
         let mut project_files = BTreeMap::new();
         for (version, files) in by_version {
-            let (info, best) = self.rank(name, &files);
+            let ranked: Vec<(&IndexFile, &DistFilename)> = files
+                .iter()
+                .map(|(at, parsed)| (&page[*at], parsed))
+                .collect();
+            let (info, best) = self.rank(name, &ranked);
             versions.insert(version.clone(), info);
             project_files.insert(
                 version,
                 VersionFiles {
-                    all: files.into_iter().map(|(file, _)| file).collect(),
-                    best,
+                    best: best.map(|position| files[position].0),
+                    all: files.into_iter().map(|(at, _)| at).collect(),
                 },
             );
         }
@@ -284,22 +303,25 @@ impl Inner {
                 newer_than_cutoff,
             }),
             files: project_files,
+            page,
         }
     }
 
-    /// What the resolver needs to know of one version, and its best file.
+    /// What the resolver needs to know of one version, and the position of
+    /// its best file in `files`.
     fn rank(
         &self,
         name: &PackageName,
-        files: &[(IndexFile, DistFilename)],
-    ) -> (VersionInfo, Option<IndexFile>) {
+        files: &[(&IndexFile, &DistFilename)],
+    ) -> (VersionInfo, Option<usize>) {
         let wheels_allowed = !self.options.no_binary.contains(name);
         let sdists_allowed = !self.options.only_binary.contains(name);
-        let mut best_wheel: Option<(usize, &IndexFile)> = None;
+        // (rank, position) of the best wheel, position of the sdist.
+        let mut best_wheel: Option<(usize, usize)> = None;
         let mut sdist = None;
         let (mut has_wheel, mut has_sdist) = (false, false);
-        let mut usable = Vec::new();
-        for (file, parsed) in files {
+        let mut usable: Vec<&IndexFile> = Vec::new();
+        for (position, &(file, parsed)) in files.iter().enumerate() {
             match parsed {
                 DistFilename::Wheel(wheel) => {
                     has_wheel = true;
@@ -326,7 +348,7 @@ impl Inner {
                     if let Some(rank) = rank {
                         usable.push(file);
                         if best_wheel.is_none_or(|(best, _)| rank < best) {
-                            best_wheel = Some((rank, file));
+                            best_wheel = Some((rank, position));
                         }
                     }
                 }
@@ -334,12 +356,12 @@ impl Inner {
                     has_sdist = true;
                     if sdists_allowed {
                         usable.push(file);
-                        sdist.get_or_insert(file);
+                        sdist.get_or_insert(position);
                     }
                 }
             }
         }
-        let best = best_wheel.map(|(_, file)| file).or(sdist).cloned();
+        let best = best_wheel.map(|(_, position)| position).or(sdist);
         let unusable = best.is_none().then(|| {
             if has_wheel && !wheels_allowed && !has_sdist {
                 "it has only wheels and `--no-binary` forbids them".to_string()
@@ -393,8 +415,7 @@ impl Inner {
             None
         };
         let requires_python = best
-            .as_ref()
-            .and_then(|file| file.requires_python.as_deref())
+            .and_then(|position| files[position].0.requires_python.as_deref())
             .and_then(|text| VersionSpecifiers::from_str(text).ok());
         (
             VersionInfo {
@@ -432,11 +453,7 @@ impl Inner {
         version: &Version,
     ) -> Result<MetadataResult, IndexError> {
         let project = self.project(name).await?;
-        let Some(file) = project
-            .files
-            .get(version)
-            .and_then(|files| files.best.clone())
-        else {
+        let Some(file) = project.best(version).cloned() else {
             return Ok(Err(format!("`{name}=={version}` has no usable file")));
         };
         let bytes = if file.filename.ends_with(".whl") {
