@@ -340,7 +340,7 @@ impl IndexClient {
             }
         })?;
         // A remote page must not make plinth read local files.
-        files.retain(|file| file.url.scheme() != "file" || url.scheme() == "file");
+        files.retain(|file| !file.url.is_file() || url.scheme() == "file");
         Ok(Some(files))
     }
 
@@ -471,7 +471,7 @@ impl IndexClient {
         }
         let bytes = match &file.core_metadata {
             Some(expected) => {
-                let mut url = file.url.clone();
+                let mut url = Url::clone(&file.url);
                 url.set_path(&format!("{}.metadata", file.url.path()));
                 let response = self.get(&url, HeaderMap::new()).await?;
                 response.check(&url)?;

@@ -10,9 +10,8 @@
 //! backslashes inside fields are escaped with a backslash.
 
 use jiff::Timestamp;
-use url::Url;
 
-use crate::simple::IndexFile;
+use crate::simple::{FileUrl, IndexFile};
 
 /// The `content-type` under which a cached page holds this format.
 pub(crate) const CONTENT_TYPE: &str = "application/x-plinth-files-1";
@@ -56,7 +55,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<IndexFile>> {
             let mut fields = line.split('\t');
             let mut next = || fields.next();
             let filename = unescape(next()?);
-            let url = Url::parse(&unescape(next()?)).ok()?;
+            // Checked when the page was parsed; parsed again only if used.
+            let url = FileUrl::trusted(&unescape(next()?));
             let sha256 = optional(next()?);
             let requires_python = optional(next()?);
             let yanked = marked(next()?);
@@ -127,12 +127,16 @@ fn unescape(field: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use url::Url;
+
     use super::*;
 
     fn file(filename: &str) -> IndexFile {
         IndexFile {
             filename: filename.to_string(),
-            url: Url::parse(&format!("https://files.example/{filename}")).expect("valid URL"),
+            url: Url::parse(&format!("https://files.example/{filename}"))
+                .expect("valid URL")
+                .into(),
             sha256: None,
             requires_python: None,
             yanked: None,
@@ -165,6 +169,6 @@ mod tests {
     fn other_bytes_are_not_read() {
         assert_eq!(decode(b"{\"files\": []}"), None);
         assert_eq!(decode(b"plinth-files 1\nonly-a-name\n"), None);
-        assert_eq!(decode(b"plinth-files 1\na\tnot a url\t\t\t\t\t\n"), None);
+        assert_eq!(decode(b"plinth-files 1\na\tu\t\t\t\tnot a time\t\n"), None);
     }
 }

@@ -308,7 +308,7 @@ impl IndexSource {
                 }
                 let file = IndexFile {
                     filename: filename.clone(),
-                    url: url.clone(),
+                    url: url.clone().into(),
                     sha256: None,
                     requires_python: None,
                     yanked: None,

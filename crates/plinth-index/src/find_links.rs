@@ -70,7 +70,7 @@ pub(crate) fn parse_page(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, Ind
             url: redact(base),
             message: error.to_string(),
         })?;
-    files.retain(|file| file.url.scheme() != "file" || base.scheme() == "file");
+    files.retain(|file| !file.url.is_file() || base.scheme() == "file");
     Ok(files)
 }
 
@@ -153,7 +153,7 @@ fn local_path(url: &Url) -> Result<std::path::PathBuf, IndexError> {
 fn local_file(filename: String, url: Url) -> IndexFile {
     IndexFile {
         filename,
-        url,
+        url: url.into(),
         sha256: None,
         requires_python: None,
         yanked: None,

@@ -99,7 +99,7 @@ pub(crate) fn decode(bytes: &[u8], now: u64) -> Option<Vec<IndexFile>> {
         .map(|file| {
             Some(IndexFile {
                 filename: file.filename,
-                url: Url::parse(&file.url).ok()?,
+                url: Url::parse(&file.url).ok()?.into(),
                 sha256: file.sha256,
                 requires_python: file.requires_python,
                 yanked: file.yanked,
@@ -121,7 +121,9 @@ mod tests {
     fn records_round_trip_and_other_formats_are_ignored() {
         let file = IndexFile {
             filename: "demo-1.0-py3-none-any.whl".to_string(),
-            url: Url::parse("https://files.example/demo-1.0-py3-none-any.whl").expect("valid URL"),
+            url: Url::parse("https://files.example/demo-1.0-py3-none-any.whl")
+                .expect("valid URL")
+                .into(),
             sha256: Some("ab".repeat(32)),
             requires_python: Some(">=3.9".to_string()),
             yanked: Some("broken\tbuild\n".to_string()),

@@ -1,6 +1,9 @@
 //! The simple repository API: PEP 691 JSON and PEP 503 HTML project pages.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -11,7 +14,7 @@ use url::Url;
 pub struct IndexFile {
     pub filename: String,
     /// Absolute URL, without the hash fragment.
-    pub url: Url,
+    pub url: FileUrl,
     /// Hex sha256 of the file, when the index gives one.
     pub sha256: Option<String>,
     pub requires_python: Option<String>,
@@ -20,6 +23,83 @@ pub struct IndexFile {
     pub upload_time: Option<Timestamp>,
     /// PEP 658/714: the index serves `<url>.metadata`; `Some(hash)` if it gives one.
     pub core_metadata: Option<Option<String>>,
+}
+
+/// A file's absolute URL. One read back from the cache is kept as text
+/// (it was checked when its page was parsed) and parsed on first use: a
+/// project page lists thousands of files, and few of their URLs are used.
+#[derive(Clone)]
+pub struct FileUrl {
+    text: Box<str>,
+    parsed: OnceLock<Url>,
+}
+
+impl FileUrl {
+    /// A URL in its serialized form, as [`Url::as_str`] wrote it.
+    pub(crate) fn trusted(text: &str) -> Self {
+        Self {
+            text: text.into(),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the URL is a `file:` URL, without parsing it.
+    pub fn is_file(&self) -> bool {
+        self.text.starts_with("file:")
+    }
+}
+
+impl From<Url> for FileUrl {
+    fn from(url: Url) -> Self {
+        Self {
+            text: url.as_str().into(),
+            parsed: OnceLock::from(url),
+        }
+    }
+}
+
+impl Deref for FileUrl {
+    type Target = Url;
+
+    fn deref(&self) -> &Url {
+        self.parsed.get_or_init(|| {
+            // A trusted text that does not parse can only come from a
+            // damaged cache entry, which its checksum rules out; it then
+            // points nowhere rather than at another file.
+            Url::parse(&self.text).unwrap_or_else(|_| nowhere())
+        })
+    }
+}
+
+fn nowhere() -> Url {
+    static NOWHERE: OnceLock<Url> = OnceLock::new();
+    NOWHERE
+        .get_or_init(|| Url::parse("file:///nonexistent").expect("a valid URL"))
+        .clone()
+}
+
+impl PartialEq for FileUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FileUrl {}
+
+impl fmt::Debug for FileUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl fmt::Display for FileUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +160,7 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
                 });
             Ok(IndexFile {
                 filename: file.filename,
-                url,
+                url: url.into(),
                 sha256: file
                     .hashes
                     .get("sha256")
@@ -125,7 +205,7 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
             .map(|value| value.strip_prefix("sha256=").map(str::to_ascii_lowercase));
         files.push(IndexFile {
             filename,
-            url,
+            url: url.into(),
             sha256,
             requires_python: attribute(&attributes, "data-requires-python")
                 .filter(|text| !text.trim().is_empty()),
