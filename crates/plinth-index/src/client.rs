@@ -1,9 +1,9 @@
 //! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pep440_rs::Version;
@@ -26,6 +26,7 @@ use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
 use crate::find_links;
 use crate::metadata::CoreMetadata;
+use crate::once::{self, OnceMap};
 use crate::simple::{IndexFile, parse_html, parse_json};
 use crate::wheel::{read_sdist_files, read_wheel_metadata};
 
@@ -135,8 +136,6 @@ pub struct ProjectPage {
     pub files: Arc<Vec<IndexFile>>,
 }
 
-type SharedProject = Arc<OnceCell<Result<Option<ProjectPage>, IndexError>>>;
-
 /// An async client for one or more simple-API indexes.
 #[derive(Debug, Clone)]
 pub struct IndexClient {
@@ -153,7 +152,7 @@ pub struct IndexClient {
     project_names: Arc<OnceCell<Arc<Vec<String>>>>,
     /// The files of each project, read once per run however many sources
     /// (one per environment of a universal resolution) ask.
-    projects: Arc<Mutex<HashMap<PackageName, SharedProject>>>,
+    projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
 }
@@ -264,13 +263,7 @@ impl IndexClient {
     /// Pages are cached with HTTP semantics (see [`Self::cached_page`]):
     /// fresh ones are used without a request, stale ones revalidated.
     pub async fn project(&self, name: &PackageName) -> Result<Option<ProjectPage>, IndexError> {
-        let cell = {
-            let mut projects = self
-                .projects
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            projects.entry(name.clone()).or_default().clone()
-        };
+        let cell = once::cell(&self.projects, name);
         cell.get_or_init(|| self.read_project(name)).await.clone()
     }
 

@@ -46,6 +46,7 @@ mod filename;
 mod find_links;
 mod git;
 mod metadata;
+mod once;
 mod pins;
 mod simple;
 mod source;

@@ -5,7 +5,7 @@
 //! once per run however many callers wait for it. `prefetch` starts fetches
 //! in the background so that network time overlaps with solving.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -16,12 +16,12 @@ use plinth_resolver::{
     MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
 };
 use tokio::runtime::Handle;
-use tokio::sync::OnceCell;
 
 use crate::client::IndexClient;
 use crate::error::IndexError;
 use crate::filename::DistFilename;
 use crate::metadata::CoreMetadata;
+use crate::once::{self, OnceMap};
 use crate::pins;
 use crate::simple::IndexFile;
 use crate::target::Target;
@@ -86,15 +86,13 @@ impl Project {
     }
 }
 
-type Shared<T> = Arc<OnceCell<Result<T, IndexError>>>;
-
 #[derive(Debug)]
 struct Inner {
     client: IndexClient,
     target: Target,
     options: FileOptions,
-    projects: Mutex<HashMap<PackageName, Shared<Arc<Project>>>>,
-    metadata: Mutex<HashMap<(PackageName, Version), Shared<MetadataResult>>>,
+    projects: OnceMap<PackageName, Result<Arc<Project>, IndexError>>,
+    metadata: OnceMap<(PackageName, Version), Result<MetadataResult, IndexError>>,
     /// The lockfile fast path: only these versions exist, read from their
     /// records (see [`crate::pins`]) instead of the project pages.
     pinned: Option<BTreeMap<PackageName, Version>>,
@@ -212,13 +210,7 @@ impl IndexSource {
 
 impl Inner {
     async fn project(self: &Arc<Self>, name: &PackageName) -> Result<Arc<Project>, IndexError> {
-        let cell = {
-            let mut projects = self
-                .projects
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            projects.entry(name.clone()).or_default().clone()
-        };
+        let cell = once::cell(&self.projects, name);
         cell.get_or_init(|| async {
             let files = match &self.pinned {
                 Some(pins) => Arc::new(self.recorded_files(name, pins.get(name))?),
@@ -432,16 +424,7 @@ impl Inner {
         name: &PackageName,
         version: &Version,
     ) -> Result<MetadataResult, IndexError> {
-        let cell = {
-            let mut metadata = self
-                .metadata
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            metadata
-                .entry((name.clone(), version.clone()))
-                .or_default()
-                .clone()
-        };
+        let cell = once::cell(&self.metadata, &(name.clone(), version.clone()));
         cell.get_or_init(|| self.fetch_metadata(name, version))
             .await
             .clone()
