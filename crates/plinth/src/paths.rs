@@ -57,9 +57,10 @@ pub fn write_atomic(path: &Path, content: &str) -> anyhow::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    remove_stale_temp_files(&directory);
     let mut temp = tempfile::Builder::new()
-        .prefix(".plinth-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&directory)
         .with_context(|| {
             format!(
@@ -78,9 +79,66 @@ pub fn write_atomic(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+const TEMP_PREFIX: &str = ".plinth-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// A temporary lockfile older than this was left by a run that was killed
+/// between creating it and renaming it into place (a run takes seconds).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Remove the temporary files of [`write_atomic`] that killed runs left in
+/// `directory`. Younger ones may belong to a run in progress.
+fn remove_stale_temp_files(directory: &Path) {
+    let Ok(entries) = fs_err::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|metadata| metadata.modified().ok())
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            let _ = fs_err::remove_file(entry.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_files_of_killed_runs_are_removed_once_stale() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let stale = directory.path().join(".plinth-killed.tmp");
+        let fresh = directory.path().join(".plinth-running.tmp");
+        let other = directory.path().join(".other.tmp");
+        for path in [&stale, &fresh, &other] {
+            fs_err::write(path, "x").expect("written");
+        }
+        let old = std::time::SystemTime::now() - STALE_AFTER * 2;
+        for path in [&stale, &other] {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(path)
+                .expect("opened");
+            file.set_modified(old).expect("mtime set");
+        }
+        let output = directory.path().join("requirements.txt");
+        write_atomic(&output, "a==1\n").expect("written");
+        assert!(!stale.exists(), "a stale temporary file is removed");
+        assert!(fresh.exists(), "a fresh one may belong to a running plinth");
+        assert!(other.exists(), "other files are left alone");
+        assert_eq!(fs_err::read_to_string(&output).expect("read"), "a==1\n");
+    }
 
     #[test]
     fn relative_paths() {
