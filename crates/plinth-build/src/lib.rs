@@ -113,6 +113,9 @@ pub struct BuildOptions {
     /// The index pip installs build requirements from (`None`: pip's own default or
     /// configuration).
     pub index_url: Option<String>,
+    /// Hosts (`HOST` or `HOST:PORT`) whose TLS certificates pip does not
+    /// verify (`--allow-insecure-host`), as `PIP_TRUSTED_HOST`.
+    pub trusted_hosts: Vec<String>,
 }
 
 impl BuildOptions {
@@ -123,6 +126,25 @@ impl BuildOptions {
             timeout: DEFAULT_TIMEOUT,
             cache_dir: None,
             index_url: None,
+            trusted_hosts: Vec::new(),
+        }
+    }
+
+    /// What pip's environment says of the index: `PIP_INDEX_URL` and
+    /// `PIP_TRUSTED_HOST` replace any inherited values, when given.
+    fn pip_env(&self, env: &mut Vec<(OsString, OsString)>) {
+        let settings = [
+            ("PIP_INDEX_URL", self.index_url.clone()),
+            (
+                "PIP_TRUSTED_HOST",
+                (!self.trusted_hosts.is_empty()).then(|| self.trusted_hosts.join(" ")),
+            ),
+        ];
+        for (name, value) in settings {
+            if let Some(value) = value {
+                env.retain(|(key, _)| !key.eq_ignore_ascii_case(name));
+                env.push((name.into(), value.into()));
+            }
         }
     }
 }
@@ -463,10 +485,7 @@ impl Builder<'_> {
             .args(requirements)
             .current_dir(workspace);
         let mut env = self.env.clone();
-        if let Some(index_url) = &self.options.index_url {
-            env.retain(|(name, _)| !name.eq_ignore_ascii_case("PIP_INDEX_URL"));
-            env.push(("PIP_INDEX_URL".into(), index_url.into()));
-        }
+        self.options.pip_env(&mut env);
         let listed = requirements
             .iter()
             .map(|requirement| format!("`{requirement}`"))
@@ -589,6 +608,36 @@ impl Builder<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pip_is_told_the_index_and_the_insecure_hosts() {
+        let mut options = super::BuildOptions::new(pep440_rs::Version::new([3, 11]));
+        let mut env = vec![("PIP_INDEX_URL".into(), "https://inherited/".into())];
+        options.pip_env(&mut env);
+        assert_eq!(env, [("PIP_INDEX_URL".into(), "https://inherited/".into())]);
+        options.index_url = Some("https://index.example/simple/".to_string());
+        options.trusted_hosts = vec!["index.example".to_string(), "other:8443".to_string()];
+        options.pip_env(&mut env);
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .map(|(name, value)| {
+                (
+                    name.to_string_lossy().into(),
+                    value.to_string_lossy().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            env,
+            [
+                (
+                    "PIP_INDEX_URL".into(),
+                    "https://index.example/simple/".into()
+                ),
+                ("PIP_TRUSTED_HOST".into(), "index.example other:8443".into())
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -224,6 +224,9 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .filter(|url| url.as_str().trim_end_matches('/') != PYPI)
             .map(ToString::to_string);
         options
+            .trusted_hosts
+            .clone_from(&args.index.allow_insecure_host);
+        options
     });
     if args.universal && !projects.is_empty() {
         bail!(
