@@ -1,15 +1,17 @@
 //! The PEP 621 `[project]` table of a `pyproject.toml` given as an input file: the project's
-//! name, `dependencies` and `optional-dependencies`, each requirement with its line, and
-//! which of them are `dynamic` (left to the build backend).
+//! name, `requires-python`, `dependencies` and `optional-dependencies`, each requirement
+//! with its line, and which of them are `dynamic` (left to the build backend).
 //!
 //! Errors name `file:line:column` and show the line with a caret: TOML syntax, keys of the
-//! wrong type, a missing or invalid `name`, invalid extra names and invalid requirements.
+//! wrong type, a missing or invalid `name`, an invalid `requires-python`, invalid extra
+//! names and invalid requirements.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
+use pep440_rs::VersionSpecifiers;
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -33,6 +35,8 @@ pub struct PyProjectToml {
 pub struct Project {
     /// `name`, as written (pip-compile shows it so in `# via name (pyproject.toml)`).
     pub name: String,
+    /// `requires-python`; `None` when it is missing or `dynamic`.
+    pub requires_python: Option<VersionSpecifiers>,
     /// `dependencies`, in file order; `None` when `dynamic` lists them.
     pub dependencies: Option<Vec<Located<Requirement>>>,
     /// `[project.optional-dependencies]` by extra (normalized, sorted); `None` when `dynamic`
@@ -50,6 +54,8 @@ struct Document {
 #[derive(Deserialize)]
 struct ProjectTable {
     name: Option<Spanned<String>>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<Spanned<String>>,
     dependencies: Option<Vec<Spanned<String>>>,
     #[serde(rename = "optional-dependencies")]
     optional_dependencies: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
@@ -112,6 +118,30 @@ pub fn parse_pyproject_toml_str(content: &str, path: &Path) -> Result<PyProjectT
     }
     let dynamic = table.dynamic.unwrap_or_default();
     let is_dynamic = |key: &str| dynamic.iter().any(|field| field == key);
+    let requires_python = match table.requires_python {
+        Some(text) if !is_dynamic("requires-python") => {
+            let specifiers =
+                VersionSpecifiers::from_str(text.get_ref()).map_err(|parse_error| {
+                    error(
+                        ParseErrorKind::InvalidProject {
+                            // Its message's first line; the caret is drawn here.
+                            message: format!(
+                                "invalid `requires-python`: {}",
+                                parse_error
+                                    .to_string()
+                                    .lines()
+                                    .next()
+                                    .unwrap_or_default()
+                                    .trim_end_matches(':')
+                            ),
+                        },
+                        text.span(),
+                    )
+                })?;
+            Some(specifiers)
+        }
+        _ => None,
+    };
 
     let requirement = |text: &Spanned<String>| -> Result<Located<Requirement>, ParseError> {
         let origin = Origin {
@@ -179,6 +209,7 @@ pub fn parse_pyproject_toml_str(content: &str, path: &Path) -> Result<PyProjectT
     Ok(PyProjectToml {
         project: Some(Project {
             name,
+            requires_python,
             dependencies,
             optional_dependencies,
         }),

@@ -190,9 +190,10 @@ pub struct CompileArgs {
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_backtracks: u64,
 
-    /// One lockfile for a grid of environments: CPython from `--python-version` (default 3.9)
-    /// up to 3.14, on x86_64/aarch64 manylinux_2_28, x86_64/arm64 macOS and x86_64 Windows,
-    /// each resolved on its own; pins carry markers where they differ.
+    /// One lockfile for a grid of environments: CPython from `--python-version` (default: the
+    /// lowest the project SRCs' `Requires-Python` allows, else 3.9) up to 3.14, on
+    /// x86_64/aarch64 manylinux_2_28, x86_64/arm64 macOS and x86_64 Windows, each resolved on
+    /// its own; pins carry markers where they differ.
     #[arg(long, conflicts_with = "python_platform")]
     pub universal: bool,
 

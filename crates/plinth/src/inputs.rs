@@ -7,12 +7,18 @@
 //! `[project]` table of `pyproject.toml` (PEP 621) when it declares them statically, else
 //! from a PEP 517 metadata build of the project's directory (always for `setup.py` and
 //! `setup.cfg`).
+//!
+//! For one target a requirement's marker is evaluated there; for `--universal` the part of
+//! it about the environment is kept (the resolver evaluates it per environment) and only
+//! the `extra == "…"` part is settled. A project's `Requires-Python` is read too: it bounds
+//! the universal grid from below.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
+use pep440_rs::VersionSpecifiers;
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement};
 use plinth_index::CoreMetadata;
 use plinth_requirements::{
@@ -78,6 +84,29 @@ pub struct Project {
     metadata: Result<ProjectMetadata, &'static str>,
 }
 
+impl Project {
+    /// Its `Requires-Python`, when it is known without a build.
+    pub fn requires_python(&self) -> Option<&VersionSpecifiers> {
+        self.metadata.as_ref().ok()?.requires_python.as_ref()
+    }
+}
+
+/// The projects given as SRC with their metadata (built where needed) and the extras
+/// chosen checked against them.
+pub struct Projects(Vec<(PathBuf, ProjectMetadata)>);
+
+impl Projects {
+    /// Each project's `Requires-Python`, with its SRC as given.
+    pub fn requires_python(&self) -> Vec<(&Path, &VersionSpecifiers)> {
+        self.0
+            .iter()
+            .filter_map(|(path, metadata)| {
+                Some((path.as_path(), metadata.requires_python.as_ref()?))
+            })
+            .collect()
+    }
+}
+
 /// What a project requires.
 struct ProjectMetadata {
     /// As written (pip-compile shows it so in `# via`).
@@ -87,11 +116,14 @@ struct ProjectMetadata {
     requirements: Vec<(Requirement, Option<usize>)>,
     /// `Provides-Extra`.
     extras: Vec<ExtraName>,
+    /// `Requires-Python`.
+    requires_python: Option<VersionSpecifiers>,
 }
 
 /// A requirement of a project, for the resolver.
 pub struct ProjectRequirement {
-    /// Markers evaluated already (the requirement applies to the target).
+    /// For one target, with its marker evaluated already (the requirement applies there);
+    /// for `--universal`, with the environment part of its marker.
     pub requirement: Requirement,
     /// The project's name, as written.
     pub project: String,
@@ -181,6 +213,7 @@ fn static_metadata(
         name: project.name,
         requirements,
         extras: optional.into_keys().collect(),
+        requires_python: project.requires_python,
     }))
 }
 
@@ -192,25 +225,23 @@ fn directory(path: &Path) -> PathBuf {
     }
 }
 
-/// The requirements of `projects` for the target `markers`: dependencies and the chosen
-/// extras' optional dependencies, building the metadata of those that need it (`build` is
-/// `None` with `--no-build`). `--extra` without a project, or naming an extra that no
-/// project has, is an error.
-pub fn requirements(
+/// The metadata of `projects`, building that of those that need it (`build` is `None`
+/// with `--no-build`). `--extra` without a project, or naming an extra that no project
+/// has, is an error.
+pub fn metadata(
     projects: Vec<Project>,
     extras: &Extras,
     build: Option<&plinth_build::BuildOptions>,
-    markers: &MarkerEnvironment,
     cwd: &Path,
     printer: &Printer,
-) -> anyhow::Result<Vec<ProjectRequirement>> {
+) -> anyhow::Result<Projects> {
     if projects.is_empty() {
         if !extras.is_empty() {
             bail!(
                 "`--extra` and `--all-extras` apply to projects, but no SRC is a `pyproject.toml`, `setup.py` or `setup.cfg`"
             );
         }
-        return Ok(Vec::new());
+        return Ok(Projects(Vec::new()));
     }
     let mut read = Vec::new();
     for project in projects {
@@ -249,8 +280,25 @@ pub fn requirements(
             }
         }
     }
+    Ok(Projects(read))
+}
+
+/// The requirements of `projects`: dependencies and the chosen extras' optional
+/// dependencies, for the target `markers`, or with `None` (`--universal`) for every
+/// environment, each keeping the environment part of its marker.
+pub fn requirements(
+    projects: Projects,
+    extras: &Extras,
+    markers: Option<&MarkerEnvironment>,
+) -> anyhow::Result<Vec<ProjectRequirement>> {
+    // Whether a requirement applies with the extras `active`: in the target, or in some
+    // environment.
+    let applies = |requirement: &Requirement, active: &[ExtraName]| match markers {
+        Some(markers) => requirement.evaluate_markers(markers, active),
+        None => requirement.marker.evaluate_extras(active),
+    };
     let mut requirements = Vec::new();
-    for (path, metadata) in read {
+    for (path, metadata) in projects.0 {
         let project = PackageName::from_str(&metadata.name).with_context(|| {
             format!(
                 "Invalid project name `{}` in `{}`",
@@ -262,12 +310,13 @@ pub fn requirements(
             Extras::All => metadata.extras.iter().cloned().collect(),
             Extras::Named(names) => names.iter().cloned().collect(),
         };
-        // Extras that name the project itself add its other extras, to a fixed point.
+        // Extras that name the project itself add its other extras, to a fixed point. For
+        // `--universal`, one that names them in some environment adds them in all.
         loop {
             let active: Vec<ExtraName> = chosen.iter().cloned().collect();
             let before = chosen.len();
             for (requirement, _) in &metadata.requirements {
-                if requirement.name == project && requirement.evaluate_markers(markers, &active) {
+                if requirement.name == project && applies(requirement, &active) {
                     chosen.extend(requirement.extras.iter().cloned());
                 }
             }
@@ -277,11 +326,16 @@ pub fn requirements(
         }
         let active: Vec<ExtraName> = chosen.into_iter().collect();
         for (requirement, line) in metadata.requirements {
-            if requirement.name == project || !requirement.evaluate_markers(markers, &active) {
+            if requirement.name == project || !applies(&requirement, &active) {
                 continue;
             }
             let mut requirement = requirement;
-            requirement.marker = MarkerTree::TRUE;
+            requirement.marker = match markers {
+                Some(_) => MarkerTree::TRUE,
+                // `extra == "…"` of an active extra is true; one still left (`extra ==
+                // 'gpu' or sys_platform == 'linux'`) is false where the resolver looks.
+                None => requirement.marker.simplify_extras(&active),
+            };
             requirements.push(ProjectRequirement {
                 requirement,
                 project: metadata.name.clone(),
@@ -342,9 +396,28 @@ fn built_metadata(
         .iter()
         .filter_map(|extra| ExtraName::from_str(extra).ok())
         .collect();
+    let requires_python = core
+        .requires_python
+        .as_deref()
+        .map(|text| {
+            VersionSpecifiers::from_str(text).map_err(|error| {
+                anyhow::anyhow!(
+                    "{}: invalid `Requires-Python: {text}` in the metadata built: {}",
+                    failed(),
+                    error
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches(':')
+                )
+            })
+        })
+        .transpose()?;
     Ok(ProjectMetadata {
         name,
         requirements,
         extras,
+        requires_python,
     })
 }

@@ -199,15 +199,22 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         );
     }
 
-    // Target, indexes, options.
-    let target = if args.universal {
-        crate::universal::base_target(args)?
+    // Target, indexes, options. Without `--python-version` (given or
+    // recorded), a universal grid starts at the projects' `Requires-Python`:
+    // those known without a build first, as builds run with the grid's
+    // lowest Python.
+    let recorded_python =
+        request.args.target.python_version.is_none() && args.target.python_version.is_some();
+    let mut target = if args.universal {
+        let known: Vec<_> = projects
+            .iter()
+            .filter_map(|project| Some((project.path.as_path(), project.requires_python()?)))
+            .collect();
+        let (lowest, _) = crate::universal::lowest_python(args, recorded_python, &known)?;
+        crate::universal::base_target(&lowest)?
     } else {
         resolve_target(&args.target, printer)?
     };
-    let markers = target
-        .markers()
-        .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
     let exclude_newer = args
         .exclude_newer
         .as_deref()
@@ -215,7 +222,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .transpose()?;
     let indexes = index_urls(args, &input)?;
     let find_links = find_links(args, &input, &cwd)?;
-    let build = (!args.no_build).then(|| {
+    let mut build = (!args.no_build).then(|| {
         let mut options = plinth_build::BuildOptions::new(target.python_version.clone());
         options.timeout = std::time::Duration::from_secs(args.build_timeout);
         // Build requirements come from the main index, as pip does.
@@ -228,14 +235,25 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .clone_from(&args.index.allow_insecure_host);
         options
     });
-    if args.universal && !projects.is_empty() {
-        bail!(
-            "Project files (`pyproject.toml`, `setup.py`, `setup.cfg`) are not supported with `--universal` yet\n  hint: list the project's dependencies in a requirements file"
-        );
+    let projects = inputs::metadata(projects, &extras, build.as_ref(), &cwd, printer)?;
+    if args.universal {
+        let (lowest, warning) =
+            crate::universal::lowest_python(args, recorded_python, &projects.requires_python())?;
+        if let Some(warning) = warning {
+            printer.warn(&warning);
+        }
+        target = crate::universal::base_target(&lowest)?;
+        if let Some(build) = &mut build {
+            build.python_version = target.python_version.clone();
+        }
     }
+    let markers = target
+        .markers()
+        .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
     // Projects given as SRC: `# via name (pyproject.toml)`, as pip-compile writes it.
+    // For `--universal`, each keeps the environment part of its marker.
     let project_requirements =
-        inputs::requirements(projects, &extras, build.as_ref(), &markers, &cwd, printer)?;
+        inputs::requirements(projects, &extras, (!args.universal).then_some(&markers))?;
     requirements.extend(project_requirements.into_iter().map(|project| {
         let path = display(&project.path);
         RootRequirement {
@@ -357,6 +375,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             requirements: &requirements,
             constraints: &constraints,
             options: &options,
+            lowest: target.python_version.clone(),
             header_command: (!args.no_header)
                 .then(|| header(args, &sources, &target, exclude_newer, &indexes)),
             option_lines: emit::option_lines(args, &input, &cwd, &output_dir),

@@ -22,7 +22,12 @@
 //! versions, unless a `Requires-Python` bound of a pinned (or newer) version
 //! names a patch version of it (`>=3.11.3`): then that patch version joins
 //! the grid on every platform ([`patch_points`]) and markers split there.
-//! Not supported yet: direct references and project files as inputs.
+//!
+//! The lowest Python of the grid is `--python-version` (given, or recorded in
+//! the header), else the highest lower bound of the project SRCs'
+//! `Requires-Python` (`>=3.9.2` starts the grid at 3.9.2), else
+//! [`DEFAULT_LOWEST`] ([`lowest_python`]).
+//! Not supported yet: direct references as inputs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -30,7 +35,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use pep440_rs::Version;
+use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName};
 use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, Target};
 use plinth_requirements::{AnnotationStyle, LockedPackage, RenderOptions, render_lockfile};
@@ -60,20 +65,92 @@ pub const PLATFORMS: [&str; 5] = [
     "x86_64-pc-windows-msvc",
 ];
 
-/// The lowest environment of the grid: what the inputs are read for.
-pub fn base_target(args: &CompileArgs) -> anyhow::Result<Target> {
-    let (major, minor) = lowest(args)?;
+/// The lowest environment of the grid, for the `lowest` Python (from
+/// [`lowest_python`]): what the inputs are read for.
+pub fn base_target(lowest: &Version) -> anyhow::Result<Target> {
     let platform = Platform::from_str(PLATFORMS[0])?;
-    Ok(Target::new(Version::new([major, minor]), platform))
+    Ok(Target::new(lowest.clone(), platform))
 }
 
-fn lowest(args: &CompileArgs) -> anyhow::Result<(u64, u64)> {
-    let Some(text) = &args.target.python_version else {
-        return Ok(DEFAULT_LOWEST);
-    };
+/// The lowest Python of the grid: `--python-version` of `args` (`recorded`
+/// when it comes from the lockfile's header, so that the header's command
+/// reproduces the file); else the highest lower bound of the projects'
+/// `requires_python`; else [`DEFAULT_LOWEST`]. With a warning when
+/// `--python-version` is below a project's `Requires-Python`.
+pub fn lowest_python(
+    args: &CompileArgs,
+    recorded: bool,
+    requires_python: &[(&Path, &VersionSpecifiers)],
+) -> anyhow::Result<(Version, Option<String>)> {
+    // The project (and its `Requires-Python`) that bounds the grid the most.
+    let mut bound: Option<(Version, &Path, &VersionSpecifiers)> = None;
+    for (path, specifiers) in requires_python {
+        if let Some(version) = lowest_allowed(specifiers)
+            && bound
+                .as_ref()
+                .is_none_or(|(highest, _, _)| version > *highest)
+        {
+            bound = Some((version, path, specifiers));
+        }
+    }
+    if let Some(text) = &args.target.python_version {
+        let version = python_version(text)?;
+        let warning = bound
+            .filter(|(lowest, _, _)| version < *lowest)
+            .map(|(lowest, path, specifiers)| {
+                let mut warning = format!(
+                    "`--python-version {text}` is below the `Requires-Python` of `{}` (`{specifiers}`): the lockfile covers Python versions the project does not support",
+                    path.display()
+                );
+                if recorded {
+                    warning.push_str(&format!(
+                        "\n  hint: the lockfile's header gives `--python-version {text}`; pass `--python-version {lowest}` to start at the project's"
+                    ));
+                }
+                warning
+            });
+        return Ok((version, warning));
+    }
+    Ok(match bound {
+        Some((version, _, _)) => (version, None),
+        None => (Version::new([DEFAULT_LOWEST.0, DEFAULT_LOWEST.1]), None),
+    })
+}
+
+/// `X.Y` or `X.Y.Z` of `--python-version`, with a patch version `0` left out.
+fn python_version(text: &str) -> anyhow::Result<Version> {
     let version = parse_python_version(text)?;
     let release = version.release();
-    Ok((release[0], release.get(1).copied().unwrap_or(0)))
+    Ok(match release {
+        [major, minor, 0] => Version::new([*major, *minor]),
+        _ => version,
+    })
+}
+
+/// The lowest CPython 3 version (`3.Y`, or `3.Y.Z` when `3.Y.0` is
+/// excluded) that `specifiers` allow; `None` when they allow `3.0` (no
+/// lower bound worth a grid) or no version up to `3.40.40`.
+fn lowest_allowed(specifiers: &VersionSpecifiers) -> Option<Version> {
+    const LAST: u64 = 40;
+    for minor in 0..=LAST {
+        for patch in 0..=LAST {
+            if specifiers.contains(&Version::new([3, minor, patch])) {
+                return match (minor, patch) {
+                    (0, 0) => None,
+                    (_, 0) => Some(Version::new([3, minor])),
+                    _ => Some(Version::new([3, minor, patch])),
+                };
+            }
+        }
+    }
+    None
+}
+
+/// The major version and the `(minor, patch)` of the `lowest` Python.
+fn split(lowest: &Version) -> (u64, (u64, u64)) {
+    let release = lowest.release();
+    let at = |index: usize| release.get(index).copied().unwrap_or(0);
+    (at(0), (at(1), at(2)))
 }
 
 /// Where an environment sits in the grid: its Python `(minor, patch)` and
@@ -143,10 +220,11 @@ fn environments_at(
     Ok(environments)
 }
 
-/// The grid, newest Python first, kept to the environments one of the
-/// `--environment` markers is true for (all without any).
-fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
-    let (major, lowest_minor) = lowest(args)?;
+/// The grid from the `lowest` Python, newest Python first, kept to the
+/// environments one of the `--environment` markers is true for (all without
+/// any).
+fn grid(args: &CompileArgs, lowest: &Version) -> anyhow::Result<Vec<Environment>> {
+    let (major, (lowest_minor, lowest_patch)) = split(lowest);
     let filters = filters(args)?;
     let newest = if major == 3 {
         NEWEST_MINOR.max(lowest_minor)
@@ -155,7 +233,12 @@ fn grid(args: &CompileArgs) -> anyhow::Result<Vec<Environment>> {
     };
     let mut environments = Vec::new();
     for minor in (lowest_minor..=newest).rev() {
-        environments.extend(environments_at(major, (minor, 0), &filters)?);
+        let patch = if minor == lowest_minor {
+            lowest_patch
+        } else {
+            0
+        };
+        environments.extend(environments_at(major, (minor, patch), &filters)?);
     }
     if environments.is_empty() {
         bail!(
@@ -205,7 +288,9 @@ fn patch_points(
                 continue;
             };
             for requirement in &metadata.requires_dist {
-                for specifier in full_version_specifiers(&requirement.marker.try_to_string().unwrap_or_default()) {
+                for specifier in
+                    full_version_specifiers(&requirement.marker.try_to_string().unwrap_or_default())
+                {
                     add_points(&specifier, (major, minor), known, &mut points);
                 }
             }
@@ -291,6 +376,8 @@ pub struct Universal<'a> {
     pub constraints: &'a [RootRequirement],
     /// The options of the base target: every environment's options start from them.
     pub options: &'a ResolveOptions,
+    /// The lowest Python of the grid, from [`lowest_python`].
+    pub lowest: Version,
     pub header_command: Option<String>,
     pub option_lines: Vec<String>,
     pub no_emit: BTreeSet<PackageName>,
@@ -313,20 +400,22 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             "Direct references are not supported with `--universal` yet\n  hint: pin the package by version, or lock for one target without `--universal`"
         );
     }
-    let mut environments = grid(args)?;
+    let mut environments = grid(args, &universal.lowest)?;
     let mut known: BTreeSet<(u64, u64)> = environments
         .iter()
         .map(|environment| environment.python)
         .collect();
     let filters = filters(args)?;
-    let (major, _) = lowest(args)?;
+    let (major, lowest) = split(&universal.lowest);
     // What the earlier runs chose, the newest Python's choice first.
     let mut chosen: BTreeMap<PackageName, Version> = BTreeMap::new();
     let mut covered: Vec<(Environment, IndexSource, Resolution)> = Vec::new();
     let mut failed: Vec<(Environment, String)> = Vec::new();
     for round in 0..=PATCH_ROUNDS {
         if round > 0 {
-            let points = patch_points(&covered, &known);
+            let mut points = patch_points(&covered, &known);
+            // Below the lowest Python (`>=3.9.2` of a project) is not in the grid.
+            points.retain(|point| *point > lowest);
             if points.is_empty() {
                 break;
             }
@@ -1017,6 +1106,25 @@ mod tests {
                 "python_full_version >= '3.11.3' and python_full_version < '3.12' and sys_platform == 'win32'"
             )
         );
+    }
+
+    #[test]
+    fn lowest_python_a_requires_python_allows() {
+        let lowest = |text: &str| {
+            let specifiers = VersionSpecifiers::from_str(text).expect("specifiers");
+            lowest_allowed(&specifiers).map(|version| version.to_string())
+        };
+        assert_eq!(lowest(">=3.10").as_deref(), Some("3.10"));
+        assert_eq!(lowest(">=3.10, <4").as_deref(), Some("3.10"));
+        assert_eq!(lowest(">=3.9.2").as_deref(), Some("3.9.2"));
+        assert_eq!(lowest(">3.9").as_deref(), Some("3.9.1"));
+        assert_eq!(lowest("~=3.11").as_deref(), Some("3.11"));
+        assert_eq!(lowest("==3.12.*").as_deref(), Some("3.12"));
+        assert_eq!(lowest(">=3.8, !=3.8.*, !=3.9.*").as_deref(), Some("3.10"));
+        // No lower bound within Python 3: the default grid.
+        assert_eq!(lowest(">=2.7"), None);
+        assert_eq!(lowest("<3.12"), None);
+        assert_eq!(lowest(">=4"), None);
     }
 
     #[test]

@@ -15,6 +15,9 @@ fn summarize(pyproject: &PyProjectToml) -> String {
         return out;
     };
     let _ = writeln!(out, "name: {}", project.name);
+    if let Some(requires_python) = &project.requires_python {
+        let _ = writeln!(out, "requires-python: {requires_python}");
+    }
     match &project.dependencies {
         None => {
             let _ = writeln!(out, "dependencies: dynamic");
@@ -123,6 +126,26 @@ dynamic = ["optional-dependencies"]
     build-system: false
     no [project]
     ");
+}
+
+#[test]
+fn requires_python_unless_dynamic() {
+    assert_snapshot!(parse("[project]\nname = \"app\"\nrequires-python = \">= 3.9.2, <4\"\n"), @"
+    build-system: false
+    name: app
+    requires-python: >=3.9.2, <4
+    dependencies:
+    ");
+    assert_snapshot!(parse("[project]\nname = \"app\"\nrequires-python = \">=3.9\"\ndynamic = [\"requires-python\"]\n"), @"
+    build-system: false
+    name: app
+    dependencies:
+    ");
+    assert_snapshot!(error("[project]\nname = \"app\"\nrequires-python = \">=3.x\"\n"), @r#"
+    Invalid `[project]` table at `pyproject.toml:3:19`: invalid `requires-python`: Failed to parse version: after parsing `3`, found `.x`, which is not part of a valid version
+      requires-python = ">=3.x"
+                        ^^^^^^^
+    "#);
 }
 
 #[test]
