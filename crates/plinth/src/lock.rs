@@ -286,40 +286,8 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .enable_all()
         .build()
         .context("Failed to start the async runtime")?;
-    let mut client_options = ClientOptions::new(indexes.clone());
-    client_options.find_links = find_links;
-    client_options.netrc = netrc_path();
-    client_options.direct_urls = direct::credential_urls(&direct_inputs);
-    client_options.index_strategy = match args.index.index_strategy {
-        cli::IndexStrategy::FirstIndex => IndexStrategy::FirstIndex,
-        cli::IndexStrategy::UnsafeBestMatch => {
-            printer.warn(
-                "`--index-strategy unsafe-best-match` takes the versions of each package from every index: a package published on a public index under the name of a private one can replace it (dependency confusion)",
-            );
-            IndexStrategy::UnsafeBestMatch
-        }
-    };
-    client_options.cache = cache(&args.cache);
-    client_options.offline = args.cache.offline;
-    client_options.refresh = if args.cache.refresh {
-        Refresh::All
-    } else if args.cache.refresh_package.is_empty() {
-        Refresh::None
-    } else {
-        Refresh::Packages(args.cache.refresh_package.iter().cloned().collect())
-    };
-    client_options.retries = args.index.retries;
-    client_options.connect_timeout = std::time::Duration::from_secs(args.index.connect_timeout);
-    client_options.read_timeout = std::time::Duration::from_secs(args.index.read_timeout);
-    client_options.concurrency = args.index.concurrency as usize;
-    client_options
-        .insecure_hosts
-        .clone_from(&args.index.allow_insecure_host);
-    if args.cache.offline && client_options.cache.is_none() {
-        bail!(
-            "`--offline` needs a cache, but there is none\n  hint: drop `--no-cache`, or set `--cache-dir`"
-        );
-    }
+    let client_options =
+        client_options(args, indexes.clone(), find_links, &direct_inputs, printer)?;
     // The lockfile fast path reads the cache alone.
     let fast_path_client = fast_path_wanted(request, &existing, &client_options)
         .then(|| {
@@ -394,21 +362,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             runtime.handle().clone(),
             preferences.clone(),
         );
-        let resolution = resolve(&pinned, &requirements, &constraints, &options)
-            .inspect_err(|error| {
-                let mut why = error.to_string();
-                let mut cause = std::error::Error::source(error);
-                while let Some(error) = cause {
-                    why = format!("{why}: {error}");
-                    cause = error.source();
-                }
-                let why = why.lines().next().unwrap_or_default();
-                printer.verbose(&format!("The existing pins need a full resolution: {why}"));
-            })
-            .ok()?;
-        printer.verbose(
-            "The existing pins satisfy the inputs: confirmed from the cache, without asking the index",
-        );
+        let resolution = confirm_pins(&pinned, &requirements, &constraints, &options, printer)?;
         Some((resolution, pinned))
     });
     let (resolution, source) = match fast_path {
@@ -430,27 +384,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     if let Output::File(path) = &output
         && request.warn_moved_pins
     {
-        for package in &resolution.packages {
-            if let Some(pinned) = preferences.get(&package.name)
-                && *pinned != package.version
-                && !direct.contains(&package.name)
-            {
-                let yanked = plinth_resolver::PackageSource::versions(&source, &package.name)
-                    .ok()
-                    .and_then(|versions| versions.versions.get(pinned)?.yanked.clone());
-                let why = match yanked.as_deref() {
-                    Some("") => "was yanked".to_string(),
-                    Some(reason) => format!("was yanked (reason: {reason})"),
-                    None => "no longer fits".to_string(),
-                };
-                printer.warn(&format!(
-                    "The pin `{}=={pinned}` in `{}` {why}; it moves to {}",
-                    package.name,
-                    path.display(),
-                    package.version
-                ));
-            }
-        }
+        warn_moved_pins(&resolution, &preferences, &direct, &source, path, printer);
     }
 
     // Render. Hashes of pins that did not change are kept from the old file.
@@ -535,6 +469,112 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         no_emit,
         universal: None,
     })
+}
+
+/// The lockfile fast path (see [`fast_path_wanted`]): the resolution with
+/// only the pinned versions of `pinned`, or `None` (said at `-v`) when it
+/// needs more than the cache has.
+fn confirm_pins(
+    pinned: &IndexSource,
+    requirements: &[RootRequirement],
+    constraints: &[RootRequirement],
+    options: &ResolveOptions,
+    printer: &Printer,
+) -> Option<Resolution> {
+    let resolution = resolve(pinned, requirements, constraints, options)
+        .inspect_err(|error| {
+            let mut why = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(error) = cause {
+                why = format!("{why}: {error}");
+                cause = error.source();
+            }
+            let why = why.lines().next().unwrap_or_default();
+            printer.verbose(&format!("The existing pins need a full resolution: {why}"));
+        })
+        .ok()?;
+    printer.verbose(
+        "The existing pins satisfy the inputs: confirmed from the cache, without asking the index",
+    );
+    Some(resolution)
+}
+
+/// Warn about each pin of the old lockfile that had to move, and why.
+fn warn_moved_pins(
+    resolution: &Resolution,
+    preferences: &BTreeMap<PackageName, pep440_rs::Version>,
+    direct: &direct::Direct,
+    source: &IndexSource,
+    path: &Path,
+    printer: &Printer,
+) {
+    for package in &resolution.packages {
+        if let Some(pinned) = preferences.get(&package.name)
+            && *pinned != package.version
+            && !direct.contains(&package.name)
+        {
+            let yanked = plinth_resolver::PackageSource::versions(source, &package.name)
+                .ok()
+                .and_then(|versions| versions.versions.get(pinned)?.yanked.clone());
+            let why = match yanked.as_deref() {
+                Some("") => "was yanked".to_string(),
+                Some(reason) => format!("was yanked (reason: {reason})"),
+                None => "no longer fits".to_string(),
+            };
+            printer.warn(&format!(
+                "The pin `{}=={pinned}` in `{}` {why}; it moves to {}",
+                package.name,
+                path.display(),
+                package.version
+            ));
+        }
+    }
+}
+
+/// How the client reaches the indexes: the command line's index, cache and
+/// network options.
+fn client_options(
+    args: &CompileArgs,
+    indexes: Vec<Url>,
+    find_links: Vec<Url>,
+    direct_inputs: &[direct::DirectInput],
+    printer: &Printer,
+) -> anyhow::Result<ClientOptions> {
+    let mut client_options = ClientOptions::new(indexes);
+    client_options.find_links = find_links;
+    client_options.netrc = netrc_path();
+    client_options.direct_urls = direct::credential_urls(direct_inputs);
+    client_options.index_strategy = match args.index.index_strategy {
+        cli::IndexStrategy::FirstIndex => IndexStrategy::FirstIndex,
+        cli::IndexStrategy::UnsafeBestMatch => {
+            printer.warn(
+                "`--index-strategy unsafe-best-match` takes the versions of each package from every index: a package published on a public index under the name of a private one can replace it (dependency confusion)",
+            );
+            IndexStrategy::UnsafeBestMatch
+        }
+    };
+    client_options.cache = cache(&args.cache);
+    client_options.offline = args.cache.offline;
+    client_options.refresh = if args.cache.refresh {
+        Refresh::All
+    } else if args.cache.refresh_package.is_empty() {
+        Refresh::None
+    } else {
+        Refresh::Packages(args.cache.refresh_package.iter().cloned().collect())
+    };
+    client_options.retries = args.index.retries;
+    client_options.connect_timeout = std::time::Duration::from_secs(args.index.connect_timeout);
+    client_options.read_timeout = std::time::Duration::from_secs(args.index.read_timeout);
+    client_options.concurrency = args.index.concurrency as usize;
+    client_options
+        .insecure_hosts
+        .clone_from(&args.index.allow_insecure_host);
+    if args.cache.offline && client_options.cache.is_none() {
+        bail!(
+            "`--offline` needs a cache, but there is none\n  hint: drop `--no-cache`, or set `--cache-dir`"
+        );
+    }
+    Ok(client_options)
 }
 
 /// Resolve against the indexes, turning a failure into its report.
