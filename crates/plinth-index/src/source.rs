@@ -505,6 +505,31 @@ impl PackageSource for IndexSource {
             .block_on(async move { inner.metadata(name, version).await })?)
     }
 
+    /// Wheels only: a metadata build of an older sdist is no cheap guess.
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        let inner = self.inner.clone();
+        let name = name.clone();
+        let versions = versions.to_vec();
+        self.runtime.spawn(async move {
+            let Ok(project) = inner.project(&name).await else {
+                return;
+            };
+            let wheels = versions.into_iter().filter(|version| {
+                project
+                    .best(version)
+                    .is_some_and(|file| file.filename.ends_with(".whl"))
+            });
+            futures::future::join_all(wheels.map(|version| {
+                let inner = inner.clone();
+                let name = name.clone();
+                async move {
+                    let _ = inner.metadata(&name, &version).await;
+                }
+            }))
+            .await;
+        });
+    }
+
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
         let inner = self.inner.clone();
         let name = name.clone();

@@ -20,6 +20,9 @@ use crate::source::{
 };
 use crate::specifiers::specifiers_to_range;
 
+/// At most how many older versions of a package to prefetch after a backtrack on it.
+const PREFETCH_AFTER_BACKTRACK: usize = 32;
+
 /// A requirement of the user, with where it came from.
 #[derive(Debug, Clone)]
 pub struct RootRequirement {
@@ -309,6 +312,39 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if *count > 1 {
             self.backtracks.set(self.backtracks.get() + 1);
         }
+    }
+
+    /// After a backtrack on `name`, the versions below `chosen` are likely
+    /// next: start fetching the metadata of some of them, so that walking
+    /// down the versions does not wait for one round trip per version. The
+    /// batch doubles with each try (2, 4, ... up to
+    /// [`PREFETCH_AFTER_BACKTRACK`]), so a package tried twice costs little
+    /// and one walked down far does not wait.
+    fn prefetch_older(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        chosen: &Version,
+        tries: u64,
+    ) {
+        let batch = (1_usize << tries.min(8).saturating_sub(1)).min(PREFETCH_AFTER_BACKTRACK);
+        if self.options.direct.contains_key(name) {
+            return;
+        }
+        let Ok(versions) = self.versions(name) else {
+            return;
+        };
+        let older: Vec<Version> = versions
+            .versions
+            .range(..chosen.clone())
+            .rev()
+            .filter(|(version, info)| {
+                range.contains(version) && info.unusable.is_none() && info.yanked.is_none()
+            })
+            .map(|(version, _)| version.clone())
+            .take(batch)
+            .collect();
+        self.source.prefetch_versions(name, &older);
     }
 
     /// The limit, once the backtracks went past it.
@@ -1041,8 +1077,12 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
             Package::Dist(name) => {
                 let chosen = self.pick(name, range, true).map_err(ProviderError)?;
-                if chosen.is_some() {
+                if let Some(version) = &chosen {
                     self.count_choice(name);
+                    let tries = self.choices.borrow().get(name).copied().unwrap_or(0);
+                    if tries > 1 {
+                        self.prefetch_older(name, range, version, tries);
+                    }
                 }
                 Ok(chosen)
             }

@@ -72,6 +72,10 @@ pub trait PackageSource {
     /// Implementations may start fetching in the background.
     fn prefetch(&self, _name: &PackageName, _range: &Ranges<Version>) {}
 
+    /// A hint that these versions of `name` may be tried next (after a
+    /// backtrack). Implementations may fetch what is cheap to fetch.
+    fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
+
     /// Up to three known names close to `name`, a package no index has, best
     /// first (see [`crate::similar_names`]); for a "did you mean" hint. Called
     /// only when a resolution failed, so it may be slow; it never fails (no
