@@ -256,7 +256,8 @@ const PATCH_ROUNDS: usize = 3;
 /// Python patch versions where a `Requires-Python` splits a minor version of
 /// `covered`, not yet in `known`: bounds like `>=3.11.3` or `!=3.9.7` on the
 /// version chosen in an environment of that minor version or on a newer,
-/// usable one. Such a version may then be chosen from that patch version on
+/// usable one, and `python_full_version` markers in the chosen version's
+/// dependencies. Such a version may then be chosen from that patch version on
 /// (or the chosen one may stop fitting there), which the `.0` environment of
 /// the minor version can't tell.
 fn patch_points(
@@ -299,8 +300,8 @@ fn patch_points(
     points
 }
 
-/// Add the patch versions of minor version `at` where `specifier` changes
-/// its answer to `points`, unless already `known`.
+/// Add to `points` the patch versions of `(major, minor)` where
+/// `specifier` changes its answer, unless already `known`.
 fn add_points(
     specifier: &pep440_rs::VersionSpecifier,
     (major, minor): (u64, u64),
