@@ -34,7 +34,7 @@ impl Cache {
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
         let path = self.root.join(key);
         let bytes = fs_err::read(&path).ok()?;
-        let body = unframe(&bytes);
+        let body = unframe(bytes);
         if body.is_none() {
             let _ = fs_err::remove_file(&path);
         }
@@ -73,13 +73,18 @@ fn write_framed(temp: &mut NamedTempFile, bytes: &[u8]) -> std::io::Result<()> {
     temp.flush()
 }
 
-/// The body of a stored entry, if its checksum line matches it.
-fn unframe(bytes: &[u8]) -> Option<Vec<u8>> {
+/// The body of a stored entry, if its checksum line matches it (moved to
+/// the front of `bytes`, not copied).
+fn unframe(mut bytes: Vec<u8>) -> Option<Vec<u8>> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (hash, body) = rest.split_at_checked(64)?;
     let body = body.strip_prefix(b"\n")?;
-    let actual = hex::encode(Sha256::digest(body));
-    (actual.as_bytes() == hash).then(|| body.to_vec())
+    if hex::encode(Sha256::digest(body)).as_bytes() != hash {
+        return None;
+    }
+    let start = bytes.len() - body.len();
+    bytes.drain(..start);
+    Some(bytes)
 }
 
 #[cfg(test)]

@@ -361,9 +361,7 @@ impl IndexClient {
             response.check(url)?;
             return Ok(Some(CachedPage::from(response)));
         }
-        let stored = self
-            .cache_get(key)
-            .and_then(|bytes| CachedEntry::decode(&bytes));
+        let stored = self.cache_get(key).and_then(CachedEntry::decode);
         if self.options.offline {
             return match stored {
                 Some(entry) => Ok(entry.page),
@@ -1029,8 +1027,31 @@ impl CachedEntry {
         bytes
     }
 
-    /// `None` for anything else, such as an entry of an older format.
-    fn decode(bytes: &[u8]) -> Option<Self> {
+    /// `None` for anything else, such as an entry of an older format. The
+    /// body stays where it is in `bytes` (a page can be megabytes).
+    fn decode(mut bytes: Vec<u8>) -> Option<Self> {
+        let (fresh_until, validators, page) = Self::decode_head(&bytes)?;
+        let page = match page {
+            None => None,
+            Some((final_url, content_type, body_start)) => {
+                bytes.drain(..body_start);
+                Some(CachedPage {
+                    final_url,
+                    content_type,
+                    body: bytes,
+                })
+            }
+        };
+        Some(Self {
+            fresh_until,
+            validators,
+            page,
+        })
+    }
+
+    /// The lines before the body, and where the body starts.
+    #[allow(clippy::type_complexity)]
+    fn decode_head(bytes: &[u8]) -> Option<(u64, Validators, Option<(Url, String, usize)>)> {
         let mut parts = bytes.splitn(8, |byte| *byte == b'\n');
         let mut line = |prefix: &str| -> Option<String> {
             let line = std::str::from_utf8(parts.next()?).ok()?;
@@ -1049,19 +1070,12 @@ impl CachedEntry {
             "page" => {
                 let final_url = Url::parse(&line("url ")?).ok()?;
                 let content_type = line("content-type ")?;
-                Some(CachedPage {
-                    final_url,
-                    content_type,
-                    body: parts.next()?.to_vec(),
-                })
+                let body = parts.next()?;
+                Some((final_url, content_type, bytes.len() - body.len()))
             }
             _ => return None,
         };
-        Some(Self {
-            fresh_until,
-            validators,
-            page,
-        })
+        Some((fresh_until, validators, page))
     }
 }
 
@@ -1190,7 +1204,7 @@ mod tests {
                 body: b"<a>\nb\n</a>".to_vec(),
             }),
         };
-        let decoded = CachedEntry::decode(&entry.encode()).expect("decodes");
+        let decoded = CachedEntry::decode(entry.encode()).expect("decodes");
         assert_eq!(decoded.fresh_until, 1_700_000_000);
         assert_eq!(decoded.validators.etag.as_deref(), Some("W/\"abc\""));
         assert_eq!(decoded.validators.last_modified, None);
@@ -1202,10 +1216,13 @@ mod tests {
             validators: Validators::default(),
             page: None,
         };
-        let decoded = CachedEntry::decode(&missing.encode()).expect("decodes");
+        let decoded = CachedEntry::decode(missing.encode()).expect("decodes");
         assert!(decoded.page.is_none() && decoded.fresh_until == 5);
         // An entry of the version 1 format is a miss.
-        assert!(CachedEntry::decode(b"https://example.org/simple/a/\ntext/html\n<a>").is_none());
+        assert!(
+            CachedEntry::decode(b"https://example.org/simple/a/\ntext/html\n<a>".to_vec())
+                .is_none()
+        );
     }
 
     #[test]

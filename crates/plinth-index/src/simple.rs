@@ -31,7 +31,8 @@ pub struct IndexFile {
 #[derive(Clone)]
 pub struct FileUrl {
     text: Box<str>,
-    parsed: OnceLock<Url>,
+    /// Boxed: most files never need theirs, and a `Url` is large.
+    parsed: OnceLock<Box<Url>>,
 }
 
 impl FileUrl {
@@ -57,7 +58,7 @@ impl From<Url> for FileUrl {
     fn from(url: Url) -> Self {
         Self {
             text: url.as_str().into(),
-            parsed: OnceLock::from(url),
+            parsed: OnceLock::from(Box::new(url)),
         }
     }
 }
@@ -70,7 +71,7 @@ impl Deref for FileUrl {
             // A trusted text that does not parse can only come from a
             // damaged cache entry, which its checksum rules out; it then
             // points nowhere rather than at another file.
-            Url::parse(&self.text).unwrap_or_else(|_| nowhere())
+            Box::new(Url::parse(&self.text).unwrap_or_else(|_| nowhere()))
         })
     }
 }
