@@ -186,6 +186,32 @@ impl IndexSource {
         self.inner.options.build.as_ref()
     }
 
+    /// In the background: read the project of `name`, then the metadata of
+    /// the versions `choose` picks from it.
+    fn prefetch_metadata(
+        &self,
+        name: &PackageName,
+        choose: impl FnOnce(&Project) -> Vec<Version> + Send + 'static,
+    ) {
+        let inner = self.inner.clone();
+        let name = name.clone();
+        self.runtime.spawn(async move {
+            let Ok(project) = inner.project(&name).await else {
+                return;
+            };
+            let fetches = choose(&project)
+                .into_iter()
+                .map(|version| {
+                    let (inner, name) = (inner.clone(), name.clone());
+                    async move {
+                        let _ = inner.metadata(&name, &version).await;
+                    }
+                })
+                .collect::<Vec<_>>();
+            futures::future::join_all(fetches).await;
+        });
+    }
+
     /// `sha256:<hex>` of every file of `name==version`, sorted.
     pub async fn hashes(
         &self,
@@ -507,40 +533,25 @@ impl PackageSource for IndexSource {
 
     /// Wheels only: a metadata build of an older sdist is no cheap guess.
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
-        let inner = self.inner.clone();
-        let name = name.clone();
         let versions = versions.to_vec();
-        self.runtime.spawn(async move {
-            let Ok(project) = inner.project(&name).await else {
-                return;
-            };
-            let wheels = versions.into_iter().filter(|version| {
-                project
-                    .best(version)
-                    .is_some_and(|file| file.filename.ends_with(".whl"))
-            });
-            futures::future::join_all(wheels.map(|version| {
-                let inner = inner.clone();
-                let name = name.clone();
-                async move {
-                    let _ = inner.metadata(&name, &version).await;
-                }
-            }))
-            .await;
+        self.prefetch_metadata(name, move |project| {
+            versions
+                .into_iter()
+                .filter(|version| {
+                    project
+                        .best(version)
+                        .is_some_and(|file| file.filename.ends_with(".whl"))
+                })
+                .collect()
         });
     }
 
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
-        let inner = self.inner.clone();
-        let name = name.clone();
         let range = range.clone();
-        self.runtime.spawn(async move {
-            let Ok(project) = inner.project(&name).await else {
-                return;
-            };
-            if let Some(version) = Inner::likely_candidate(&project, &range) {
-                let _ = inner.metadata(&name, &version).await;
-            }
+        self.prefetch_metadata(name, move |project| {
+            Inner::likely_candidate(project, &range)
+                .into_iter()
+                .collect()
         });
     }
 

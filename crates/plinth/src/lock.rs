@@ -434,24 +434,12 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         &RenderOptions {
             header_command,
             annotate: !args.no_annotate,
-            annotation_style: match args.annotation_style {
-                cli::AnnotationStyle::Split => AnnotationStyle::Split,
-                cli::AnnotationStyle::Line => AnnotationStyle::Line,
-            },
+            annotation_style: annotation_style(args),
             option_lines: emit::option_lines(args, &input, &cwd, &output_dir),
             no_emit: no_emit.clone(),
         },
     );
-    printer.status(&format!(
-        "Resolved {} {} in {:.2}s",
-        packages.len(),
-        if packages.len() == 1 {
-            "package"
-        } else {
-            "packages"
-        },
-        started.elapsed().as_secs_f64()
-    ));
+    report_resolved(printer, packages.len(), started);
     let stats = client.stats();
     printer.verbose(&format!(
         "Made {} HTTP requests, received {} KiB",
@@ -575,6 +563,23 @@ fn client_options(
         );
     }
     Ok(client_options)
+}
+
+/// The `# via` layout the command line asks for.
+pub(crate) fn annotation_style(args: &CompileArgs) -> AnnotationStyle {
+    match args.annotation_style {
+        cli::AnnotationStyle::Split => AnnotationStyle::Split,
+        cli::AnnotationStyle::Line => AnnotationStyle::Line,
+    }
+}
+
+/// `Resolved 12 packages in 0.41s`.
+pub(crate) fn report_resolved(printer: &Printer, count: usize, started: Instant) {
+    let noun = if count == 1 { "package" } else { "packages" };
+    printer.status(&format!(
+        "Resolved {count} {noun} in {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
 }
 
 /// Resolve against the indexes, turning a failure into its report.

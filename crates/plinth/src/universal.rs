@@ -38,14 +38,14 @@ use anyhow::{Context, bail};
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName};
 use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, Target};
-use plinth_requirements::{AnnotationStyle, LockedPackage, RenderOptions, render_lockfile};
+use plinth_requirements::{LockedPackage, RenderOptions, render_lockfile};
 use plinth_resolver::{
     PackageSource, Resolution, ResolveError, ResolveOptions, ResolvedPackage, RootRequirement,
     resolve,
 };
 
 use crate::Failure;
-use crate::cli::{self, CompileArgs};
+use crate::cli::CompileArgs;
 use crate::interpreter::parse_python_version;
 use crate::lock::{Lock, Output, via};
 use crate::lockfile::Existing;
@@ -585,24 +585,12 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
         &RenderOptions {
             header_command: universal.header_command,
             annotate: !args.no_annotate,
-            annotation_style: match args.annotation_style {
-                cli::AnnotationStyle::Split => AnnotationStyle::Split,
-                cli::AnnotationStyle::Line => AnnotationStyle::Line,
-            },
+            annotation_style: crate::lock::annotation_style(args),
             option_lines: universal.option_lines,
             no_emit: universal.no_emit.clone(),
         },
     );
-    printer.status(&format!(
-        "Resolved {} {} in {:.2}s",
-        packages.len(),
-        if packages.len() == 1 {
-            "package"
-        } else {
-            "packages"
-        },
-        universal.started.elapsed().as_secs_f64()
-    ));
+    crate::lock::report_resolved(printer, packages.len(), universal.started);
     let roots = covered
         .first()
         .map(|(_, _, resolution)| resolution.roots.clone())
