@@ -39,6 +39,11 @@ pub struct Edge {
     pub name: PackageName,
     /// The requirement as written, without its marker (`werkzeug>=3.1`).
     pub requirement: String,
+    /// Its marker, with the extra that brought it in taken as true
+    /// (`python_version < '3.11'` of `redis ; extra == 'redis' and
+    /// python_version < '3.11'`): where the edge applies, for universal
+    /// lockfiles. True when it has none.
+    pub marker: MarkerTree,
 }
 
 /// The target and the policies of one resolution.
@@ -94,6 +99,8 @@ pub struct Resolution {
     pub packages: Vec<ResolvedPackage>,
     /// The root requirements (and constraints) that apply to the target.
     pub roots: Vec<RootRequirement>,
+    /// The requirements of the root (overrides applied; not constraints).
+    pub root_dependencies: Vec<Edge>,
     pub warnings: Vec<String>,
 }
 
@@ -514,6 +521,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         dependencies.edges.push(Edge {
             name: requirement.name.clone(),
             requirement: requirement_text(requirement),
+            marker: requirement.marker.clone(),
         });
         dependencies
             .ranges
@@ -787,6 +795,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .edges
             .into_iter()
             .filter(|edge| Some(&edge.name) != package.name())
+            .map(|mut edge| {
+                if let Package::Extra(_, extra) = package {
+                    edge.marker = edge.marker.simplify_extras(std::slice::from_ref(extra));
+                }
+                edge
+            })
             .collect();
         self.edges
             .borrow_mut()
@@ -918,9 +932,15 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 });
             }
         }
+        let root_dependencies = edges
+            .iter()
+            .filter(|((package, _), _)| *package == Package::Root)
+            .flat_map(|(_, edges)| edges.iter().cloned())
+            .collect();
         Resolution {
             packages: packages.into_values().collect(),
             roots,
+            root_dependencies,
             warnings: warnings.into_iter().collect(),
         }
     }

@@ -5,9 +5,11 @@
 //! [`NEWEST_MINOR`], times [`PLATFORMS`] — is resolved on its own, newest
 //! Python first, each run preferring the pins the earlier runs chose, so that
 //! versions agree across environments wherever they can. The results are then
-//! merged: each `name==version` carries a marker that is true exactly on the
-//! environments that pinned it (none when that is every environment), in a
-//! product form (Python range and platform set) where one exists.
+//! merged: each `name==version` carries the marker its dependents give it
+//! ([`dependency_markers`], as uv writes them) where that marker is true on
+//! exactly the environments that pinned it, else the grid's own marker for
+//! those environments ([`marker_for`]: none when that is every environment,
+//! a product form of Python range and platform set where one exists).
 //!
 //! An environment without a solution is reported and left out of the lockfile
 //! (its markers are "don't care"), or is an error with `--require-coverage`.
@@ -560,12 +562,39 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
     let all_hashes = universal
         .runtime
         .block_on(futures::future::join_all(fetches));
+    // Pythons from which on no environment has a solution (apache-airflow
+    // 2.10 requires Python <3.13) are no part of the lockfile: markers need
+    // no bound there.
+    let newest_covered = grid.iter().map(|(python, _)| *python).max();
+    let upper = failed
+        .iter()
+        .map(|(environment, _)| environment.python)
+        .filter(|python| Some(*python) > newest_covered)
+        .min()
+        .map(|(minor, patch)| Version::new([major, minor, patch]));
+    let from_dependencies = dependency_markers(
+        &covered,
+        &merged,
+        &grid,
+        (&universal.lowest, upper.as_ref()),
+    )?;
     let mut packages = Vec::new();
     for (((name, version), entry), hashes) in merged.iter().zip(all_hashes) {
         let hashes = hashes?;
-        let marker = marker_for(&grid, &entry.environments, &markers).with_context(|| {
-            format!("Failed to write the environment marker of `{name}=={version}`")
-        })?;
+        let exact = from_dependencies
+            .get(&(name.clone(), version.clone()))
+            .filter(|tree| selects(tree, &markers, &entry.environments));
+        let marker = match exact {
+            Some(tree) => render(tree),
+            None => {
+                printer.verbose(&format!(
+                    "The dependency markers of `{name}=={version}` don't match where it is pinned; writing the grid's"
+                ));
+                marker_for(&grid, &entry.environments, &markers).with_context(|| {
+                    format!("Failed to write the environment marker of `{name}=={version}`")
+                })?
+            }
+        };
         packages.push(LockedPackage {
             name: name.clone(),
             version: version.clone(),
@@ -598,6 +627,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
     let resolution = Resolution {
         packages: merged.into_values().map(|entry| entry.package).collect(),
         roots,
+        root_dependencies: Vec::new(),
         warnings: Vec::new(),
     };
     let coverage = Coverage {
@@ -780,6 +810,249 @@ pub fn with_marker((line, marker): &(String, Option<String>)) -> String {
     }
 }
 
+/// Whether `tree` is true on exactly the environments `selected` (indexes
+/// into `markers`).
+fn selects(tree: &MarkerTree, markers: &[&MarkerEnvironment], selected: &BTreeSet<usize>) -> bool {
+    markers
+        .iter()
+        .enumerate()
+        .all(|(index, environment)| tree.evaluate(environment, &[]) == selected.contains(&index))
+}
+
+/// Each pin's marker as its dependents give it, as uv writes them: the `or`,
+/// over the requirements that name the package, of the requirement's marker
+/// `and` the marker of the pin that requires it (a root requirement's
+/// marker for the inputs), `and`, where the package has pins of several
+/// versions, the part of the grid ([`fork_region`]) that pinned this one.
+/// Python bounds outside `[lowest, upper)` are dropped: below the lowest
+/// Python of the grid, and above the Pythons it covers when no environment
+/// from `upper` on has a solution.
+///
+/// These are exact on the grid whenever every edge of the graph is, and
+/// right off it too (`platform_machine == 'ppc64le'`, which no environment
+/// of the grid has); the caller checks each against the grid and falls back
+/// to [`marker_for`] where one is not (an edge that only an extra brings
+/// in, say).
+fn dependency_markers(
+    covered: &[(Environment, IndexSource, Resolution)],
+    merged: &BTreeMap<(PackageName, Version), Merged>,
+    grid: &[Slot],
+    (lowest, upper): (&Version, Option<&Version>),
+) -> anyhow::Result<BTreeMap<(PackageName, Version), MarkerTree>> {
+    type Key = (PackageName, Version);
+    // Incoming edges of each pin: (the requiring pin, or none for the root; marker).
+    let mut incoming: BTreeMap<Key, BTreeSet<(Option<Key>, MarkerTree)>> = BTreeMap::new();
+    for (_, _, resolution) in covered {
+        let versions: BTreeMap<&PackageName, &Version> = resolution
+            .packages
+            .iter()
+            .map(|package| (&package.name, &package.version))
+            .collect();
+        let pin = |name: &PackageName| {
+            versions
+                .get(name)
+                .map(|version| (name.clone(), (*version).clone()))
+        };
+        for edge in &resolution.root_dependencies {
+            if let Some(key) = pin(&edge.name) {
+                incoming
+                    .entry(key)
+                    .or_default()
+                    .insert((None, canonical(&edge.marker)));
+            }
+        }
+        for package in &resolution.packages {
+            let parent = (package.name.clone(), package.version.clone());
+            for edge in &package.dependencies {
+                if let Some(key) = pin(&edge.name) {
+                    incoming
+                        .entry(key)
+                        .or_default()
+                        .insert((Some(parent.clone()), canonical(&edge.marker)));
+                }
+            }
+        }
+    }
+    let mut regions: BTreeMap<&Key, MarkerTree> = BTreeMap::new();
+    for key in merged.keys() {
+        regions.insert(key, fork_region(grid, merged, key)?);
+    }
+    // The least fixed point: start from false everywhere, widen until stable
+    // (dependency cycles need more than one pass).
+    let mut reach: BTreeMap<Key, MarkerTree> = merged
+        .keys()
+        .map(|key| (key.clone(), MarkerTree::FALSE))
+        .collect();
+    loop {
+        let mut changed = false;
+        for (key, edges) in &incoming {
+            let mut tree = MarkerTree::FALSE;
+            for (parent, marker) in edges {
+                let mut term = match parent {
+                    None => MarkerTree::TRUE,
+                    Some(parent) => reach.get(parent).cloned().unwrap_or(MarkerTree::FALSE),
+                };
+                term.and(marker.clone());
+                tree.or(term);
+            }
+            if let Some(region) = regions.get(key) {
+                tree.and(region.clone());
+            }
+            if reach.get(key) != Some(&tree) {
+                reach.insert(key.clone(), tree);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(reach
+        .into_iter()
+        .map(|(key, tree)| {
+            let tree = tree.simplify_python_versions(
+                std::ops::Bound::Included(lowest),
+                upper.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
+            );
+            (key, tree)
+        })
+        .collect())
+}
+
+/// `platform_system` conditions on Windows, macOS and Linux as the
+/// `sys_platform` conditions they amount to (`platform_system == 'Windows'`
+/// is `sys_platform == 'win32'`), as uv writes them: a package that one
+/// dependent asks for on `platform_system == 'Windows'` and another on
+/// `sys_platform == 'win32'` then gets one condition, not two.
+fn canonical(tree: &MarkerTree) -> MarkerTree {
+    use pep508_rs::{MarkerExpression, MarkerValueString};
+    // `to_dnf` of an always-true marker has no alternatives at all.
+    if tree.is_true() {
+        return MarkerTree::TRUE;
+    }
+    let mut result = MarkerTree::FALSE;
+    for conjunction in tree.to_dnf() {
+        let mut term = MarkerTree::TRUE;
+        for expression in conjunction {
+            let expression = match expression {
+                MarkerExpression::String {
+                    key: MarkerValueString::PlatformSystem,
+                    operator,
+                    value,
+                } if matches!(value.as_str(), "Windows" | "Darwin" | "Linux") => {
+                    let value = match value.as_str() {
+                        "Windows" => "win32",
+                        "Darwin" => "darwin",
+                        _ => "linux",
+                    };
+                    MarkerExpression::String {
+                        key: MarkerValueString::SysPlatform,
+                        operator,
+                        value: value.to_string(),
+                    }
+                }
+                other => other,
+            };
+            term.and(MarkerTree::expression(expression));
+        }
+        result.or(term);
+    }
+    result
+}
+
+/// A marker as text, `None` when it is always true: pep508_rs's normal
+/// form, with the conditions every alternative shares written once in
+/// front (`python_full_version < '3.10' and (platform_machine == 'aarch64'
+/// or platform_machine == 'x86_64')`), as uv writes it.
+fn render(tree: &MarkerTree) -> Option<String> {
+    use pep508_rs::MarkerExpression;
+    let text = tree.try_to_string()?;
+    let dnf = tree.to_dnf();
+    let Some((first, rest)) = dnf.split_first() else {
+        return Some(text);
+    };
+    let common: Vec<&MarkerExpression> = first
+        .iter()
+        .filter(|expression| {
+            rest.iter()
+                .all(|conjunction| conjunction.contains(expression))
+        })
+        .collect();
+    if rest.is_empty() || common.is_empty() {
+        return Some(text);
+    }
+    let and = |expressions: Vec<&MarkerExpression>| {
+        expressions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut alternatives = Vec::new();
+    for conjunction in &dnf {
+        let left: Vec<&MarkerExpression> = conjunction
+            .iter()
+            .filter(|expression| !common.contains(expression))
+            .collect();
+        match left.len() {
+            // Absorbed: the common part alone is the marker.
+            0 => return Some(text),
+            1 => alternatives.push(and(left)),
+            _ => alternatives.push(format!("({})", and(left))),
+        }
+    }
+    Some(format!(
+        "{} and ({})",
+        and(common),
+        alternatives.join(" or ")
+    ))
+}
+
+/// Where on the grid a package with pins of several versions has the pin
+/// `key`: a Python range when its versions split by Python alone, else a
+/// platform set when they split by platform alone, else the exact grid
+/// marker; true for a package with one pin. Environments without the
+/// package are free either way.
+fn fork_region(
+    grid: &[Slot],
+    merged: &BTreeMap<(PackageName, Version), Merged>,
+    key: &(PackageName, Version),
+) -> anyhow::Result<MarkerTree> {
+    let (name, version) = key;
+    let mut others: BTreeSet<usize> = BTreeSet::new();
+    for ((other, other_version), entry) in merged.range((name.clone(), Version::new([0]))..) {
+        if other != name {
+            break;
+        }
+        if other_version != version {
+            others.extend(entry.environments.iter().copied());
+        }
+    }
+    if others.is_empty() {
+        return Ok(MarkerTree::TRUE);
+    }
+    let selected = &merged[key].environments;
+    let pythons = |set: &BTreeSet<usize>| -> BTreeSet<(u64, u64)> {
+        set.iter().map(|index| grid[*index].0).collect()
+    };
+    let platforms = |set: &BTreeSet<usize>| -> BTreeSet<usize> {
+        set.iter().map(|index| grid[*index].1).collect()
+    };
+    let text = if pythons(selected).is_disjoint(&pythons(&others)) {
+        let minors: BTreeSet<(u64, u64)> = grid.iter().map(|(python, _)| *python).collect();
+        python_condition(&minors, &pythons(selected), &pythons(&others))
+    } else if platforms(selected).is_disjoint(&platforms(&others)) {
+        let all: BTreeSet<usize> = grid.iter().map(|(_, platform)| *platform).collect();
+        platform_set_condition(&all, &platforms(selected))
+    } else {
+        Some(product_form(grid, selected))
+    };
+    match text {
+        Some(text) => parse(&text),
+        None => Ok(MarkerTree::TRUE),
+    }
+}
+
 /// `sys_platform` and `platform_machine` of each of [`PLATFORMS`].
 const PLATFORM_MARKERS: [(&str, &str); 5] = [
     ("linux", "x86_64"),
@@ -831,7 +1104,7 @@ fn marker_for(
         }
         tree
     };
-    Ok(tree.try_to_string())
+    Ok(render(&tree))
 }
 
 fn parse(text: &str) -> anyhow::Result<MarkerTree> {
@@ -1004,6 +1277,50 @@ fn platform_set_condition(platforms: &BTreeSet<usize>, group: &BTreeSet<usize>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_writes_shared_conditions_once() {
+        let tree = parse(
+            "(python_full_version < '3.10' and platform_machine == 'x86_64') or (python_full_version < '3.10' and platform_machine == 'aarch64')",
+        )
+        .expect("marker");
+        assert_eq!(
+            render(&tree).as_deref(),
+            Some(
+                "python_full_version < '3.10' and (platform_machine == 'aarch64' or platform_machine == 'x86_64')"
+            )
+        );
+        // Nothing shared: pep508_rs's form as it is.
+        let tree =
+            parse("sys_platform == 'win32' or python_full_version < '3.10'").expect("marker");
+        assert_eq!(render(&tree), tree.try_to_string());
+        assert_eq!(render(&MarkerTree::TRUE), None);
+    }
+
+    #[test]
+    fn canonical_writes_platform_system_as_sys_platform() {
+        let canonical_text = |text: &str| canonical(&parse(text).expect("marker")).try_to_string();
+        assert_eq!(
+            canonical_text("platform_system == 'Windows' or sys_platform == 'win32'").as_deref(),
+            Some("sys_platform == 'win32'")
+        );
+        assert_eq!(
+            canonical_text("platform_system != 'Darwin' and python_full_version >= '3.10'")
+                .as_deref(),
+            Some("python_full_version >= '3.10' and sys_platform != 'darwin'")
+        );
+        assert_eq!(
+            canonical_text("platform_system == 'Linux'").as_deref(),
+            Some("sys_platform == 'linux'")
+        );
+        // Other systems have no `sys_platform` of their own.
+        assert_eq!(
+            canonical_text("platform_system == 'Java'").as_deref(),
+            Some("platform_system == 'Java'")
+        );
+        assert!(canonical(&MarkerTree::TRUE).is_true());
+        assert!(canonical(&MarkerTree::FALSE).is_false());
+    }
 
     /// The full grid from 3.9: `(minor, platform)` and each environment's markers.
     fn full_grid() -> (Vec<Slot>, Vec<MarkerEnvironment>) {
