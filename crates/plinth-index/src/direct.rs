@@ -28,6 +28,7 @@ use crate::filename::WheelFilename;
 use crate::metadata::CoreMetadata;
 use crate::simple::IndexFile;
 use crate::source::IndexSource;
+use crate::target::Target;
 use crate::wheel::read_sdist_files;
 
 /// Archive suffixes a file reference may have.
@@ -69,10 +70,30 @@ pub struct DirectDistribution {
     /// `Some(reason)` when it can't be used for the target (a wheel for
     /// another platform).
     pub unusable: Option<String>,
+    /// The file name of a wheel, to tell other targets whether they can use
+    /// it ([`wheel_unusable`]).
+    pub wheel: Option<String>,
     /// The sha256 of an archive; `None` for directories and git checkouts.
     pub sha256: Option<String>,
     /// The full commit hash a git reference resolved to.
     pub commit: Option<String>,
+}
+
+/// Why the wheel `filename` can't be used on `target` (its tags don't fit),
+/// or `None` when it can (or is no valid wheel name).
+pub fn wheel_unusable(filename: &str, target: &Target) -> Option<String> {
+    let wheel = WheelFilename::parse(filename.strip_suffix(".whl")?)?;
+    let rank = target.wheel_rank(
+        &strings(&wheel.python_tags),
+        &strings(&wheel.abi_tags),
+        &strings(&wheel.platform_tags),
+    );
+    rank.is_none().then(|| {
+        format!(
+            "its wheel `{filename}` is not compatible with the target (CPython {}, {})",
+            target.python_version, target.platform
+        )
+    })
 }
 
 impl DirectReference {
@@ -455,23 +476,13 @@ impl IndexSource {
                 reference: display.to_string(),
                 message: format!("`{filename}` is not a valid wheel file name"),
             })?;
-            let target = self.target();
-            let rank = target.wheel_rank(
-                &strings(&wheel.python_tags),
-                &strings(&wheel.abi_tags),
-                &strings(&wheel.platform_tags),
-            );
-            if rank.is_none() {
-                unusable = Some(format!(
-                    "its wheel `{filename}` is not compatible with the target (CPython {}, {})",
-                    target.python_version, target.platform
-                ));
-            }
+            unusable = wheel_unusable(filename, self.target());
             core.name = Some(wheel.name.to_string());
             core.version = Some(wheel.version.to_string());
         }
         let mut distribution = self.distribution(&core, display)?;
         distribution.unusable = unusable;
+        distribution.wheel = filename.ends_with(".whl").then(|| filename.to_string());
         distribution.sha256 = Some(sha256.to_ascii_lowercase());
         Ok(distribution)
     }
@@ -594,6 +605,7 @@ impl IndexSource {
             version,
             metadata: Arc::new(metadata),
             unusable: None,
+            wheel: None,
             sha256: None,
             commit: None,
         })

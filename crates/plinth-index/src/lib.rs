@@ -57,6 +57,7 @@ pub use cache::Cache;
 pub use client::{ClientOptions, ClientStats, IndexClient, IndexStrategy, ProjectPage, Refresh};
 pub use direct::{
     DirectDistribution, DirectReference, GitReference, display_reference, pin_git_url,
+    wheel_unusable,
 };
 pub use error::{IndexError, redact, strip_credentials};
 pub use filename::{DistFilename, WheelFilename};

@@ -20,7 +20,8 @@ use pep508_rs::{
     ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VerbatimUrl, VersionOrUrl,
 };
 use plinth_index::{
-    DirectDistribution, DirectReference, IndexSource, display_reference, pin_git_url,
+    DirectDistribution, DirectReference, IndexSource, Target, display_reference, pin_git_url,
+    wheel_unusable,
 };
 use plinth_requirements::{Reference, RequirementsFile, expand_env_vars};
 use plinth_resolver::{DirectDist, RootRequirement};
@@ -68,6 +69,23 @@ pub struct Direct {
 impl Direct {
     /// The resolver's view: one fixed version per name.
     pub fn for_resolver(&self) -> BTreeMap<PackageName, DirectDist> {
+        self.view(|distribution| distribution.unusable.clone())
+    }
+
+    /// The resolver's view for another `target` than the one the
+    /// references were read for (an environment of a universal lock): a
+    /// wheel's tags are checked against that target.
+    pub fn for_target(&self, target: &Target) -> BTreeMap<PackageName, DirectDist> {
+        self.view(|distribution| match &distribution.wheel {
+            Some(wheel) => wheel_unusable(wheel, target),
+            None => distribution.unusable.clone(),
+        })
+    }
+
+    fn view(
+        &self,
+        unusable: impl Fn(&DirectDistribution) -> Option<String>,
+    ) -> BTreeMap<PackageName, DirectDist> {
         self.packages
             .iter()
             .map(|(name, package)| {
@@ -75,7 +93,7 @@ impl Direct {
                 let dist = DirectDist {
                     version: distribution.version.clone(),
                     metadata: distribution.metadata.clone(),
-                    unusable: distribution.unusable.clone(),
+                    unusable: unusable(distribution),
                 };
                 (name.clone(), dist)
             })
@@ -132,11 +150,13 @@ impl Direct {
 /// The direct references of the inputs: the `name @ URL` requirements among
 /// `requirements` (whose URLs lose their credentials here, so that nothing
 /// downstream shows them) and the unnamed entries of `input`. `display`
-/// shows an input path as `# via` does.
+/// shows an input path as `# via` does. Those whose marker excludes the
+/// target are left out; with `markers` `None` (a universal lock, for every
+/// environment) none are.
 pub fn collect(
     input: &RequirementsFile,
     requirements: &mut [RootRequirement],
-    markers: &MarkerEnvironment,
+    markers: Option<&MarkerEnvironment>,
     cwd: &Path,
     display: &dyn Fn(&Path) -> String,
 ) -> anyhow::Result<Vec<DirectInput>> {
@@ -157,7 +177,7 @@ pub fn collect(
             .find(|entry| entry.requirement == root.requirement);
         let safe = VerbatimUrl::from_url(strip(url.raw())).with_given(display_reference(&written));
         root.requirement.version_or_url = Some(VersionOrUrl::Url(safe));
-        if !root.requirement.marker.evaluate(markers, &[]) {
+        if markers.is_some_and(|markers| !root.requirement.marker.evaluate(markers, &[])) {
             continue;
         }
         let base = entry.map_or_else(
@@ -181,7 +201,7 @@ pub fn collect(
     for entry in input
         .unnamed
         .iter()
-        .filter(|entry| entry.marker.evaluate(markers, &[]))
+        .filter(|entry| markers.is_none_or(|markers| entry.marker.evaluate(markers, &[])))
     {
         let path = display(&entry.origin.path);
         let origin = format!("{path}:{}", entry.origin.line);

@@ -266,7 +266,8 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         }
     }));
     // Direct references (`name @ URL`, paths, `-e`, git), read before resolving.
-    let direct_inputs = direct::collect(&input, &mut requirements, &markers, &cwd, &display)?;
+    let direct_markers = (!args.universal).then_some(&markers);
+    let direct_inputs = direct::collect(&input, &mut requirements, direct_markers, &cwd, &display)?;
     let file_options = FileOptions {
         exclude_newer,
         no_binary: selection(&args.no_binary)?,
@@ -350,6 +351,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             no_emit: no_emit(&args.no_emit_package)?,
             output,
             existing,
+            direct: &direct,
             started,
         };
         return crate::universal::lock(universal, printer);

@@ -29,7 +29,9 @@
 //! the header), else the highest lower bound of the project SRCs'
 //! `Requires-Python` (`>=3.9.2` starts the grid at 3.9.2), else
 //! [`DEFAULT_LOWEST`] ([`lowest_python`]).
-//! Not supported yet: direct references as inputs.
+//!
+//! Direct references are read once, for every environment (whatever their
+//! marker); a wheel's tags are checked against each environment.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -48,6 +50,7 @@ use plinth_resolver::{
 
 use crate::Failure;
 use crate::cli::CompileArgs;
+use crate::direct::Direct;
 use crate::interpreter::parse_python_version;
 use crate::lock::{Lock, Output, via};
 use crate::lockfile::Existing;
@@ -386,6 +389,8 @@ pub struct Universal<'a> {
     pub no_emit: BTreeSet<PackageName>,
     pub output: Output,
     pub existing: Option<Existing>,
+    /// The direct references of the inputs, read for every environment.
+    pub direct: &'a Direct,
     pub started: Instant,
 }
 
@@ -398,11 +403,6 @@ struct Merged {
 
 pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let args = universal.args;
-    if !universal.options.direct.is_empty() {
-        bail!(
-            "Direct references are not supported with `--universal` yet\n  hint: pin the package by version, or lock for one target without `--universal`"
-        );
-    }
     let mut environments = grid(args, &universal.lowest)?;
     let mut known: BTreeSet<(u64, u64)> = environments
         .iter()
@@ -438,6 +438,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             let mut options = universal.options.clone();
             options.markers = environment.markers.clone();
             options.python_version = environment.target.python_version.clone();
+            options.direct = universal.direct.for_target(&environment.target);
             options.preferences = preferences_for(&universal, &environment, &chosen);
             let label = environment.label();
             let result = printer.with_progress(&format!("Resolving for {label}"), || {
@@ -545,6 +546,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             .as_ref()
             .and_then(|existing| existing.hashes_of(name, version))
             .map(<[String]>::to_vec);
+        let kept = kept.or_else(|| universal.direct.hashes(name));
         let wanted = args.generate_hashes && !universal.no_emit.contains(name);
         let first = entry.environments.first().copied().unwrap_or_default();
         let source = &covered[first].1;
@@ -605,7 +607,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             },
             hashes,
             via: via(&entry.package),
-            reference: None,
+            reference: universal.direct.reference(name),
             marker,
         });
     }
