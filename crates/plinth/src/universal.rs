@@ -879,6 +879,27 @@ fn dependency_markers(
     for key in merged.keys() {
         regions.insert(key, fork_region(grid, merged, key)?);
     }
+    // Of a package pinned at several versions, the version pinned in the
+    // most environments (the newest of those) takes everything the others
+    // don't: off the grid (`platform_machine == 'ppc64le'`, FreeBSD) it is
+    // the one that installs.
+    let mut by_name: BTreeMap<&PackageName, Vec<&Key>> = BTreeMap::new();
+    for key in merged.keys() {
+        by_name.entry(&key.0).or_default().push(key);
+    }
+    for keys in by_name.values().filter(|keys| keys.len() > 1) {
+        let Some(widest) = keys
+            .iter()
+            .max_by_key(|key| (merged[**key].environments.len(), &key.1))
+        else {
+            continue;
+        };
+        let mut others = MarkerTree::FALSE;
+        for key in keys.iter().filter(|key| *key != widest) {
+            others.or(regions[*key].clone());
+        }
+        regions.insert(widest, others.negate());
+    }
     // The least fixed point: start from false everywhere, widen until stable
     // (dependency cycles need more than one pass).
     let mut reach: BTreeMap<Key, MarkerTree> = merged
