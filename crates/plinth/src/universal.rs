@@ -455,10 +455,15 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                         "Resolved {} packages for {label}",
                         resolution.packages.len()
                     ));
+                    // A pre-release taken because nothing else fits here
+                    // (the only wheels for the newest Python) is no
+                    // preference where a final release fits.
                     for package in &resolution.packages {
-                        chosen
-                            .entry(package.name.clone())
-                            .or_insert_with(|| package.version.clone());
+                        if !package.version.any_prerelease() || options.prereleases {
+                            chosen
+                                .entry(package.name.clone())
+                                .or_insert_with(|| package.version.clone());
+                        }
                     }
                     covered.push((environment, source, resolution));
                 }
@@ -875,31 +880,7 @@ fn dependency_markers(
             }
         }
     }
-    let mut regions: BTreeMap<&Key, MarkerTree> = BTreeMap::new();
-    for key in merged.keys() {
-        regions.insert(key, fork_region(grid, merged, key)?);
-    }
-    // Of a package pinned at several versions, the version pinned in the
-    // most environments (the newest of those) takes everything the others
-    // don't: off the grid (`platform_machine == 'ppc64le'`, FreeBSD) it is
-    // the one that installs.
-    let mut by_name: BTreeMap<&PackageName, Vec<&Key>> = BTreeMap::new();
-    for key in merged.keys() {
-        by_name.entry(&key.0).or_default().push(key);
-    }
-    for keys in by_name.values().filter(|keys| keys.len() > 1) {
-        let Some(widest) = keys
-            .iter()
-            .max_by_key(|key| (merged[**key].environments.len(), &key.1))
-        else {
-            continue;
-        };
-        let mut others = MarkerTree::FALSE;
-        for key in keys.iter().filter(|key| *key != widest) {
-            others.or(regions[*key].clone());
-        }
-        regions.insert(widest, others.negate());
-    }
+    let regions = fork_regions(grid, merged)?;
     // The least fixed point: start from false everywhere, widen until stable
     // (dependency cycles need more than one pass).
     let mut reach: BTreeMap<Key, MarkerTree> = merged
@@ -1031,49 +1012,154 @@ fn render(tree: &MarkerTree) -> Option<String> {
     ))
 }
 
-/// Where on the grid a package with pins of several versions has the pin
-/// `key`: a Python range when its versions split by Python alone, else a
-/// platform set when they split by platform alone, else the exact grid
-/// marker; true for a package with one pin. Environments without the
-/// package are free either way.
-fn fork_region(
+/// One environment's versions of the packages pinned at several versions,
+/// in [`fork_regions`]' order; `None` where it has no such package (which
+/// goes with any version).
+type Fork<'a> = Vec<Option<&'a Version>>;
+
+/// Whether two forks agree wherever both have a version.
+fn compatible(left: &Fork<'_>, right: &Fork<'_>) -> bool {
+    left.iter()
+        .zip(right)
+        .all(|(left, right)| left.is_none() || right.is_none() || left == right)
+}
+
+/// `into` with the versions `from` has and it lacks.
+fn merge_fork<'a>(into: &mut Fork<'a>, from: &Fork<'a>) {
+    for (slot, version) in into.iter_mut().zip(from) {
+        if slot.is_none() {
+            *slot = *version;
+        }
+    }
+}
+
+/// Where each pin of a package pinned at several versions applies, as uv's
+/// forks split the marker space. Each environment's fork is its versions
+/// of those packages. Platforms whose forks agree at every Python form a
+/// group; within a group, neighbouring Pythons whose forks agree form a
+/// run. Groups get platform conditions (the largest group everything the
+/// others don't), runs Python ranges (the lowest unbounded below, the
+/// highest above), so the regions cover every environment, on the grid or
+/// off it, and a package pinned at one version in all of a region gets no
+/// condition from it. Environments without the package, or without a
+/// solution, agree with any fork.
+fn fork_regions(
     grid: &[Slot],
     merged: &BTreeMap<(PackageName, Version), Merged>,
-    key: &(PackageName, Version),
-) -> anyhow::Result<MarkerTree> {
-    let (name, version) = key;
-    let mut others: BTreeSet<usize> = BTreeSet::new();
-    for ((other, other_version), entry) in merged.range((name.clone(), Version::new([0]))..) {
-        if other != name {
-            break;
+) -> anyhow::Result<BTreeMap<(PackageName, Version), MarkerTree>> {
+    let mut counts: BTreeMap<&PackageName, usize> = BTreeMap::new();
+    for (name, _) in merged.keys() {
+        *counts.entry(name).or_default() += 1;
+    }
+    let forked: Vec<&PackageName> = counts
+        .into_iter()
+        .filter(|(_, count)| *count > 1)
+        .map(|(name, _)| name)
+        .collect();
+    let mut regions = BTreeMap::new();
+    if forked.is_empty() {
+        return Ok(regions);
+    }
+    let mut forks: Vec<Fork<'_>> = vec![vec![None; forked.len()]; grid.len()];
+    for ((name, version), entry) in merged {
+        if let Ok(position) = forked.binary_search(&name) {
+            for environment in &entry.environments {
+                forks[*environment][position] = Some(version);
+            }
         }
-        if other_version != version {
-            others.extend(entry.environments.iter().copied());
+    }
+    let pythons: Vec<(u64, u64)> = grid
+        .iter()
+        .map(|(python, _)| *python)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let platforms: BTreeSet<usize> = grid.iter().map(|(_, platform)| *platform).collect();
+    let column = |platform: usize| -> Vec<Fork<'_>> {
+        pythons
+            .iter()
+            .map(|python| {
+                grid.iter()
+                    .position(|slot| *slot == (*python, platform))
+                    .map_or_else(|| vec![None; forked.len()], |index| forks[index].clone())
+            })
+            .collect()
+    };
+    // Platform groups, each with its forks merged along the Pythons.
+    let mut groups: Vec<(Vec<Fork<'_>>, BTreeSet<usize>)> = Vec::new();
+    for platform in &platforms {
+        let column = column(*platform);
+        let joined = groups.iter_mut().find(|(forks, _)| {
+            forks
+                .iter()
+                .zip(&column)
+                .all(|(left, right)| compatible(left, right))
+        });
+        match joined {
+            Some((forks, members)) => {
+                for (fork, other) in forks.iter_mut().zip(&column) {
+                    merge_fork(fork, other);
+                }
+                members.insert(*platform);
+            }
+            None => groups.push((column, BTreeSet::from([*platform]))),
         }
     }
-    if others.is_empty() {
-        return Ok(MarkerTree::TRUE);
+    // The largest group last: it takes what the others leave.
+    groups.sort_by_key(|(_, members)| members.len());
+    let mut taken = MarkerTree::FALSE;
+    let mut fork_markers: Vec<(Fork<'_>, MarkerTree)> = Vec::new();
+    let last = groups.len() - 1;
+    for (index, (column, members)) in groups.iter().enumerate() {
+        let group_marker = if index == last {
+            taken.negate()
+        } else {
+            let marker = parse(&platform_set_condition(&platforms, members).unwrap_or_default())?;
+            taken.or(marker.clone());
+            marker
+        };
+        // Runs of agreeing forks along the Pythons: (fork, first, last).
+        let mut runs: Vec<(Fork<'_>, usize, usize)> = Vec::new();
+        for (position, fork) in column.iter().enumerate() {
+            match runs.last_mut() {
+                Some((current, _, end)) if compatible(current, fork) => {
+                    merge_fork(current, fork);
+                    *end = position;
+                }
+                _ => runs.push((fork.clone(), position, position)),
+            }
+        }
+        for (fork, first, end) in runs {
+            let mut bounds = Vec::new();
+            if first > 0 {
+                bounds.push(format!(
+                    "python_full_version >= '{}'",
+                    python_text(pythons[first])
+                ));
+            }
+            if let Some(next) = pythons.get(end + 1) {
+                bounds.push(format!("python_full_version < '{}'", python_text(*next)));
+            }
+            let mut region = group_marker.clone();
+            if !bounds.is_empty() {
+                region.and(parse(&bounds.join(" and "))?);
+            }
+            fork_markers.push((fork, region));
+        }
     }
-    let selected = &merged[key].environments;
-    let pythons = |set: &BTreeSet<usize>| -> BTreeSet<(u64, u64)> {
-        set.iter().map(|index| grid[*index].0).collect()
-    };
-    let platforms = |set: &BTreeSet<usize>| -> BTreeSet<usize> {
-        set.iter().map(|index| grid[*index].1).collect()
-    };
-    let text = if pythons(selected).is_disjoint(&pythons(&others)) {
-        let minors: BTreeSet<(u64, u64)> = grid.iter().map(|(python, _)| *python).collect();
-        python_condition(&minors, &pythons(selected), &pythons(&others))
-    } else if platforms(selected).is_disjoint(&platforms(&others)) {
-        let all: BTreeSet<usize> = grid.iter().map(|(_, platform)| *platform).collect();
-        platform_set_condition(&all, &platforms(selected))
-    } else {
-        Some(product_form(grid, selected))
-    };
-    match text {
-        Some(text) => parse(&text),
-        None => Ok(MarkerTree::TRUE),
+    for (name, version) in merged.keys() {
+        let Ok(position) = forked.binary_search(&name) else {
+            continue;
+        };
+        let mut region = MarkerTree::FALSE;
+        for (fork, marker) in &fork_markers {
+            if fork[position] == Some(version) {
+                region.or(marker.clone());
+            }
+        }
+        regions.insert((name.clone(), version.clone()), region);
     }
+    Ok(regions)
 }
 
 /// `sys_platform` and `platform_machine` of each of [`PLATFORMS`].
