@@ -6,9 +6,10 @@
 //! Python first, each run preferring the pins the earlier runs chose, so that
 //! versions agree across environments wherever they can. The results are then
 //! merged: each `name==version` carries the marker its dependents give it
-//! ([`dependency_markers`], as uv writes them) where that marker is true on
-//! exactly the environments that pinned it, else the grid's own marker for
-//! those environments ([`marker_for`]: none when that is every environment,
+//! ([`dependency_markers`], as uv writes them, split by the forks of
+//! [`fork_regions`] where a package has pins of several versions) where
+//! that marker is true on exactly the environments that pinned it, else the
+//! grid's own marker for those environments ([`marker_for`]: none when that is every environment,
 //! a product form of Python range and platform set where one exists).
 //!
 //! An environment without a solution is reported and left out of the lockfile
