@@ -180,17 +180,32 @@ impl Platform {
 pub struct Target {
     pub python_version: Version,
     pub platform: Platform,
-    tags: HashMap<String, usize>,
+    /// The rank of each compatible tag, by python tag, ABI tag and platform
+    /// tag (so that a lookup needs no `python-abi-platform` string built).
+    tags: HashMap<String, HashMap<String, HashMap<String, usize>>>,
 }
 
 impl Target {
     /// A target for CPython `python_version` (`3.11` or `3.11.9`) on `platform`.
     pub fn new(python_version: Version, platform: Platform) -> Self {
-        let tags = compatible_tags(&python_version, &platform)
+        let mut tags: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
+        for (rank, tag) in compatible_tags(&python_version, &platform)
             .into_iter()
             .enumerate()
-            .map(|(rank, tag)| (tag, rank))
-            .collect();
+        {
+            let mut parts = tag.splitn(3, '-');
+            let (Some(python), Some(abi), Some(platform)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            tags.entry(python.to_string())
+                .or_default()
+                .entry(abi.to_string())
+                .or_default()
+                .entry(platform.to_string())
+                .or_insert(rank);
+        }
         Self {
             python_version,
             platform,
@@ -218,16 +233,21 @@ impl Target {
     /// How well a wheel's tags fit the target: lower is better, `None` means unusable.
     pub fn wheel_rank(
         &self,
-        python_tags: &[&str],
-        abi_tags: &[&str],
-        platform_tags: &[&str],
+        python_tags: &[impl AsRef<str>],
+        abi_tags: &[impl AsRef<str>],
+        platform_tags: &[impl AsRef<str>],
     ) -> Option<usize> {
         let mut best = None;
         for python in python_tags {
+            let Some(abis) = self.tags.get(python.as_ref()) else {
+                continue;
+            };
             for abi in abi_tags {
+                let Some(platforms) = abis.get(abi.as_ref()) else {
+                    continue;
+                };
                 for platform in platform_tags {
-                    let tag = format!("{python}-{abi}-{platform}");
-                    if let Some(rank) = self.tags.get(&tag) {
+                    if let Some(rank) = platforms.get(platform.as_ref()) {
                         best = Some(best.map_or(*rank, |best: usize| best.min(*rank)));
                     }
                 }
