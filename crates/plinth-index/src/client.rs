@@ -279,12 +279,17 @@ impl IndexClient {
             first_index.get_or_insert_with(|| index.clone());
             match self.options.index_strategy {
                 IndexStrategy::FirstIndex => {
-                    files.extend(page);
+                    // Without find-links files, the page's list is the list (not copied).
+                    if files.is_empty() {
+                        files = page;
+                    } else {
+                        files.extend(page);
+                    }
                     break;
                 }
                 IndexStrategy::UnsafeBestMatch => {
                     let version = |file: &IndexFile| {
-                        DistFilename::parse(&file.filename, name)
+                        DistFilename::parse(file.filename(), name)
                             .map(|parsed| parsed.version().clone())
                     };
                     let here: HashSet<Version> = page.iter().filter_map(version).collect();
@@ -333,7 +338,7 @@ impl IndexClient {
             }
         })?;
         // A remote page must not make plinth read local files.
-        files.retain(|file| !file.url.is_file() || url.scheme() == "file");
+        files.retain(|file| !file.url().is_file() || url.scheme() == "file");
         Ok(Some(files))
     }
 
@@ -460,14 +465,14 @@ impl IndexClient {
         if let Some(bytes) = self.cache_get(&key) {
             return Ok(bytes);
         }
-        let bytes = match &file.core_metadata {
+        let bytes = match file.core_metadata() {
             Some(expected) => {
-                let mut url = Url::clone(&file.url);
-                url.set_path(&format!("{}.metadata", file.url.path()));
+                let mut url = file.url().to_url();
+                url.set_path(&format!("{}.metadata", url.path()));
                 let response = self.get(&url, HeaderMap::new()).await?;
                 response.check(&url)?;
                 if let Some(expected) = expected {
-                    verify(&file.filename, expected, &response.body, ".metadata")?;
+                    verify(file.filename(), &expected, &response.body, ".metadata")?;
                 }
                 response.body
             }
@@ -503,10 +508,10 @@ impl IndexClient {
         }
         let archive = self.download(file).await?;
         let invalid = |message: String| IndexError::Archive {
-            url: redact(&file.url),
+            url: redact(&file.url().to_url()),
             message,
         };
-        let files = read_sdist_files(&file.filename, &archive).map_err(invalid)?;
+        let files = read_sdist_files(file.filename(), &archive).map_err(invalid)?;
         let pkg_info = files
             .pkg_info
             .filter(|bytes| CoreMetadata::parse(bytes).is_static());
@@ -532,8 +537,8 @@ impl IndexClient {
 
     /// The sha256 of a file: from the index, else computed from a download.
     pub async fn file_sha256(&self, file: &IndexFile) -> Result<String, IndexError> {
-        if let Some(hash) = &file.sha256 {
-            return Ok(hash.clone());
+        if let Some(hash) = file.sha256() {
+            return Ok(hash);
         }
         let key = cache_key("sha256", file);
         if let Some(bytes) = self.cache_get(&key) {
@@ -547,10 +552,11 @@ impl IndexClient {
 
     /// The whole file, verified against the index's sha256 when it gives one.
     pub async fn download(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
-        let response = self.get(&file.url, HeaderMap::new()).await?;
-        response.check(&file.url)?;
-        if let Some(expected) = &file.sha256 {
-            verify(&file.filename, expected, &response.body, "")?;
+        let url = file.url().to_url();
+        let response = self.get(&url, HeaderMap::new()).await?;
+        response.check(&url)?;
+        if let Some(expected) = file.sha256() {
+            verify(file.filename(), &expected, &response.body, "")?;
         }
         Ok(response.body)
     }
@@ -837,9 +843,9 @@ async fn build_sdist(
     archive: Vec<u8>,
     options: BuildOptions,
 ) -> Result<Vec<u8>, IndexError> {
-    let filename = file.filename.clone();
-    let sha256 = file.sha256.clone();
-    let url = redact(&file.url);
+    let filename = file.filename().to_string();
+    let sha256 = file.sha256();
+    let url = redact(&file.url().to_url());
     let built = tokio::task::spawn_blocking(move || -> Result<BuiltMetadata, String> {
         let directory = tempfile::tempdir().map_err(|error| error.to_string())?;
         // Only the last path segment: a hostile index can't write elsewhere.
@@ -1117,9 +1123,9 @@ fn project_url(index: &Url, name: &PackageName) -> Result<Url, IndexError> {
 
 /// Files are immutable: key them by their hash, else by their URL.
 fn cache_key(kind: &str, file: &IndexFile) -> String {
-    let id = match &file.sha256 {
-        Some(hash) => hash.clone(),
-        None => hex::encode(Sha256::digest(file.url.as_str().as_bytes())),
+    let id = match file.sha256() {
+        Some(hash) => hash,
+        None => hex::encode(Sha256::digest(file.url().to_string().as_bytes())),
     };
     format!("{kind}/{id}")
 }

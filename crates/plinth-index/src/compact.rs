@@ -9,9 +9,11 @@
 //! reason or hash when present (either may be empty). Tabs, newlines and
 //! backslashes inside fields are escaped with a backslash.
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 
-use crate::simple::{FileUrl, IndexFile};
+use crate::simple::{IndexFile, PageBuilder, url_tail_len};
 
 /// The `content-type` under which a cached page holds this format.
 pub(crate) const CONTENT_TYPE: &str = "application/x-plinth-files-1";
@@ -24,17 +26,17 @@ pub(crate) fn encode(files: &[IndexFile]) -> Vec<u8> {
     text.push('\n');
     for file in files {
         let fields = [
-            escape(&file.filename),
-            escape(file.url.as_str()),
-            escape(file.sha256.as_deref().unwrap_or_default()),
-            escape(file.requires_python.as_deref().unwrap_or_default()),
-            present(file.yanked.as_deref()),
-            file.upload_time
+            escape(file.filename()),
+            escape(&file.url().to_string()),
+            escape(&file.sha256().unwrap_or_default()),
+            escape(file.requires_python().unwrap_or_default()),
+            present(file.yanked()),
+            file.upload_time()
                 .map(|time| format!("{}.{}", time.as_second(), time.subsec_nanosecond()))
                 .unwrap_or_default(),
-            match &file.core_metadata {
+            match file.core_metadata() {
                 None => String::new(),
-                Some(hash) => present(Some(hash.as_deref().unwrap_or_default())),
+                Some(hash) => present(Some(&hash.unwrap_or_default())),
             },
         ];
         text.push_str(&fields.join("\t"));
@@ -50,35 +52,42 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<IndexFile>> {
     if lines.next()? != HEADER {
         return None;
     }
-    lines
-        .map(|line| {
-            let mut fields = line.split('\t');
-            let mut next = || fields.next();
-            let filename = unescape(next()?);
-            // Checked when the page was parsed; parsed again only if used.
-            let url = FileUrl::trusted(&unescape(next()?));
-            let sha256 = optional(next()?);
-            let requires_python = optional(next()?);
-            let yanked = marked(next()?);
-            let upload_time = match next()? {
-                "" => None,
-                time => {
-                    let (seconds, nanos) = time.split_once('.')?;
-                    Some(Timestamp::new(seconds.parse().ok()?, nanos.parse().ok()?).ok()?)
-                }
-            };
-            let core_metadata = marked(next()?).map(|hash| (!hash.is_empty()).then_some(hash));
-            Some(IndexFile {
-                filename,
-                url,
-                sha256,
-                requires_python,
-                yanked,
-                upload_time,
-                core_metadata,
-            })
-        })
-        .collect()
+    // Sized first, so that a page (up to tens of thousands of files) is
+    // kept without room to spare, and without growing the room as it is read.
+    let (files, tails) = lines.clone().fold((0, 0), |(files, tails), line| {
+        let url = line.split('\t').nth(1).unwrap_or_default();
+        (files + 1, tails + url_tail_len(url))
+    });
+    let mut builder = PageBuilder::new(files, tails);
+    for line in lines {
+        let mut fields = line.split('\t');
+        let mut next = || fields.next();
+        let filename = unescape(next()?);
+        // Checked when the page was parsed; parsed again only if used.
+        let url = unescape(next()?);
+        let sha256 = optional(next()?);
+        let requires_python = optional(next()?);
+        let file = builder.push(&filename, &url, requires_python.as_deref());
+        if let Some(hash) = sha256 {
+            file.set_sha256(&hash);
+        }
+        if let Some(reason) = marked(next()?) {
+            file.set_yanked(&reason);
+        }
+        match next()? {
+            "" => {}
+            time => {
+                let (seconds, nanos) = time.split_once('.')?;
+                file.set_upload_time(
+                    Timestamp::new(seconds.parse().ok()?, nanos.parse().ok()?).ok()?,
+                );
+            }
+        }
+        if let Some(hash) = marked(next()?) {
+            file.set_core_metadata(Some(&*hash).filter(|hash| !hash.is_empty()));
+        }
+    }
+    Some(builder.finish())
 }
 
 fn present(value: Option<&str>) -> String {
@@ -87,11 +96,11 @@ fn present(value: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn optional(field: &str) -> Option<String> {
+fn optional(field: &str) -> Option<Cow<'_, str>> {
     (!field.is_empty()).then(|| unescape(field))
 }
 
-fn marked(field: &str) -> Option<String> {
+fn marked(field: &str) -> Option<Cow<'_, str>> {
     field.strip_prefix('+').map(unescape)
 }
 
@@ -105,9 +114,9 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn unescape(field: &str) -> String {
+fn unescape(field: &str) -> Cow<'_, str> {
     if !field.contains('\\') {
-        return field.to_string();
+        return Cow::Borrowed(field);
     }
     let mut text = String::with_capacity(field.len());
     let mut chars = field.chars();
@@ -122,7 +131,7 @@ fn unescape(field: &str) -> String {
             (c, false) => text.push(c),
         }
     }
-    text
+    Cow::Owned(text)
 }
 
 #[cfg(test)]
@@ -132,35 +141,36 @@ mod tests {
     use super::*;
 
     fn file(filename: &str) -> IndexFile {
-        IndexFile {
-            filename: filename.to_string(),
-            url: Url::parse(&format!("https://files.example/{filename}"))
-                .expect("valid URL")
-                .into(),
-            sha256: None,
-            requires_python: None,
-            yanked: None,
-            upload_time: None,
-            core_metadata: None,
-        }
+        let url =
+            Url::parse(&format!("https://files.example/packages/{filename}")).expect("valid URL");
+        IndexFile::new(filename, url.into())
     }
 
     #[test]
     fn every_field_round_trips() {
         let mut full = file("demo-1.0-py3-none-any.whl");
-        full.sha256 = Some("ab".repeat(32));
-        full.requires_python = Some(">=3.9,\t<4".to_string());
-        full.yanked = Some("broken\\build\nsee #1".to_string());
-        full.upload_time = Some(
+        full.set_sha256(&"AB".repeat(32));
+        full.set_requires_python(">=3.9,\t<4");
+        full.set_yanked("broken\\build\nsee #1");
+        full.set_upload_time(
             "2026-01-02T03:04:05.123456789Z"
                 .parse()
                 .expect("valid time"),
         );
-        full.core_metadata = Some(Some("cd".repeat(32)));
+        full.set_core_metadata(Some("not-hex"));
         let mut empty_reasons = file("demo-1.0.tar.gz");
-        empty_reasons.yanked = Some(String::new());
-        empty_reasons.core_metadata = Some(None);
-        let files = vec![full, empty_reasons, file("demo-0.9.tar.gz")];
+        empty_reasons.set_yanked("");
+        empty_reasons.set_core_metadata(None);
+        empty_reasons.set_sha256(&"cd".repeat(32));
+        let renamed = IndexFile::new(
+            "demo-0.9.tar.gz",
+            Url::parse("https://files.example/download?file=demo-0.9.tar.gz")
+                .expect("valid URL")
+                .into(),
+        );
+        assert_eq!(renamed.filename(), "demo-0.9.tar.gz");
+        assert_eq!(full.filename(), "demo-1.0-py3-none-any.whl");
+        let files = vec![full, empty_reasons, renamed, file("demo-0.8.tar.gz")];
         assert_eq!(decode(&encode(&files)), Some(files));
         assert_eq!(decode(&encode(&[])), Some(Vec::new()));
     }

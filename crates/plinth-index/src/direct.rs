@@ -327,15 +327,7 @@ impl IndexSource {
                     let core = CoreMetadata::parse(&core);
                     return self.archive_distribution(&filename, &core, known, display);
                 }
-                let file = IndexFile {
-                    filename: filename.clone(),
-                    url: url.clone().into(),
-                    sha256: None,
-                    requires_python: None,
-                    yanked: None,
-                    upload_time: None,
-                    core_metadata: None,
-                };
+                let file = IndexFile::new(&filename, url.clone().into());
                 let bytes = self.client().download(&file).await?;
                 let distribution = self
                     .archive(&filename, bytes, sha256.as_deref(), display)

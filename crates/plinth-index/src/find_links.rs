@@ -57,7 +57,7 @@ pub(crate) async fn list_local(location: &Url) -> Result<Vec<IndexFile>, IndexEr
         };
         files.push(local_file(filename, url));
     }
-    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    files.sort_by(|a, b| a.filename().cmp(b.filename()));
     Ok(files)
 }
 
@@ -70,7 +70,7 @@ pub(crate) fn parse_page(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, Ind
             url: redact(base),
             message: error.to_string(),
         })?;
-    files.retain(|file| !file.url.is_file() || base.scheme() == "file");
+    files.retain(|file| !file.url().is_file() || base.scheme() == "file");
     Ok(files)
 }
 
@@ -82,7 +82,7 @@ pub(crate) async fn files_of(
 ) -> Result<Vec<IndexFile>, IndexError> {
     let mut selected = Vec::new();
     for file in files {
-        let matches = match DistFilename::parse(&file.filename, name) {
+        let matches = match DistFilename::parse(file.filename(), name) {
             Some(DistFilename::Wheel(wheel)) => wheel.name == *name,
             Some(DistFilename::Sdist { .. }) => true,
             None => false,
@@ -91,10 +91,10 @@ pub(crate) async fn files_of(
             continue;
         }
         let mut file = file.clone();
-        if file.sha256.is_none() && file.url.scheme() == "file" {
-            let fetched = read_local(&file.url).await?;
+        if !file.has_sha256() && file.url().is_file() {
+            let fetched = read_local(&file.url().to_url()).await?;
             if fetched.status.is_success() {
-                file.sha256 = Some(hex::encode(Sha256::digest(&fetched.body)));
+                file.set_sha256(&hex::encode(Sha256::digest(&fetched.body)));
             }
         }
         selected.push(file);
@@ -151,15 +151,7 @@ fn local_path(url: &Url) -> Result<std::path::PathBuf, IndexError> {
 }
 
 fn local_file(filename: String, url: Url) -> IndexFile {
-    IndexFile {
-        filename,
-        url: url.into(),
-        sha256: None,
-        requires_python: None,
-        yanked: None,
-        upload_time: None,
-        core_metadata: None,
-    }
+    IndexFile::new(&filename, url.into())
 }
 
 fn is_distribution(filename: &str) -> bool {

@@ -72,14 +72,14 @@ pub(crate) fn encode(files: &[IndexFile], now: u64) -> Vec<u8> {
         files: files
             .iter()
             .map(|file| StoredFile {
-                filename: file.filename.clone(),
-                url: file.url.to_string(),
-                sha256: file.sha256.clone(),
-                requires_python: file.requires_python.clone(),
-                yanked: file.yanked.clone(),
-                upload_time: file.upload_time.map(|time| time.to_string()),
-                core_metadata: file.core_metadata.is_some(),
-                core_metadata_sha256: file.core_metadata.clone().flatten(),
+                filename: file.filename().to_string(),
+                url: file.url().to_string(),
+                sha256: file.sha256(),
+                requires_python: file.requires_python().map(str::to_string),
+                yanked: file.yanked().map(str::to_string),
+                upload_time: file.upload_time().map(|time| time.to_string()),
+                core_metadata: file.core_metadata().is_some(),
+                core_metadata_sha256: file.core_metadata().flatten(),
             })
             .collect(),
     };
@@ -97,18 +97,24 @@ pub(crate) fn decode(bytes: &[u8], now: u64) -> Option<Vec<IndexFile>> {
         .files
         .into_iter()
         .map(|file| {
-            Some(IndexFile {
-                filename: file.filename,
-                url: Url::parse(&file.url).ok()?.into(),
-                sha256: file.sha256,
-                requires_python: file.requires_python,
-                yanked: file.yanked,
-                upload_time: match file.upload_time {
-                    Some(text) => Some(text.parse().ok()?),
-                    None => None,
-                },
-                core_metadata: file.core_metadata.then_some(file.core_metadata_sha256),
-            })
+            let url = Url::parse(&file.url).ok()?.into();
+            let mut indexed = IndexFile::new(&file.filename, url);
+            if let Some(hash) = &file.sha256 {
+                indexed.set_sha256(hash);
+            }
+            if let Some(text) = &file.requires_python {
+                indexed.set_requires_python(text);
+            }
+            if let Some(reason) = &file.yanked {
+                indexed.set_yanked(reason);
+            }
+            if let Some(text) = file.upload_time {
+                indexed.set_upload_time(text.parse().ok()?);
+            }
+            if file.core_metadata {
+                indexed.set_core_metadata(file.core_metadata_sha256.as_deref());
+            }
+            Some(indexed)
         })
         .collect()
 }
@@ -119,17 +125,17 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_other_formats_are_ignored() {
-        let file = IndexFile {
-            filename: "demo-1.0-py3-none-any.whl".to_string(),
-            url: Url::parse("https://files.example/demo-1.0-py3-none-any.whl")
+        let mut file = IndexFile::new(
+            "demo-1.0-py3-none-any.whl",
+            Url::parse("https://files.example/demo-1.0-py3-none-any.whl")
                 .expect("valid URL")
                 .into(),
-            sha256: Some("ab".repeat(32)),
-            requires_python: Some(">=3.9".to_string()),
-            yanked: Some("broken\tbuild\n".to_string()),
-            upload_time: Some("2026-01-02T03:04:05Z".parse().expect("valid")),
-            core_metadata: Some(None),
-        };
+        );
+        file.set_sha256(&"ab".repeat(32));
+        file.set_requires_python(">=3.9");
+        file.set_yanked("broken\tbuild\n");
+        file.set_upload_time("2026-01-02T03:04:05Z".parse().expect("valid"));
+        file.set_core_metadata(None);
         let now = 1_800_000_000;
         let bytes = encode(std::slice::from_ref(&file), now);
         assert_eq!(decode(&bytes, now + 60), Some(vec![file]));

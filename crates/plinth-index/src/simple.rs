@@ -2,77 +2,487 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::ops::Deref;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use serde::Deserialize;
 use url::Url;
 
 /// One file of a project, as the index lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexFile {
-    pub filename: String,
-    /// Absolute URL, without the hash fragment.
-    pub url: FileUrl,
-    /// Hex sha256 of the file, when the index gives one.
-    pub sha256: Option<String>,
-    pub requires_python: Option<String>,
-    /// `Some(reason)` when yanked; the reason may be empty.
-    pub yanked: Option<String>,
-    pub upload_time: Option<Timestamp>,
-    /// PEP 658/714: the index serves `<url>.metadata`; `Some(hash)` if it gives one.
-    pub core_metadata: Option<Option<String>>,
-}
-
-/// A file's absolute URL. One read back from the cache is kept as text
-/// (it was checked when its page was parsed) and parsed on first use: a
-/// project page lists thousands of files, and few of their URLs are used.
+///
+/// A project page lists up to tens of thousands of files and a resolution
+/// reads hundreds of pages, of which few files are used, so a file is kept
+/// lean: what the files of a page share is shared (the start of their URLs,
+/// their `Requires-Python` values), the filename is the URL's last segment
+/// unless it differs, hashes are kept as bytes, and what is rare (a yank
+/// reason, a filename or hash of an unusual form) is kept apart.
 #[derive(Clone)]
-pub struct FileUrl {
-    text: Box<str>,
-    /// Boxed: most files never need theirs, and a `Url` is large.
-    parsed: OnceLock<Box<Url>>,
+pub struct IndexFile {
+    url: FileUrl,
+    /// 1 + the position of the file's `Requires-Python` in its page's
+    /// table ([`PageText`]); 0 for none (or one in [`Rare`]).
+    requires_python: u16,
+    /// Unix seconds of the upload, [`NO_TIME`] when unknown.
+    upload_second: i64,
+    upload_nanosecond: i32,
+    /// [`SHA256`], [`CORE_METADATA`], [`CORE_METADATA_SHA256`].
+    flags: u8,
+    sha256: [u8; 32],
+    core_metadata_sha256: [u8; 32],
+    rare: Option<Box<Rare>>,
 }
 
-impl FileUrl {
-    /// A URL in its serialized form, as [`Url::as_str`] wrote it.
-    pub(crate) fn trusted(text: &str) -> Self {
+const NO_TIME: i64 = i64::MIN;
+/// `sha256` holds the file's hash.
+const SHA256: u8 = 1;
+/// The index serves the core metadata (PEP 658/714).
+const CORE_METADATA: u8 = 2;
+/// `core_metadata_sha256` holds its hash.
+const CORE_METADATA_SHA256: u8 = 4;
+
+/// What few files have.
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    /// The filename, when it is not the last segment of the URL.
+    filename: Option<Box<str>>,
+    /// `Some(reason)` when yanked; the reason may be empty.
+    yanked: Option<Box<str>>,
+    /// A hash that is not 64 hex digits, as given (lowercased).
+    sha256: Option<Box<str>>,
+    core_metadata_sha256: Option<Box<str>>,
+    /// A `Requires-Python` not in the page's table.
+    requires_python: Option<Box<str>>,
+}
+
+impl IndexFile {
+    /// A file named `filename` at `url`, with no other facts known.
+    pub fn new(filename: &str, url: FileUrl) -> Self {
+        let mut file = Self::bare(url);
+        if last_segment(file.url.tail()) != filename {
+            file.rare_mut().filename = Some(filename.into());
+        }
+        file
+    }
+
+    /// A file named by the last segment of its URL.
+    fn bare(url: FileUrl) -> Self {
         Self {
-            text: text.into(),
-            parsed: OnceLock::new(),
+            url,
+            requires_python: 0,
+            upload_second: NO_TIME,
+            upload_nanosecond: 0,
+            flags: 0,
+            sha256: [0; 32],
+            core_metadata_sha256: [0; 32],
+            rare: None,
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.text
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
+
+    /// The filename as the index gives it.
+    pub fn filename(&self) -> &str {
+        self.rare
+            .as_ref()
+            .and_then(|rare| rare.filename.as_deref())
+            .unwrap_or_else(|| last_segment(self.url.tail()))
+    }
+
+    /// Absolute URL, without the hash fragment.
+    pub fn url(&self) -> &FileUrl {
+        &self.url
+    }
+
+    /// The lowercase hex sha256 of the file, when the index gives one.
+    pub fn sha256(&self) -> Option<String> {
+        if self.flags & SHA256 != 0 {
+            return Some(hex::encode(self.sha256));
+        }
+        self.rare.as_ref()?.sha256.as_deref().map(str::to_string)
+    }
+
+    /// Whether the index gives a sha256 (without writing it out).
+    pub fn has_sha256(&self) -> bool {
+        self.flags & SHA256 != 0 || self.rare.as_ref().is_some_and(|rare| rare.sha256.is_some())
+    }
+
+    /// Hex of any case; anything else is kept as given (lowercased).
+    pub(crate) fn set_sha256(&mut self, hash: &str) {
+        if decode_hex(hash, &mut self.sha256) {
+            self.flags |= SHA256;
+            if let Some(rare) = &mut self.rare {
+                rare.sha256 = None;
+            }
+        } else {
+            self.flags &= !SHA256;
+            self.sha256 = [0; 32];
+            self.rare_mut().sha256 = Some(hash.to_ascii_lowercase().into());
+        }
+    }
+
+    /// The `Requires-Python` the index gives, if not blank.
+    pub fn requires_python(&self) -> Option<&str> {
+        match self.requires_python {
+            0 => self.rare.as_ref()?.requires_python.as_deref(),
+            at => self
+                .url
+                .page
+                .requires_python
+                .get(usize::from(at) - 1)
+                .map(|text| &**text),
+        }
+    }
+
+    /// For a file not read with its page (its page's files share theirs).
+    pub(crate) fn set_requires_python(&mut self, text: &str) {
+        self.requires_python = 0;
+        self.rare_mut().requires_python = Some(text.into());
+    }
+
+    /// `Some(reason)` when yanked; the reason may be empty.
+    pub fn yanked(&self) -> Option<&str> {
+        self.rare.as_ref()?.yanked.as_deref()
+    }
+
+    pub(crate) fn set_yanked(&mut self, reason: &str) {
+        self.rare_mut().yanked = Some(reason.into());
+    }
+
+    /// When the file was uploaded, if the index says.
+    pub fn upload_time(&self) -> Option<Timestamp> {
+        if self.upload_second == NO_TIME {
+            return None;
+        }
+        Timestamp::new(self.upload_second, self.upload_nanosecond).ok()
+    }
+
+    pub(crate) fn set_upload_time(&mut self, time: Timestamp) {
+        self.upload_second = time.as_second();
+        self.upload_nanosecond = time.subsec_nanosecond();
+    }
+
+    /// PEP 658/714: the index serves `<url>.metadata`; `Some(hash)` if it gives one.
+    pub fn core_metadata(&self) -> Option<Option<String>> {
+        if self.flags & CORE_METADATA == 0 {
+            return None;
+        }
+        if self.flags & CORE_METADATA_SHA256 != 0 {
+            return Some(Some(hex::encode(self.core_metadata_sha256)));
+        }
+        Some(
+            self.rare
+                .as_ref()
+                .and_then(|rare| rare.core_metadata_sha256.as_deref())
+                .map(str::to_string),
+        )
+    }
+
+    /// The index serves the core metadata, with this hash if any.
+    pub(crate) fn set_core_metadata(&mut self, hash: Option<&str>) {
+        self.flags |= CORE_METADATA;
+        let Some(hash) = hash else {
+            self.flags &= !CORE_METADATA_SHA256;
+            self.core_metadata_sha256 = [0; 32];
+            if let Some(rare) = &mut self.rare {
+                rare.core_metadata_sha256 = None;
+            }
+            return;
+        };
+        if decode_hex(hash, &mut self.core_metadata_sha256) {
+            self.flags |= CORE_METADATA_SHA256;
+            if let Some(rare) = &mut self.rare {
+                rare.core_metadata_sha256 = None;
+            }
+        } else {
+            self.flags &= !CORE_METADATA_SHA256;
+            self.core_metadata_sha256 = [0; 32];
+            self.rare_mut().core_metadata_sha256 = Some(hash.to_ascii_lowercase().into());
+        }
+    }
+}
+
+/// Whether `text` is the 64 hex digits (of any case) of `bytes`, written there.
+fn decode_hex(text: &str, bytes: &mut [u8; 32]) -> bool {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            b'A'..=b'F' => Some(digit - b'A' + 10),
+            _ => None,
+        }
+    }
+    let digits = text.as_bytes();
+    if digits.len() != 64 {
+        return false;
+    }
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
+            return false;
+        };
+        *byte = high << 4 | low;
+    }
+    true
+}
+
+/// Files are equal when what is known of them is, however it is kept.
+impl PartialEq for IndexFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+            && self.filename() == other.filename()
+            && self.sha256() == other.sha256()
+            && self.requires_python() == other.requires_python()
+            && self.yanked() == other.yanked()
+            && self.upload_time() == other.upload_time()
+            && self.core_metadata() == other.core_metadata()
+    }
+}
+
+impl Eq for IndexFile {}
+
+impl fmt::Debug for IndexFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IndexFile")
+            .field("filename", &self.filename())
+            .field("url", &self.url)
+            .field("sha256", &self.sha256())
+            .field("requires_python", &self.requires_python())
+            .field("yanked", &self.yanked())
+            .field("upload_time", &self.upload_time())
+            .field("core_metadata", &self.core_metadata())
+            .finish()
+    }
+}
+
+/// The files of one page, read one at a time, with the text they share.
+pub(crate) struct PageBuilder {
+    prefixes: Table,
+    requires_python: Table,
+    tails: String,
+    files: Vec<IndexFile>,
+    /// What the files point to until [`Self::finish`] gives them their page.
+    unfinished: Arc<PageText>,
+}
+
+/// Distinct texts, each kept once, by position.
+#[derive(Default)]
+struct Table {
+    texts: Vec<Box<str>>,
+    positions: HashMap<Box<str>, u16>,
+    /// The position of the text found last: files listed together mostly
+    /// share their texts, which are then found without hashing.
+    last: u16,
+}
+
+impl Table {
+    /// The position of `text`, added if new; `None` when the table is full.
+    fn position(&mut self, text: &str) -> Option<u16> {
+        if self
+            .texts
+            .get(usize::from(self.last))
+            .is_some_and(|last| **last == *text)
+        {
+            return Some(self.last);
+        }
+        let at = match self.positions.get(text) {
+            Some(&at) => at,
+            None => {
+                let at = u16::try_from(self.texts.len()).ok()?;
+                self.texts.push(text.into());
+                self.positions.insert(text.into(), at);
+                at
+            }
+        };
+        self.last = at;
+        Some(at)
+    }
+}
+
+impl PageBuilder {
+    /// For about `files` files, the rest of whose URLs (after the start they
+    /// share, see [`url_tail_len`]) take about `tails` bytes.
+    pub(crate) fn new(files: usize, tails: usize) -> Self {
+        let mut prefixes = Table::default();
+        // The prefix of URLs that are not split.
+        prefixes.position("");
+        Self {
+            prefixes,
+            requires_python: Table::default(),
+            tails: String::with_capacity(tails),
+            files: Vec::with_capacity(files),
+            unfinished: Arc::default(),
+        }
+    }
+
+    /// Add the file `filename` at `url` (serialized as [`Url::as_str`]
+    /// writes it), to which the caller adds what else it knows.
+    pub(crate) fn push(
+        &mut self,
+        filename: &str,
+        url: &str,
+        requires_python: Option<&str>,
+    ) -> &mut IndexFile {
+        let split = split_point(url);
+        let (prefix, tail) = match self.prefixes.position(&url[..split]) {
+            Some(prefix) => (prefix, &url[split..]),
+            // A page with more than 65535 hosts and directories.
+            None => (0, url),
+        };
+        let file_url = match (
+            u32::try_from(self.tails.len()),
+            u32::try_from(self.tails.len() + tail.len()),
+        ) {
+            (Ok(start), Ok(end)) => {
+                self.tails.push_str(tail);
+                FileUrl {
+                    page: self.unfinished.clone(),
+                    start,
+                    end,
+                    prefix,
+                }
+            }
+            _ => FileUrl::alone(url),
+        };
+        let mut file = IndexFile::bare(file_url);
+        if last_segment(tail) != filename {
+            file.rare_mut().filename = Some(filename.into());
+        }
+        if let Some(text) = requires_python {
+            match self.requires_python.position(text) {
+                Some(at) if at < u16::MAX => file.requires_python = at + 1,
+                _ => file.set_requires_python(text),
+            }
+        }
+        self.files.push(file);
+        self.files.last_mut().expect("just pushed")
+    }
+
+    pub(crate) fn finish(self) -> Vec<IndexFile> {
+        let page = Arc::new(PageText {
+            prefixes: self.prefixes.texts,
+            requires_python: self.requires_python.texts,
+            tails: self.tails.into_boxed_str(),
+        });
+        let mut files = self.files;
+        for file in &mut files {
+            if Arc::ptr_eq(&file.url.page, &self.unfinished) {
+                file.url.page = page.clone();
+            }
+        }
+        files
+    }
+}
+
+/// The text the files of a page share: the starts of their URLs (a handful
+/// per page), their `Requires-Python` values (as few), and the rest of each
+/// URL, one after another.
+#[derive(Debug, Default)]
+pub(crate) struct PageText {
+    /// The first is empty.
+    prefixes: Vec<Box<str>>,
+    requires_python: Vec<Box<str>>,
+    tails: Box<str>,
+}
+
+/// A file's absolute URL, kept as text (it was checked when its page was
+/// parsed) and parsed when used: a project page lists thousands of files,
+/// and few of their URLs are used. The text is kept in its page's
+/// [`PageText`]: a start shared with other files, and the rest.
+#[derive(Clone)]
+pub struct FileUrl {
+    page: Arc<PageText>,
+    /// The rest, in `page.tails`.
+    start: u32,
+    end: u32,
+    /// The start, in `page.prefixes`.
+    prefix: u16,
+}
+
+impl FileUrl {
+    /// A URL in its serialized form, as [`Url::as_str`] wrote it, not read with a page.
+    fn alone(text: &str) -> Self {
+        let split = split_point(text);
+        // Positions are 32-bit: a URL of 4 GiB would lose its end.
+        let end = u32::try_from(text.len() - split).unwrap_or(u32::MAX);
+        Self {
+            page: Arc::new(PageText {
+                prefixes: vec![text[..split].into()],
+                requires_python: Vec::new(),
+                tails: text[split..split + end as usize].into(),
+            }),
+            start: 0,
+            end,
+            prefix: 0,
+        }
+    }
+
+    fn prefix(&self) -> &str {
+        self.page
+            .prefixes
+            .get(usize::from(self.prefix))
+            .map_or("", |prefix| &**prefix)
+    }
+
+    /// The text after the prefix.
+    fn tail(&self) -> &str {
+        self.page
+            .tails
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The URL, parsed.
+    pub fn to_url(&self) -> Url {
+        // A trusted text that does not parse can only come from a damaged
+        // cache entry, which its checksum rules out; it then points
+        // nowhere rather than at another file.
+        Url::parse(&self.to_string()).unwrap_or_else(|_| nowhere())
     }
 
     /// Whether the URL is a `file:` URL, without parsing it.
     pub fn is_file(&self) -> bool {
-        self.text.starts_with("file:")
+        let text = self.prefix().bytes().chain(self.tail().bytes());
+        text.take(5).eq("file:".bytes())
     }
+}
+
+/// The length of the part of `url` kept apart from the start it shares
+/// with the other files of its page.
+pub(crate) fn url_tail_len(url: &str) -> usize {
+    url.len() - split_point(url)
+}
+
+/// The text after the last `/` of a URL or of its tail (a prefix ends with `/`).
+fn last_segment(text: &str) -> &str {
+    text.rsplit('/').next().unwrap_or_default()
+}
+
+/// Where a URL's text is split: after its first path segment, or after
+/// its host when it has no other `/` before its query (the prefix always
+/// ends with `/`, so that the filename lies in the rest, and holds no query).
+fn split_point(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    // After `scheme://`, if the URL starts with one.
+    let start = match bytes.iter().position(|&byte| byte == b'/') {
+        Some(at) if at > 0 && bytes[at - 1] == b':' && bytes.get(at + 1) == Some(&b'/') => at + 2,
+        _ => 0,
+    };
+    let mut host_end = 0;
+    for (at, &byte) in bytes.iter().enumerate().skip(start) {
+        match byte {
+            b'/' if host_end == 0 => host_end = at + 1,
+            b'/' => return at + 1,
+            b'?' | b'#' => break,
+            _ => {}
+        }
+    }
+    host_end
 }
 
 impl From<Url> for FileUrl {
     fn from(url: Url) -> Self {
-        Self {
-            text: url.as_str().into(),
-            parsed: OnceLock::from(Box::new(url)),
-        }
-    }
-}
-
-impl Deref for FileUrl {
-    type Target = Url;
-
-    fn deref(&self) -> &Url {
-        self.parsed.get_or_init(|| {
-            // A trusted text that does not parse can only come from a
-            // damaged cache entry, which its checksum rules out; it then
-            // points nowhere rather than at another file.
-            Box::new(Url::parse(&self.text).unwrap_or_else(|_| nowhere()))
-        })
+        Self::alone(url.as_str())
     }
 }
 
@@ -85,7 +495,12 @@ fn nowhere() -> Url {
 
 impl PartialEq for FileUrl {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        let (a, b) = ((self.prefix(), self.tail()), (other.prefix(), other.tail()));
+        a.0.len() + a.1.len() == b.0.len() + b.1.len()
+            && a.0
+                .bytes()
+                .chain(a.1.bytes())
+                .eq(b.0.bytes().chain(b.1.bytes()))
     }
 }
 
@@ -93,13 +508,14 @@ impl Eq for FileUrl {}
 
 impl fmt::Debug for FileUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.text, f)
+        fmt::Debug::fmt(&self.to_string(), f)
     }
 }
 
 impl fmt::Display for FileUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.prefix())?;
+        f.write_str(self.tail())
     }
 }
 
@@ -137,43 +553,35 @@ struct JsonFile {
 /// Parse a PEP 691 JSON project page fetched from `base`.
 pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError> {
     let page: JsonPage = serde_json::from_slice(bytes)?;
-    page.files
-        .into_iter()
-        .map(|file| {
-            let (url, fragment_hash) = resolve_url(base, &file.url)?;
-            let yanked = match file.yanked {
-                Some(serde_json::Value::Bool(true)) => Some(String::new()),
-                Some(serde_json::Value::String(reason)) => Some(reason),
-                _ => None,
-            };
-            let core_metadata = file
-                .core_metadata
-                .or(file.dist_info_metadata)
-                .and_then(|value| match value {
-                    serde_json::Value::Bool(true) => Some(None),
-                    serde_json::Value::Object(hashes) => Some(
-                        hashes
-                            .get("sha256")
-                            .and_then(|hash| hash.as_str())
-                            .map(str::to_ascii_lowercase),
-                    ),
-                    _ => None,
-                });
-            Ok(IndexFile {
-                filename: file.filename,
-                url: url.into(),
-                sha256: file
-                    .hashes
-                    .get("sha256")
-                    .map(|hash| hash.to_ascii_lowercase())
-                    .or(fragment_hash),
-                requires_python: file.requires_python.filter(|text| !text.trim().is_empty()),
-                yanked,
-                upload_time: file.upload_time.and_then(|time| time.parse().ok()),
-                core_metadata,
-            })
-        })
-        .collect()
+    let tails = page.files.iter().map(|file| url_tail_len(&file.url)).sum();
+    let mut builder = PageBuilder::new(page.files.len(), tails);
+    for file in page.files {
+        let (url, fragment_hash) = resolve_url(base, &file.url)?;
+        let requires_python = file
+            .requires_python
+            .as_deref()
+            .filter(|text| !text.trim().is_empty());
+        let indexed = builder.push(&file.filename, url.as_str(), requires_python);
+        match file.yanked {
+            Some(serde_json::Value::Bool(true)) => indexed.set_yanked(""),
+            Some(serde_json::Value::String(reason)) => indexed.set_yanked(&reason),
+            _ => {}
+        }
+        match file.core_metadata.or(file.dist_info_metadata) {
+            Some(serde_json::Value::Bool(true)) => indexed.set_core_metadata(None),
+            Some(serde_json::Value::Object(hashes)) => {
+                indexed.set_core_metadata(hashes.get("sha256").and_then(|hash| hash.as_str()));
+            }
+            _ => {}
+        }
+        if let Some(hash) = file.hashes.get("sha256").or(fragment_hash.as_ref()) {
+            indexed.set_sha256(hash);
+        }
+        if let Some(time) = file.upload_time.and_then(|time| time.parse().ok()) {
+            indexed.set_upload_time(time);
+        }
+    }
+    Ok(builder.finish())
 }
 
 /// Parse a PEP 503 HTML project page fetched from `base`.
@@ -186,7 +594,7 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
     {
         base = url;
     }
-    let mut files = Vec::new();
+    let mut builder = PageBuilder::new(0, 0);
     for (attributes, inner) in find_anchors(text) {
         let Some(href) = attribute(&attributes, "href") else {
             continue;
@@ -200,22 +608,23 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
         } else {
             filename
         };
-        let core_metadata = attribute(&attributes, "data-core-metadata")
+        let requires_python =
+            attribute(&attributes, "data-requires-python").filter(|text| !text.trim().is_empty());
+        let file = builder.push(&filename, url.as_str(), requires_python.as_deref());
+        if let Some(value) = attribute(&attributes, "data-core-metadata")
             .or_else(|| attribute(&attributes, "data-dist-info-metadata"))
             .filter(|value| value != "false")
-            .map(|value| value.strip_prefix("sha256=").map(str::to_ascii_lowercase));
-        files.push(IndexFile {
-            filename,
-            url: url.into(),
-            sha256,
-            requires_python: attribute(&attributes, "data-requires-python")
-                .filter(|text| !text.trim().is_empty()),
-            yanked: attribute(&attributes, "data-yanked"),
-            upload_time: None,
-            core_metadata,
-        });
+        {
+            file.set_core_metadata(value.strip_prefix("sha256="));
+        }
+        if let Some(hash) = sha256 {
+            file.set_sha256(&hash);
+        }
+        if let Some(reason) = attribute(&attributes, "data-yanked") {
+            file.set_yanked(&reason);
+        }
     }
-    Ok(files)
+    Ok(builder.finish())
 }
 
 /// Join `href` onto `base`, splitting off a `#sha256=` fragment.
@@ -223,11 +632,9 @@ fn resolve_url(base: &Url, href: &str) -> Result<(Url, Option<String>), PageErro
     let mut url = base
         .join(href)
         .map_err(|_| PageError::Url(href.to_string()))?;
-    let sha256 = url.fragment().and_then(|fragment| {
-        fragment
-            .strip_prefix("sha256=")
-            .map(str::to_ascii_lowercase)
-    });
+    let sha256 = url
+        .fragment()
+        .and_then(|fragment| fragment.strip_prefix("sha256=").map(str::to_string));
     url.set_fragment(None);
     Ok((url, sha256))
 }
@@ -405,16 +812,18 @@ mod tests {
         let files = parse_html(html, &base()).expect("parses");
         assert_eq!(files.len(), 3);
         assert_eq!(
-            files[0].url.as_str(),
+            files[0].url.to_string(),
             "https://example.org/files/flask-3.0.0-py3-none-any.whl"
         );
-        assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
-        assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
-        assert_eq!(files[0].core_metadata, Some(Some("ef".to_string())));
-        assert_eq!(files[1].yanked.as_deref(), Some("bad & broken"));
-        assert_eq!(files[2].yanked.as_deref(), Some(""));
+        assert_eq!(files[0].filename(), "flask-3.0.0-py3-none-any.whl");
+        assert_eq!(files[0].sha256().as_deref(), Some("abcd"));
+        assert_eq!(files[0].requires_python(), Some(">=3.8"));
+        assert_eq!(files[0].core_metadata(), Some(Some("ef".to_string())));
+        assert_eq!(files[1].yanked(), Some("bad & broken"));
+        assert_eq!(files[2].yanked(), Some(""));
+        assert_eq!(files[2].filename(), "flask-1.0.tar.gz");
         assert_eq!(
-            files[2].url.as_str(),
+            files[2].url.to_string(),
             "https://example.org/x/flask-1.0.tar.gz"
         );
     }
@@ -426,11 +835,64 @@ mod tests {
  "requires-python":">=3.8","yanked":"reason","upload-time":"2023-09-30T14:36:10.000000Z","core-metadata":{"sha256":"cd"}},
 {"filename":"flask-2.0.tar.gz","url":"https://f.example/flask-2.0.tar.gz","hashes":{},"yanked":false}]}"#;
         let files = parse_json(json, &base()).expect("parses");
-        assert_eq!(files[0].sha256.as_deref(), Some("ab"));
-        assert_eq!(files[0].yanked.as_deref(), Some("reason"));
-        assert!(files[0].upload_time.is_some());
-        assert_eq!(files[0].core_metadata, Some(Some("cd".to_string())));
-        assert_eq!(files[1].yanked, None);
-        assert_eq!(files[1].core_metadata, None);
+        assert_eq!(files[0].sha256().as_deref(), Some("ab"));
+        assert_eq!(files[0].yanked(), Some("reason"));
+        assert_eq!(
+            files[0].upload_time(),
+            Some("2023-09-30T14:36:10Z".parse().expect("valid time"))
+        );
+        assert_eq!(files[0].core_metadata(), Some(Some("cd".to_string())));
+        assert_eq!(files[1].yanked(), None);
+        assert_eq!(files[1].core_metadata(), None);
+        assert_eq!(files[1].upload_time(), None);
+        assert!(!files[1].has_sha256());
+    }
+
+    #[test]
+    fn hashes_of_any_form_are_kept() {
+        let hex = "AB".repeat(32);
+        let url = Url::parse("https://example.org/files/demo-1.0.tar.gz").expect("url");
+        let mut file = IndexFile::new("demo-1.0.tar.gz", url.into());
+        assert!(file.rare.is_none(), "nothing rare about this file");
+        file.set_sha256(&hex);
+        file.set_core_metadata(Some("Not-Hex"));
+        assert_eq!(file.sha256(), Some(hex.to_ascii_lowercase()));
+        assert_eq!(file.core_metadata(), Some(Some("not-hex".to_string())));
+        file.set_sha256("Short");
+        assert_eq!(file.sha256().as_deref(), Some("short"));
+        // Hundreds of thousands of these are kept in a run.
+        assert!(size_of::<IndexFile>() <= 112, "{}", size_of::<IndexFile>());
+    }
+
+    #[test]
+    fn files_of_a_page_share_their_text() {
+        let urls = [
+            "https://files.example/packages/ab/demo-1.0.tar.gz",
+            "https://files.example/packages/cd/demo-1.1.tar.gz",
+            "https://other.example/demo-1.2.tar.gz",
+            "https://other.example/get?name=demo-1.3.tar.gz",
+            "file:///srv/wheels/demo-1.4-py3-none-any.whl",
+            "urn:demo",
+        ];
+        let mut builder = PageBuilder::new(0, 0);
+        for (at, url) in urls.iter().enumerate() {
+            let filename = format!("demo-1.{at}.tar.gz");
+            let requires_python = [">=3.9", ">=3.8"][at % 2];
+            builder.push(&filename, url, Some(requires_python));
+        }
+        let files = builder.finish();
+        for (at, (file, url)) in files.iter().zip(urls).enumerate() {
+            assert_eq!(file.url().to_string(), url);
+            assert_eq!(file.filename(), format!("demo-1.{at}.tar.gz"));
+            assert_eq!(file.requires_python(), Some([">=3.9", ">=3.8"][at % 2]));
+            assert_eq!(file.url().is_file(), url.starts_with("file:"));
+            let alone = IndexFile::new(file.filename(), FileUrl::alone(url));
+            assert_eq!(file.url(), alone.url());
+        }
+        assert!(files[0].rare.is_none() && files[3].rare.is_some());
+        assert!(Arc::ptr_eq(&files[0].url.page, &files[5].url.page));
+        // None, files.example/packages, other.example, file:///srv.
+        assert_eq!(files[0].url.page.prefixes.len(), 4);
+        assert_eq!(files[0].url.page.requires_python.len(), 2);
     }
 }

@@ -61,6 +61,14 @@ struct VersionFiles {
     best: Option<usize>,
 }
 
+/// What ranking needs to know of a file: a wheel and its rank for the
+/// target (`None` when unusable or forbidden), or an sdist.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Wheel { rank: Option<usize> },
+    Sdist,
+}
+
 #[derive(Debug)]
 struct Project {
     versions: Arc<PackageVersions>,
@@ -278,33 +286,45 @@ impl Inner {
 
     /// Group files by version, drop what the options exclude, rank the rest for the target.
     fn build_project(&self, name: &PackageName, page: Arc<Vec<IndexFile>>) -> Project {
-        let mut by_version: BTreeMap<Version, Vec<(usize, DistFilename)>> = BTreeMap::new();
+        // Each file is ranked as it is read, so that only its version and
+        // rank are kept until its version is complete, not its parsed name.
+        let wheels_allowed = !self.options.no_binary.contains(name);
+        let mut by_version: BTreeMap<Version, Vec<(usize, Kind)>> = BTreeMap::new();
         let mut newer_than_cutoff = BTreeSet::new();
         for (at, file) in page.iter().enumerate() {
-            if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time)
-                && uploaded > cutoff
-            {
-                if let Some(parsed) = DistFilename::parse(&file.filename, name) {
-                    newer_than_cutoff.insert(parsed.version().clone());
-                }
-                continue;
-            }
-            let Some(parsed) = DistFilename::parse(&file.filename, name) else {
+            let Some(parsed) = DistFilename::parse(file.filename(), name) else {
                 continue;
             };
-            by_version
-                .entry(parsed.version().clone())
-                .or_default()
-                .push((at, parsed));
+            if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time())
+                && uploaded > cutoff
+            {
+                newer_than_cutoff.insert(parsed.version().clone());
+                continue;
+            }
+            let kind = match &parsed {
+                DistFilename::Wheel(wheel) => Kind::Wheel {
+                    rank: wheels_allowed
+                        .then(|| {
+                            self.target.wheel_rank(
+                                &wheel.python_tags,
+                                &wheel.abi_tags,
+                                &wheel.platform_tags,
+                            )
+                        })
+                        .flatten(),
+                },
+                DistFilename::Sdist { .. } => Kind::Sdist,
+            };
+            let version = match parsed {
+                DistFilename::Wheel(wheel) => wheel.version,
+                DistFilename::Sdist { version, .. } => version,
+            };
+            by_version.entry(version).or_default().push((at, kind));
         }
         let mut versions = BTreeMap::new();
         let mut project_files = BTreeMap::new();
         for (version, files) in by_version {
-            let ranked: Vec<(&IndexFile, &DistFilename)> = files
-                .iter()
-                .map(|(at, parsed)| (&page[*at], parsed))
-                .collect();
-            let (info, best) = self.rank(name, &ranked);
+            let (info, best) = self.rank(name, &page, &files);
             versions.insert(version.clone(), info);
             project_files.insert(
                 version,
@@ -326,11 +346,12 @@ impl Inner {
     }
 
     /// What the resolver needs to know of one version, and the position of
-    /// its best file in `files`.
+    /// its best file in `files` (positions in `page`, and their kinds).
     fn rank(
         &self,
         name: &PackageName,
-        files: &[(&IndexFile, &DistFilename)],
+        page: &[IndexFile],
+        files: &[(usize, Kind)],
     ) -> (VersionInfo, Option<usize>) {
         let wheels_allowed = !self.options.no_binary.contains(name);
         let sdists_allowed = !self.options.only_binary.contains(name);
@@ -339,41 +360,21 @@ impl Inner {
         let mut sdist = None;
         let (mut has_wheel, mut has_sdist) = (false, false);
         let mut usable: Vec<&IndexFile> = Vec::new();
-        for (position, &(file, parsed)) in files.iter().enumerate() {
-            match parsed {
-                DistFilename::Wheel(wheel) => {
+        for (position, &(at, kind)) in files.iter().enumerate() {
+            match kind {
+                Kind::Wheel { rank } => {
                     has_wheel = true;
-                    if !wheels_allowed {
-                        continue;
-                    }
-                    let rank = self.target.wheel_rank(
-                        &wheel
-                            .python_tags
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>(),
-                        &wheel
-                            .abi_tags
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>(),
-                        &wheel
-                            .platform_tags
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>(),
-                    );
                     if let Some(rank) = rank {
-                        usable.push(file);
+                        usable.push(&page[at]);
                         if best_wheel.is_none_or(|(best, _)| rank < best) {
                             best_wheel = Some((rank, position));
                         }
                     }
                 }
-                DistFilename::Sdist { .. } => {
+                Kind::Sdist => {
                     has_sdist = true;
                     if sdists_allowed {
-                        usable.push(file);
+                        usable.push(&page[at]);
                         sdist.get_or_insert(position);
                     }
                 }
@@ -389,15 +390,17 @@ impl Inner {
                 // Name a few of the wheels that exist, so users see what would work.
                 let mut available: Vec<String> = files
                     .iter()
-                    .filter_map(|(_, parsed)| match parsed {
-                        DistFilename::Wheel(wheel) => Some(format!(
-                            "{}-{}-{}",
-                            wheel.python_tags.join("."),
-                            wheel.abi_tags.join("."),
-                            wheel.platform_tags.join(".")
-                        )),
-                        DistFilename::Sdist { .. } => None,
-                    })
+                    .filter_map(
+                        |&(at, _)| match DistFilename::parse(page[at].filename(), name)? {
+                            DistFilename::Wheel(wheel) => Some(format!(
+                                "{}-{}-{}",
+                                wheel.python_tags.join("."),
+                                wheel.abi_tags.join("."),
+                                wheel.platform_tags.join(".")
+                            )),
+                            DistFilename::Sdist { .. } => None,
+                        },
+                    )
                     .collect();
                 available.sort();
                 available.dedup();
@@ -427,13 +430,15 @@ impl Inner {
                 )
             }
         });
-        let yanked = if !usable.is_empty() && usable.iter().all(|file| file.yanked.is_some()) {
-            usable.first().and_then(|file| file.yanked.clone())
+        let yanked = if !usable.is_empty() && usable.iter().all(|file| file.yanked().is_some()) {
+            usable
+                .first()
+                .and_then(|file| file.yanked().map(str::to_string))
         } else {
             None
         };
         let requires_python = best
-            .and_then(|position| files[position].0.requires_python.as_deref())
+            .and_then(|position| page[files[position].0].requires_python())
             .and_then(|text| VersionSpecifiers::from_str(text).ok());
         (
             VersionInfo {
@@ -465,7 +470,7 @@ impl Inner {
         let Some(file) = project.best(version).cloned() else {
             return Ok(Err(format!("`{name}=={version}` has no usable file")));
         };
-        let bytes = if file.filename.ends_with(".whl") {
+        let bytes = if file.filename().ends_with(".whl") {
             self.client.wheel_metadata(&file).await?
         } else {
             let metadata = self
@@ -540,7 +545,7 @@ impl PackageSource for IndexSource {
                 .filter(|version| {
                     project
                         .best(version)
-                        .is_some_and(|file| file.filename.ends_with(".whl"))
+                        .is_some_and(|file| file.filename().ends_with(".whl"))
                 })
                 .collect()
         });

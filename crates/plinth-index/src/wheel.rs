@@ -51,7 +51,7 @@ impl RemoteZip<'_> {
         }
         let fetched = self
             .client
-            .get_range(&self.file.url, &format!("{start}-{}", end - 1))
+            .get_range(&self.file.url().to_url(), &format!("{start}-{}", end - 1))
             .await?;
         match fetched.status.as_u16() {
             206 => {
@@ -72,7 +72,7 @@ impl RemoteZip<'_> {
                     .ok_or_else(|| self.invalid("the file is shorter than its directory says"))
             }
             status => Err(IndexError::Status {
-                url: redact(&self.file.url),
+                url: redact(&self.file.url().to_url()),
                 status,
             }),
         }
@@ -80,7 +80,7 @@ impl RemoteZip<'_> {
 
     fn invalid(&self, message: &str) -> IndexError {
         IndexError::Archive {
-            url: redact(&self.file.url),
+            url: redact(&self.file.url().to_url()),
             message: message.to_string(),
         }
     }
@@ -92,14 +92,14 @@ pub(crate) async fn read_wheel_metadata(
     file: &IndexFile,
 ) -> Result<Vec<u8>, IndexError> {
     let fetched = client
-        .get_range(&file.url, &format!("-{TAIL_SIZE}"))
+        .get_range(&file.url().to_url(), &format!("-{TAIL_SIZE}"))
         .await?;
     let (window, size) =
         match fetched.status.as_u16() {
             206 => {
                 let (start, total) = parse_content_range(fetched.content_range.as_deref())
                     .ok_or_else(|| IndexError::Archive {
-                        url: redact(&file.url),
+                        url: redact(&file.url().to_url()),
                         message: "a 206 response without a valid Content-Range".to_string(),
                     })?;
                 let total = total.unwrap_or(start + fetched.body.len() as u64);
@@ -108,12 +108,12 @@ pub(crate) async fn read_wheel_metadata(
             // The server ignores ranges (or the file is smaller than asked):
             // we have everything, so it can be verified.
             200 => {
-                if let Some(expected) = &file.sha256 {
+                if let Some(expected) = file.sha256() {
                     let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fetched.body));
-                    if !actual.eq_ignore_ascii_case(expected) {
+                    if !actual.eq_ignore_ascii_case(&expected) {
                         return Err(IndexError::HashMismatch {
-                            filename: file.filename.clone(),
-                            expected: expected.clone(),
+                            filename: file.filename().to_string(),
+                            expected,
                             actual,
                         });
                     }

@@ -40,7 +40,7 @@ impl IndexClient {
                     names.extend(
                         files
                             .iter()
-                            .filter_map(|file| name_of_file(&file.filename))
+                            .filter_map(|file| name_of_file(file.filename()))
                             .map(|name| normalize(&name)),
                     );
                 }
