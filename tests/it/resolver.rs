@@ -1390,7 +1390,7 @@ fn offline_without_a_cached_list_of_names_gives_no_suggestion() {
     // Cache the project pages (and the list of names), then forget the list.
     let output = context.run_command(compile_command(&context, &index, &[]));
     assert_eq!(output.status.code(), Some(1), "{}", context.render(&output));
-    let names = context.cache_dir().join("v2").join("names");
+    let names = context.cache_dir().join("v3").join("names");
     assert!(
         names.is_dir(),
         "the list of names is cached under {names:?}"

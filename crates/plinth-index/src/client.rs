@@ -136,12 +136,54 @@ pub struct ProjectPage {
     pub files: Arc<Vec<IndexFile>>,
 }
 
+/// A reqwest client built on first use: building one reads the system's
+/// root certificates, which a run from the cache alone never needs.
+#[derive(Debug, Clone)]
+struct LazyHttp {
+    connect_timeout: std::time::Duration,
+    read_timeout: std::time::Duration,
+    /// Certificates not verified (`--allow-insecure-host`).
+    insecure: bool,
+    client: Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+}
+
+impl LazyHttp {
+    fn new(options: &ClientOptions, insecure: bool) -> Self {
+        Self {
+            connect_timeout: options.connect_timeout,
+            read_timeout: options.read_timeout,
+            insecure,
+            client: Arc::default(),
+        }
+    }
+
+    /// Redirects are followed by hand, so that credentials go to their
+    /// origin only. Roots: the system's, or those of `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR` when set (rustls-native-certs); proxies:
+    /// `HTTP(S)_PROXY`, `NO_PROXY`.
+    fn get(&self) -> Result<&reqwest::Client, IndexError> {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(self.connect_timeout)
+                    .read_timeout(self.read_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .danger_accept_invalid_certs(self.insecure)
+                    .build()
+                    .map_err(|error| error.to_string())
+            })
+            .as_ref()
+            .map_err(|error| IndexError::Client(error.clone()))
+    }
+}
+
 /// An async client for one or more simple-API indexes.
 #[derive(Debug, Clone)]
 pub struct IndexClient {
-    http: reqwest::Client,
+    http: LazyHttp,
     /// For `--allow-insecure-host` hosts only: certificates not verified.
-    insecure_http: reqwest::Client,
+    insecure_http: LazyHttp,
     /// With the credentials taken out of every URL.
     options: Arc<ClientOptions>,
     /// The configured index URLs as messages show them (`****` for credentials).
@@ -172,25 +214,10 @@ pub struct ClientStats {
 
 impl IndexClient {
     pub fn new(mut options: ClientOptions) -> Result<Self, IndexError> {
-        // Redirects are followed by hand, so that credentials go to their origin only.
-        // Roots: the system's, or those of `SSL_CERT_FILE` / `SSL_CERT_DIR` when
-        // set (rustls-native-certs); proxies: `HTTP(S)_PROXY`, `NO_PROXY`.
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(options.connect_timeout)
-                .read_timeout(options.read_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-        };
-        let http = builder()
-            .build()
-            .map_err(|error| IndexError::Client(error.to_string()))?;
+        let http = LazyHttp::new(&options, false);
         // reqwest verifies certificates per client, not per host: a second
         // client, used only for the hosts of `--allow-insecure-host`.
-        let insecure_http = builder()
-            .danger_accept_invalid_certs(true)
-            .build()
-            .map_err(|error| IndexError::Client(error.to_string()))?;
+        let insecure_http = LazyHttp::new(&options, true);
         let netrc = options.netrc.as_deref().and_then(Netrc::read);
         let configured: Vec<Url> = options
             .indexes
@@ -652,6 +679,7 @@ impl IndexClient {
             } else {
                 &self.http
             };
+            let http = http.get().map_err(|error| (error, false))?;
             let mut request = http.get(current.clone()).headers(headers.clone());
             if let Some((credentials, _)) = self.credentials.for_url(&current) {
                 request = request.basic_auth(&credentials.username, credentials.password.as_ref());

@@ -203,27 +203,40 @@ impl IndexFile {
     }
 }
 
-/// Whether `text` is the 64 hex digits (of any case) of `bytes`, written there.
-fn decode_hex(text: &str, bytes: &mut [u8; 32]) -> bool {
-    fn nibble(digit: u8) -> Option<u8> {
-        match digit {
-            b'0'..=b'9' => Some(digit - b'0'),
-            b'a'..=b'f' => Some(digit - b'a' + 10),
-            b'A'..=b'F' => Some(digit - b'A' + 10),
-            _ => None,
-        }
+/// The value of each hex digit (of any case); 0xff for other bytes.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [0xff; 256];
+    let mut digit = 0;
+    while digit < 10 {
+        values[b'0' as usize + digit] = digit as u8;
+        digit += 1;
     }
+    let mut letter = 0;
+    while letter < 6 {
+        values[b'a' as usize + letter] = 10 + letter as u8;
+        values[b'A' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    values
+};
+
+/// Whether `text` is the 64 hex digits (of any case) of `bytes`, written
+/// there (by table: pages list some 100,000 hashes).
+fn decode_hex(text: &str, bytes: &mut [u8; 32]) -> bool {
     let digits = text.as_bytes();
     if digits.len() != 64 {
         return false;
     }
+    let mut invalid = 0;
     for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        let (Some(high), Some(low)) = (nibble(pair[0]), nibble(pair[1])) else {
-            return false;
-        };
+        let (high, low) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        invalid |= high | low;
         *byte = high << 4 | low;
     }
-    true
+    invalid & 0xf0 == 0
 }
 
 /// Files are equal when what is known of them is, however it is kept.
