@@ -60,18 +60,27 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<IndexFile>> {
     });
     let mut builder = PageBuilder::new(files, tails);
     for line in lines {
+        // Few lines have an escape: the others' fields are taken as they are.
+        let escaped = line.contains('\\');
+        let field = |text| {
+            if escaped {
+                unescape(text)
+            } else {
+                Cow::Borrowed(text)
+            }
+        };
         let mut fields = line.split('\t');
         let mut next = || fields.next();
-        let filename = unescape(next()?);
+        let filename = field(next()?);
         // Checked when the page was parsed; parsed again only if used.
-        let url = unescape(next()?);
-        let sha256 = optional(next()?);
-        let requires_python = optional(next()?);
+        let url = field(next()?);
+        let sha256 = Some(next()?).filter(|text| !text.is_empty()).map(field);
+        let requires_python = Some(next()?).filter(|text| !text.is_empty()).map(field);
         let file = builder.push(&filename, &url, requires_python.as_deref());
         if let Some(hash) = sha256 {
             file.set_sha256(&hash);
         }
-        if let Some(reason) = marked(next()?) {
+        if let Some(reason) = next()?.strip_prefix('+').map(field) {
             file.set_yanked(&reason);
         }
         match next()? {
@@ -83,7 +92,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<IndexFile>> {
                 );
             }
         }
-        if let Some(hash) = marked(next()?) {
+        if let Some(hash) = next()?.strip_prefix('+').map(field) {
             file.set_core_metadata(Some(&*hash).filter(|hash| !hash.is_empty()));
         }
     }
@@ -94,14 +103,6 @@ fn present(value: Option<&str>) -> String {
     value
         .map(|value| format!("+{}", escape(value)))
         .unwrap_or_default()
-}
-
-fn optional(field: &str) -> Option<Cow<'_, str>> {
-    (!field.is_empty()).then(|| unescape(field))
-}
-
-fn marked(field: &str) -> Option<Cow<'_, str>> {
-    field.strip_prefix('+').map(unescape)
 }
 
 fn escape(value: &str) -> String {
