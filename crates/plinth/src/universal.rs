@@ -9,8 +9,9 @@
 //! ([`dependency_markers`], as uv writes them, split by the forks of
 //! [`fork_regions`] where a package has pins of several versions) where
 //! that marker is true on exactly the environments that pinned it, else the
-//! grid's own marker for those environments ([`marker_for`]: none when that is every environment,
-//! a product form of Python range and platform set where one exists).
+//! grid's own marker for those environments ([`marker_for`]: none when that
+//! is every environment, a product form of Python range and platform set
+//! where one exists).
 //!
 //! An environment without a solution is reported and left out of the lockfile
 //! (its markers are "don't care"), or is an error with `--require-coverage`.
@@ -831,7 +832,7 @@ fn selects(tree: &MarkerTree, markers: &[&MarkerEnvironment], selected: &BTreeSe
 /// over the requirements that name the package, of the requirement's marker
 /// `and` the marker of the pin that requires it (a root requirement's
 /// marker for the inputs), `and`, where the package has pins of several
-/// versions, the part of the grid ([`fork_region`]) that pinned this one.
+/// versions, its fork's region ([`fork_regions`]).
 /// Python bounds outside `[lowest, upper)` are dropped: below the lowest
 /// Python of the grid, and above the Pythons it covers when no environment
 /// from `upper` on has a solution.
