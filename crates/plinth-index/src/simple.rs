@@ -110,15 +110,32 @@ impl IndexFile {
 
     /// Hex of any case; anything else is kept as given (lowercased).
     pub(crate) fn set_sha256(&mut self, hash: &str) {
-        if decode_hex(hash, &mut self.sha256) {
-            self.flags |= SHA256;
-            if let Some(rare) = &mut self.rare {
-                rare.sha256 = None;
-            }
+        self.set_hash(Hash::File, Some(hash));
+    }
+
+    /// Keep `hash` (`None`: there is none) as 32 bytes with its flag set
+    /// when it is 64 hex digits, else as lowercased text in [`Rare`].
+    fn set_hash(&mut self, which: Hash, hash: Option<&str>) {
+        let (flag, bytes) = match which {
+            Hash::File => (SHA256, &mut self.sha256),
+            Hash::CoreMetadata => (CORE_METADATA_SHA256, &mut self.core_metadata_sha256),
+        };
+        let decoded = hash.is_some_and(|hash| decode_hex(hash, bytes));
+        if decoded {
+            self.flags |= flag;
         } else {
-            self.flags &= !SHA256;
-            self.sha256 = [0; 32];
-            self.rare_mut().sha256 = Some(hash.to_ascii_lowercase().into());
+            *bytes = [0; 32];
+            self.flags &= !flag;
+        }
+        let text = hash
+            .filter(|_| !decoded)
+            .map(|hash| hash.to_ascii_lowercase().into());
+        if text.is_some() || self.rare.is_some() {
+            let rare = self.rare_mut();
+            *match which {
+                Hash::File => &mut rare.sha256,
+                Hash::CoreMetadata => &mut rare.core_metadata_sha256,
+            } = text;
         }
     }
 
@@ -182,25 +199,14 @@ impl IndexFile {
     /// The index serves the core metadata, with this hash if any.
     pub(crate) fn set_core_metadata(&mut self, hash: Option<&str>) {
         self.flags |= CORE_METADATA;
-        let Some(hash) = hash else {
-            self.flags &= !CORE_METADATA_SHA256;
-            self.core_metadata_sha256 = [0; 32];
-            if let Some(rare) = &mut self.rare {
-                rare.core_metadata_sha256 = None;
-            }
-            return;
-        };
-        if decode_hex(hash, &mut self.core_metadata_sha256) {
-            self.flags |= CORE_METADATA_SHA256;
-            if let Some(rare) = &mut self.rare {
-                rare.core_metadata_sha256 = None;
-            }
-        } else {
-            self.flags &= !CORE_METADATA_SHA256;
-            self.core_metadata_sha256 = [0; 32];
-            self.rare_mut().core_metadata_sha256 = Some(hash.to_ascii_lowercase().into());
-        }
+        self.set_hash(Hash::CoreMetadata, hash);
     }
+}
+
+/// The two hashes a file may have.
+enum Hash {
+    File,
+    CoreMetadata,
 }
 
 /// The value of each hex digit (of any case); 0xff for other bytes.
