@@ -250,10 +250,11 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let markers = target
         .markers()
         .map_err(|error| anyhow::anyhow!("Invalid target Python version: {error}"))?;
+    // The markers that leave inputs out: none for `--universal`, where each
+    // input keeps the environment part of its marker for every environment.
+    let input_markers = (!args.universal).then_some(&markers);
     // Projects given as SRC: `# via name (pyproject.toml)`, as pip-compile writes it.
-    // For `--universal`, each keeps the environment part of its marker.
-    let project_requirements =
-        inputs::requirements(projects, &extras, (!args.universal).then_some(&markers))?;
+    let project_requirements = inputs::requirements(projects, &extras, input_markers)?;
     requirements.extend(project_requirements.into_iter().map(|project| {
         let path = display(&project.path);
         RootRequirement {
@@ -266,8 +267,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         }
     }));
     // Direct references (`name @ URL`, paths, `-e`, git), read before resolving.
-    let direct_markers = (!args.universal).then_some(&markers);
-    let direct_inputs = direct::collect(&input, &mut requirements, direct_markers, &cwd, &display)?;
+    let direct_inputs = direct::collect(&input, &mut requirements, input_markers, &cwd, &display)?;
     let file_options = FileOptions {
         exclude_newer,
         no_binary: selection(&args.no_binary)?,
