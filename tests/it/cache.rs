@@ -301,3 +301,143 @@ fn fast_path_trusts_its_records_for_yanks_until_refresh() {
     let (refreshed, _) = lock(&context, &index, &["--refresh"]);
     assert!(refreshed.contains("six==1.16.0"), "{refreshed}");
 }
+
+/// `native` has wheels for some platforms only, an sdist at 1.0, and a
+/// release after the cutoff used below.
+fn platforms() -> TestIndex {
+    TestIndex::new()
+        .package("native", "1.0", |p| p.sdist(true))
+        .package("native", "2.0", |p| {
+            p.wheel_tags(&["cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-win_amd64"])
+        })
+        .package("native", "3.0", |p| {
+            p.wheel_tags(&["cp312-cp312-win_amd64"])
+                .requires_python(">=3.12")
+                .upload_time("2026-06-01T00:00:00Z")
+        })
+}
+
+/// The lockfile of `native` for `flags` (target options included), from the
+/// cache in `cache_dir`.
+fn lock_native(
+    context: &TestContext,
+    index: &RunningIndex,
+    cache_dir: &str,
+    flags: &[&str],
+) -> String {
+    let url = index.url();
+    let mut args = vec![
+        "compile",
+        "requirements.in",
+        "-o",
+        "-",
+        "--no-header",
+        "--index-url",
+        &url,
+        "--cache-dir",
+        cache_dir,
+    ];
+    args.extend(flags);
+    let output = context.run(&args);
+    assert!(output.status.success(), "{}", context.render(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn pages_ranked_for_one_target_are_ranked_again_for_another() {
+    let index = platforms().serve();
+    index.cache_control(Some("max-age=600"));
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "native\n");
+    let targets: [&[&str]; 7] = [
+        &[
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_28",
+        ],
+        &[
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "aarch64-apple-darwin",
+        ],
+        &["--python-version", "3.12", "--python-platform", "windows"],
+        &["--python-version", "3.11", "--python-platform", "windows"],
+        &[
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "linux",
+            "--no-binary",
+            "native",
+        ],
+        &[
+            "--python-version",
+            "3.12",
+            "--python-platform",
+            "windows",
+            "--only-binary",
+            ":all:",
+        ],
+        &[
+            "--python-version",
+            "3.12",
+            "--python-platform",
+            "windows",
+            "--exclude-newer",
+            "2026-01-01T00:00:00Z",
+        ],
+    ];
+    // Each target twice over one cache (ranked, then from its ranking) and once
+    // with a cache of its own: the same lockfile.
+    let mut pins = Vec::new();
+    for round in 0..2 {
+        for (at, flags) in targets.iter().enumerate() {
+            let shared = lock_native(&context, &index, "shared", flags);
+            let alone = lock_native(&context, &index, &format!("alone-{round}-{at}"), flags);
+            assert_eq!(shared, alone, "{flags:?}");
+            if round == 0 {
+                pins.push(shared.trim().replace("\n    # via -r requirements.in", ""));
+            }
+        }
+    }
+    insta::assert_snapshot!(pins.join("\n"), @r"
+    native==2.0
+    native==1.0
+    native==3.0
+    native==2.0
+    native==1.0
+    native==3.0
+    native==1.0
+    ");
+    let ranked = std::fs::read_dir(context.path("shared/v3/ranked"))
+        .expect("rankings are stored")
+        .count();
+    assert_eq!(ranked, targets.len(), "one ranking per target and options");
+}
+
+#[test]
+fn a_project_read_from_its_ranking_reads_its_page_for_hashes() {
+    let index = varied().serve();
+    index.cache_control(Some("max-age=600"));
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "app\nplain\n");
+    let (cold, _) = lock(&context, &index, &["--generate-hashes"]);
+    std::fs::remove_file(context.path("requirements.txt")).expect("remove the lockfile");
+    // No lockfile, no fast path: a full resolution from the rankings, then
+    // the pages for the hashes (and the pin records), all from the cache.
+    let (offline, requests) = lock(&context, &index, &["--generate-hashes", "--offline"]);
+    assert_eq!((offline.as_str(), requests.as_str()), (cold.as_str(), ""));
+    // Damaged rankings are ranked again from the pages.
+    for entry in std::fs::read_dir(context.cache_dir().join("v3/ranked")).expect("rankings") {
+        let path = entry.expect("entry").path();
+        std::fs::write(&path, "plinth-cache crc32=00000000\ndamaged").expect("damage");
+    }
+    std::fs::remove_file(context.path("requirements.txt")).expect("remove the lockfile");
+    let (again, _) = lock(&context, &index, &["--generate-hashes", "--offline"]);
+    assert_eq!(again, cold);
+    // The pin records written from the rankings serve the fast path.
+    let (fast, requests) = lock(&context, &index, &["--generate-hashes", "--offline"]);
+    assert_eq!((fast.as_str(), requests.as_str()), (cold.as_str(), ""));
+}

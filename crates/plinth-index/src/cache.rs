@@ -50,6 +50,21 @@ impl Cache {
         body
     }
 
+    /// Up to `limit` bytes from the start of the body stored under `key`,
+    /// not checked against the checksum (that needs the whole entry): for
+    /// reading the head of a large entry whose body may not be needed. A
+    /// caller trusts nothing in it beyond what a later [`Self::get`] checks.
+    pub fn get_head(&self, key: &str, limit: usize) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let file = fs_err::File::open(self.root.join(key)).ok()?;
+        let mut bytes = Vec::with_capacity(limit + MAGIC.len() + 9);
+        file.take((limit + MAGIC.len() + 9) as u64)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        let body = bytes.strip_prefix(MAGIC)?.get(9..)?;
+        Some(body.to_vec())
+    }
+
     /// Remove the entry under `key` (e.g. one that does not parse).
     pub fn remove(&self, key: &str) {
         let _ = fs_err::remove_file(self.root.join(key));
@@ -122,6 +137,12 @@ mod tests {
             assert_eq!(cache.get("metadata/abc"), None);
             assert!(!path.exists(), "a damaged entry is removed");
         }
+        cache.put("pages/big", b"head line\nand a long body");
+        assert_eq!(
+            cache.get_head("pages/big", 9).as_deref(),
+            Some(&b"head line"[..])
+        );
+        assert_eq!(cache.get_head("pages/none", 9), None);
         cache.put("empty", b"");
         assert_eq!(cache.get("empty").as_deref(), Some(&b""[..]));
     }

@@ -134,6 +134,9 @@ pub struct ProjectPage {
     /// when only find-links have it.
     pub index: Option<Url>,
     pub files: Arc<Vec<IndexFile>>,
+    /// Names `files` when they are one stored page as it is (no find-links,
+    /// one page): what is derived from them may be cached under it.
+    pub(crate) id: Option<String>,
 }
 
 /// A reqwest client built on first use: building one reads the system's
@@ -298,9 +301,10 @@ impl IndexClient {
         let listed = self.find_links_files().await?;
         let mut files = find_links::files_of(&listed, name).await?;
         let mut first_index = None;
+        let mut id = None;
         let mut versions_seen: HashSet<Version> = HashSet::new();
         for index in &self.options.indexes {
-            let Some(page) = self.index_page(index, name).await? else {
+            let Some((page, page_id)) = self.index_page(index, name).await? else {
                 continue;
             };
             first_index.get_or_insert_with(|| index.clone());
@@ -309,12 +313,16 @@ impl IndexClient {
                     // Without find-links files, the page's list is the list (not copied).
                     if files.is_empty() {
                         files = page;
+                        id = page_id.filter(|_| self.options.find_links.is_empty());
                     } else {
                         files.extend(page);
                     }
                     break;
                 }
                 IndexStrategy::UnsafeBestMatch => {
+                    if self.options.indexes.len() == 1 && files.is_empty() {
+                        id = page_id.filter(|_| self.options.find_links.is_empty());
+                    }
                     let version = |file: &IndexFile| {
                         DistFilename::parse(file.filename(), name)
                             .map(|parsed| parsed.version().clone())
@@ -335,7 +343,44 @@ impl IndexClient {
         Ok(Some(ProjectPage {
             index: first_index,
             files: Arc::new(files),
+            id,
         }))
+    }
+
+    /// The id [`Self::project`] would give the page of `name`, read from
+    /// the head of its cache entry alone; `None` unless the page would come
+    /// from the cache as it is (offline or fresh, no `--refresh`, one page
+    /// and no find-links).
+    pub(crate) fn stored_page_id(&self, name: &PackageName) -> Option<String> {
+        if !self.options.find_links.is_empty()
+            || self.options.refresh.includes(Some(name))
+            || (self.options.index_strategy == IndexStrategy::UnsafeBestMatch
+                && self.options.indexes.len() != 1)
+        {
+            return None;
+        }
+        let now = unix_now();
+        for index in &self.options.indexes {
+            let url = project_url(index, name).ok()?;
+            if url.scheme() == "file" {
+                return None;
+            }
+            let head = self
+                .options
+                .cache
+                .as_ref()?
+                .get_head(&page_key(&url), 4096)?;
+            let (fresh_until, _, page) = CachedEntry::decode_head(&head)?;
+            if !self.options.offline && now >= fresh_until {
+                return None;
+            }
+            match page {
+                // Not on this index: the next one is asked, as by `project`.
+                None => continue,
+                Some(page) => return page.id,
+            }
+        }
+        None
     }
 
     /// The files of `name` on one index; `None` when the index does not have it.
@@ -343,12 +388,9 @@ impl IndexClient {
         &self,
         index: &Url,
         name: &PackageName,
-    ) -> Result<Option<Vec<IndexFile>>, IndexError> {
+    ) -> Result<Option<(Vec<IndexFile>, Option<String>)>, IndexError> {
         let url = project_url(index, name)?;
-        let key = format!(
-            "pages/{}",
-            hex::encode(Sha256::digest(redact(&url).as_bytes()))
-        );
+        let key = page_key(&url);
         let refresh = self.options.refresh.includes(Some(name));
         let Some(page) = self
             .cached_page(&key, &url, ACCEPT_SIMPLE, refresh, Some(compact_page))
@@ -366,7 +408,7 @@ impl IndexClient {
         })?;
         // A remote page must not make plinth read local files.
         files.retain(|file| !file.url().is_file() || url.scheme() == "file");
-        Ok(Some(files))
+        Ok(Some((files, page.id)))
     }
 
     /// A page through the cache, with HTTP semantics: within its `max-age`
@@ -439,7 +481,9 @@ impl IndexClient {
                 } else {
                     response.check(url)?;
                     let page = CachedPage::from(response);
-                    Some(store_as.and_then(|convert| convert(&page)).unwrap_or(page))
+                    let mut page = store_as.and_then(|convert| convert(&page)).unwrap_or(page);
+                    page.id = Some(page_id(&page.body));
+                    Some(page)
                 };
                 CachedEntry {
                     fresh_until,
@@ -852,7 +896,7 @@ impl IndexClient {
         self.options.cache.as_ref()?.get(key)
     }
 
-    fn cache_remove(&self, key: &str) {
+    pub(crate) fn cache_remove(&self, key: &str) {
         if let Some(cache) = &self.options.cache {
             cache.remove(key);
         }
@@ -930,7 +974,18 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 struct CachedPage {
     final_url: Url,
     content_type: String,
+    /// Names the body as stored in the cache (see [`CachedEntry`]); `None`
+    /// for a page that is not stored.
+    id: Option<String>,
     body: Vec<u8>,
+}
+
+/// What the head of a stored page says, and where its body starts.
+struct PageHead {
+    final_url: Url,
+    content_type: String,
+    id: Option<String>,
+    body_start: usize,
 }
 
 /// The files of a project page: JSON, HTML, or as the cache stores them.
@@ -953,6 +1008,7 @@ fn compact_page(page: &CachedPage) -> Option<CachedPage> {
     Some(CachedPage {
         final_url: page.final_url.clone(),
         content_type: compact::CONTENT_TYPE.to_string(),
+        id: None,
         body: compact::encode(&files),
     })
 }
@@ -962,6 +1018,7 @@ impl From<Fetched> for CachedPage {
         Self {
             final_url: response.final_url,
             content_type: response.content_type,
+            id: None,
             body: response.body,
         }
     }
@@ -1021,12 +1078,41 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
+/// The cache key of the page at `url`.
+fn page_key(url: &Url) -> String {
+    format!(
+        "pages/{}",
+        hex::encode(Sha256::digest(redact(url).as_bytes()))
+    )
+}
+
+/// The name of a stored page body, from its content: a page fetched again
+/// unchanged keeps its name, and with it what was derived from it. Two
+/// checksums and the length (96 bits and more: a stale derivation is used
+/// only if a changed page matches all three). `DefaultHasher::new` is
+/// SipHash with fixed keys; should a Rust release change it, names change
+/// once and derivations are made again.
+fn page_id(body: &[u8]) -> String {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    hasher.write(body);
+    format!(
+        "{:08x}{:016x}-{:x}",
+        crc32fast::hash(body),
+        hasher.finish(),
+        body.len()
+    )
+}
+
 /// A page (or a "not on this index" marker) as the cache stores it, with
 /// what is needed to reuse it: until when it is fresh and its validators.
 ///
-/// Format (version 2): the line `plinth-page 2`, then `fresh-until SECONDS`,
+/// Format (version 3): the line `plinth-page 3`, then `fresh-until SECONDS`,
 /// `etag VALUE`, `last-modified VALUE` (empty values for none), then either
-/// `missing` or `page`, `url URL`, `content-type TYPE` and the body.
+/// `missing` or `page`, `url URL`, `content-type TYPE`, `id ID` and the body.
+/// The id names the body (see [`page_id`]): what is derived from the body
+/// (see [`crate::ranked`]) is keyed by it and found from the head alone.
+/// Version 2 entries (no id line) are read too.
 struct CachedEntry {
     /// Unix seconds until which the page is used without asking the index.
     fresh_until: u64,
@@ -1034,7 +1120,8 @@ struct CachedEntry {
     page: Option<CachedPage>,
 }
 
-const PAGE_FORMAT: &str = "plinth-page 2";
+const PAGE_FORMAT: &str = "plinth-page 3";
+const PAGE_FORMAT_2: &str = "plinth-page 2";
 
 impl CachedEntry {
     fn encode(&self) -> Vec<u8> {
@@ -1050,8 +1137,10 @@ impl CachedEntry {
             Some(page) => {
                 bytes.extend_from_slice(
                     format!(
-                        "page\nurl {}\ncontent-type {}\n",
-                        page.final_url, page.content_type
+                        "page\nurl {}\ncontent-type {}\nid {}\n",
+                        page.final_url,
+                        page.content_type,
+                        page.id.as_deref().unwrap_or_default()
                     )
                     .as_bytes(),
                 );
@@ -1067,11 +1156,17 @@ impl CachedEntry {
         let (fresh_until, validators, page) = Self::decode_head(&bytes)?;
         let page = match page {
             None => None,
-            Some((final_url, content_type, body_start)) => {
+            Some(PageHead {
+                final_url,
+                content_type,
+                id,
+                body_start,
+            }) => {
                 bytes.drain(..body_start);
                 Some(CachedPage {
                     final_url,
                     content_type,
+                    id,
                     body: bytes,
                 })
             }
@@ -1083,15 +1178,20 @@ impl CachedEntry {
         })
     }
 
-    /// The lines before the body, and where the body starts.
-    #[allow(clippy::type_complexity)]
-    fn decode_head(bytes: &[u8]) -> Option<(u64, Validators, Option<(Url, String, usize)>)> {
-        let mut parts = bytes.splitn(8, |byte| *byte == b'\n');
+    /// The lines before the body, and where the body starts (`None` when
+    /// `bytes` ends before it: a head read alone may).
+    fn decode_head(bytes: &[u8]) -> Option<(u64, Validators, Option<PageHead>)> {
+        let mut at = 0;
         let mut line = |prefix: &str| -> Option<String> {
-            let line = std::str::from_utf8(parts.next()?).ok()?;
+            let length = bytes.get(at..)?.iter().position(|byte| *byte == b'\n')?;
+            let line = std::str::from_utf8(&bytes[at..at + length]).ok()?;
+            at += length + 1;
             line.strip_prefix(prefix).map(str::to_string)
         };
-        line(PAGE_FORMAT).filter(String::is_empty)?;
+        let format = line("")?;
+        if format != PAGE_FORMAT && format != PAGE_FORMAT_2 {
+            return None;
+        }
         let fresh_until = line("fresh-until ")?.parse().ok()?;
         let present = |value: String| (!value.is_empty()).then_some(value);
         let validators = Validators {
@@ -1104,8 +1204,17 @@ impl CachedEntry {
             "page" => {
                 let final_url = Url::parse(&line("url ")?).ok()?;
                 let content_type = line("content-type ")?;
-                let body = parts.next()?;
-                Some((final_url, content_type, bytes.len() - body.len()))
+                let id = if format == PAGE_FORMAT {
+                    line("id ")?
+                } else {
+                    String::new()
+                };
+                Some(PageHead {
+                    final_url,
+                    content_type,
+                    id: present(id),
+                    body_start: at,
+                })
             }
             _ => return None,
         };
@@ -1235,6 +1344,7 @@ mod tests {
             page: Some(CachedPage {
                 final_url: Url::parse("https://example.org/simple/a/").expect("url"),
                 content_type: "text/html".to_string(),
+                id: Some("abc-1".to_string()),
                 body: b"<a>\nb\n</a>".to_vec(),
             }),
         };
@@ -1245,6 +1355,11 @@ mod tests {
         let page = decoded.page.expect("a page");
         assert_eq!(page.body, b"<a>\nb\n</a>");
         assert_eq!(page.content_type, "text/html");
+        assert_eq!(page.id.as_deref(), Some("abc-1"));
+        // A page stored again unchanged keeps its id; any change makes another.
+        assert_eq!(page_id(b"<a>"), page_id(b"<a>"));
+        assert_ne!(page_id(b"<a>"), page_id(b"<b>"));
+        assert_ne!(page_id(b"<a>"), page_id(b"<a> "));
         let missing = CachedEntry {
             fresh_until: 5,
             validators: Validators::default(),

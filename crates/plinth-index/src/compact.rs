@@ -25,24 +25,29 @@ pub(crate) fn encode(files: &[IndexFile]) -> Vec<u8> {
     text.push_str(HEADER);
     text.push('\n');
     for file in files {
-        let fields = [
-            escape(file.filename()),
-            escape(&file.url().to_string()),
-            escape(&file.sha256().unwrap_or_default()),
-            escape(file.requires_python().unwrap_or_default()),
-            present(file.yanked()),
-            file.upload_time()
-                .map(|time| format!("{}.{}", time.as_second(), time.subsec_nanosecond()))
-                .unwrap_or_default(),
-            match file.core_metadata() {
-                None => String::new(),
-                Some(hash) => present(Some(&hash.unwrap_or_default())),
-            },
-        ];
-        text.push_str(&fields.join("\t"));
+        encode_line(file, &mut text);
         text.push('\n');
     }
     text.into_bytes()
+}
+
+/// The fields of `file`, tab-separated, added to `text`.
+pub(crate) fn encode_line(file: &IndexFile, text: &mut String) {
+    let fields = [
+        escape(file.filename()),
+        escape(&file.url().to_string()),
+        escape(&file.sha256().unwrap_or_default()),
+        escape(file.requires_python().unwrap_or_default()),
+        present(file.yanked()),
+        file.upload_time()
+            .map(|time| format!("{}.{}", time.as_second(), time.subsec_nanosecond()))
+            .unwrap_or_default(),
+        match file.core_metadata() {
+            None => String::new(),
+            Some(hash) => present(Some(&hash.unwrap_or_default())),
+        },
+    ];
+    text.push_str(&fields.join("\t"));
 }
 
 /// `None` for anything that is not this format.
@@ -60,43 +65,54 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<IndexFile>> {
     });
     let mut builder = PageBuilder::new(files, tails);
     for line in lines {
-        // Few lines have an escape: the others' fields are taken as they are.
-        let escaped = line.contains('\\');
-        let field = |text| {
-            if escaped {
-                unescape(text)
-            } else {
-                Cow::Borrowed(text)
-            }
-        };
-        let mut fields = line.split('\t');
-        let mut next = || fields.next();
-        let filename = field(next()?);
-        // Checked when the page was parsed; parsed again only if used.
-        let url = field(next()?);
-        let sha256 = Some(next()?).filter(|text| !text.is_empty()).map(field);
-        let requires_python = Some(next()?).filter(|text| !text.is_empty()).map(field);
-        let file = builder.push(&filename, &url, requires_python.as_deref());
-        if let Some(hash) = sha256 {
-            file.set_sha256(&hash);
-        }
-        if let Some(reason) = next()?.strip_prefix('+').map(field) {
-            file.set_yanked(&reason);
-        }
-        match next()? {
-            "" => {}
-            time => {
-                let (seconds, nanos) = time.split_once('.')?;
-                file.set_upload_time(
-                    Timestamp::new(seconds.parse().ok()?, nanos.parse().ok()?).ok()?,
-                );
-            }
-        }
-        if let Some(hash) = next()?.strip_prefix('+').map(field) {
-            file.set_core_metadata(Some(&*hash).filter(|hash| !hash.is_empty()));
-        }
+        push_line(&mut builder, line)?;
     }
     Some(builder.finish())
+}
+
+/// The file of one line written by [`encode_line`].
+pub(crate) fn decode_line(line: &str) -> Option<IndexFile> {
+    let url = line.split('\t').nth(1).unwrap_or_default();
+    let mut builder = PageBuilder::new(1, url_tail_len(url));
+    push_line(&mut builder, line)?;
+    builder.finish().pop()
+}
+
+fn push_line(builder: &mut PageBuilder, line: &str) -> Option<()> {
+    // Few lines have an escape: the others' fields are taken as they are.
+    let escaped = line.contains('\\');
+    let field = |text| {
+        if escaped {
+            unescape(text)
+        } else {
+            Cow::Borrowed(text)
+        }
+    };
+    let mut fields = line.split('\t');
+    let mut next = || fields.next();
+    let filename = field(next()?);
+    // Checked when the page was parsed; parsed again only if used.
+    let url = field(next()?);
+    let sha256 = Some(next()?).filter(|text| !text.is_empty()).map(field);
+    let requires_python = Some(next()?).filter(|text| !text.is_empty()).map(field);
+    let file = builder.push(&filename, &url, requires_python.as_deref());
+    if let Some(hash) = sha256 {
+        file.set_sha256(&hash);
+    }
+    if let Some(reason) = next()?.strip_prefix('+').map(field) {
+        file.set_yanked(&reason);
+    }
+    match next()? {
+        "" => {}
+        time => {
+            let (seconds, nanos) = time.split_once('.')?;
+            file.set_upload_time(Timestamp::new(seconds.parse().ok()?, nanos.parse().ok()?).ok()?);
+        }
+    }
+    if let Some(hash) = next()?.strip_prefix('+').map(field) {
+        file.set_core_metadata(Some(&*hash).filter(|hash| !hash.is_empty()));
+    }
+    Some(())
 }
 
 fn present(value: Option<&str>) -> String {
@@ -105,7 +121,7 @@ fn present(value: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     if !value.contains(['\t', '\n', '\\']) {
         return value.to_string();
     }
@@ -115,7 +131,7 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn unescape(field: &str) -> Cow<'_, str> {
+pub(crate) fn unescape(field: &str) -> Cow<'_, str> {
     if !field.contains('\\') {
         return Cow::Borrowed(field);
     }

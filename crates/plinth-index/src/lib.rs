@@ -48,6 +48,7 @@ mod git;
 mod metadata;
 mod once;
 mod pins;
+mod ranked;
 mod simple;
 mod source;
 mod target;

@@ -86,6 +86,18 @@ pub(crate) fn encode(files: &[IndexFile], now: u64) -> Vec<u8> {
     serde_json::to_vec(&record).unwrap_or_default()
 }
 
+/// Whether `bytes` is a record of this format that is still trusted at
+/// `when` (Unix seconds); only its head is read.
+pub(crate) fn trusted_at(bytes: &[u8], when: u64) -> bool {
+    #[derive(Deserialize)]
+    struct Head {
+        format: String,
+        written: u64,
+    }
+    serde_json::from_slice::<Head>(bytes)
+        .is_ok_and(|head| head.format == FORMAT && when.saturating_sub(head.written) < MAX_AGE)
+}
+
 /// The files of a record; `None` for anything that is not a record of this
 /// format, or one older than [`MAX_AGE`] at `now`.
 pub(crate) fn decode(bytes: &[u8], now: u64) -> Option<Vec<IndexFile>> {
@@ -141,10 +153,13 @@ mod tests {
         assert_eq!(decode(&bytes, now + 60), Some(vec![file]));
         assert_eq!(decode(&bytes, now + MAX_AGE), None, "too old");
         assert_eq!(decode(b"plinth-page 2\n", now), None);
+        assert!(trusted_at(&bytes, now + MAX_AGE - 1));
+        assert!(!trusted_at(&bytes, now + MAX_AGE));
         let other = String::from_utf8(bytes)
             .expect("JSON is UTF-8")
             .replace(FORMAT, "plinth-pin 0");
         assert_eq!(decode(other.as_bytes(), now), None);
+        assert!(!trusted_at(other.as_bytes(), now));
     }
 
     #[test]

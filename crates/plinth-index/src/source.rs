@@ -23,6 +23,7 @@ use crate::filename::DistFilename;
 use crate::metadata::CoreMetadata;
 use crate::once::{self, OnceMap};
 use crate::pins;
+use crate::ranked::{self, Ranked, RankedFor, VersionFiles};
 use crate::simple::IndexFile;
 use crate::target::Target;
 
@@ -52,15 +53,6 @@ pub struct FileOptions {
     pub build: Option<plinth_build::BuildOptions>,
 }
 
-/// The files of one version, as positions in [`Project::page`].
-#[derive(Debug, Clone)]
-struct VersionFiles {
-    /// Every file of the version (after `--exclude-newer`), for hashes.
-    all: Vec<usize>,
-    /// The file to read metadata from.
-    best: Option<usize>,
-}
-
 /// What ranking needs to know of a file: a wheel and its rank for the
 /// target (`None` when unusable or forbidden), or an sdist.
 #[derive(Debug, Clone, Copy)]
@@ -74,23 +66,41 @@ struct Project {
     versions: Arc<PackageVersions>,
     files: BTreeMap<Version, VersionFiles>,
     /// Every file of the project page, shared with the client (and with
-    /// the sources of the other environments of a universal resolution).
-    page: Arc<Vec<IndexFile>>,
+    /// the sources of the other environments of a universal resolution);
+    /// `None` when the project was read from its ranking (see [`ranked`])
+    /// and the page has not been needed.
+    page: Option<Arc<Vec<IndexFile>>>,
+    /// The id of the stored page the positions in `files` refer to.
+    page_id: Option<String>,
 }
 
 impl Project {
-    /// Every file of `version`.
-    fn all(&self, version: &Version) -> Vec<IndexFile> {
+    fn new(ranked: Ranked, page: Option<Arc<Vec<IndexFile>>>, page_id: Option<String>) -> Self {
+        Self {
+            versions: Arc::new(ranked.versions),
+            files: ranked.files,
+            page,
+            page_id,
+        }
+    }
+
+    /// Every file of `version`, from `page`.
+    fn all_in(&self, page: &[IndexFile], version: &Version) -> Vec<IndexFile> {
         self.files
             .get(version)
-            .map(|files| files.all.iter().map(|&at| self.page[at].clone()).collect())
+            .map(|files| {
+                files
+                    .all()
+                    .into_iter()
+                    .filter_map(|at| page.get(at).cloned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The file of `version` to read metadata from.
-    fn best(&self, version: &Version) -> Option<&IndexFile> {
-        let at = self.files.get(version)?.best?;
-        Some(&self.page[at])
+    fn best(&self, version: &Version) -> Option<IndexFile> {
+        self.files.get(version)?.best()
     }
 }
 
@@ -155,7 +165,9 @@ impl IndexSource {
     }
 
     /// Store the files of each `name==version` (chosen by a resolution that
-    /// read their project pages) for a later fast path.
+    /// read their project pages) for a later fast path. A project read from
+    /// its ranking, whose page was not read this run, keeps a record younger
+    /// than half its life: there is nothing newer to record.
     pub fn remember_pins<'p>(
         &self,
         pins: impl IntoIterator<Item = (&'p PackageName, &'p Version)>,
@@ -164,20 +176,46 @@ impl IndexSource {
         if inner.pinned.is_some() {
             return;
         }
-        let projects = inner
-            .projects
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (name, version) in pins {
-            let Some(Ok(project)) = projects.get(name).and_then(|cell| cell.get()) else {
-                continue;
+        let projects: Vec<_> = {
+            let projects = inner
+                .projects
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            pins.into_iter()
+                .filter_map(|(name, version)| {
+                    let Some(Ok(project)) = projects.get(name).and_then(|cell| cell.get()) else {
+                        return None;
+                    };
+                    project
+                        .files
+                        .contains_key(version)
+                        .then(|| (name, version, project.clone()))
+                })
+                .collect()
+        };
+        let now = crate::client::unix_now();
+        for (name, version, project) in projects {
+            let key = inner.pin_key(name, version);
+            let files = match &project.page {
+                Some(page) => project.all_in(page, version),
+                None => {
+                    let recorded = inner.client.cache_get(&key).is_some_and(|bytes| {
+                        pins::trusted_at(&bytes, now.saturating_add(pins::MAX_AGE / 2))
+                    });
+                    if recorded {
+                        continue;
+                    }
+                    let inner = inner.clone();
+                    let Ok(files) = self
+                        .runtime
+                        .block_on(async move { inner.files_of(name, version).await })
+                    else {
+                        continue;
+                    };
+                    files
+                }
             };
-            if project.files.contains_key(version) {
-                inner.client.cache_put(
-                    &inner.pin_key(name, version),
-                    &pins::encode(&project.all(version), crate::client::unix_now()),
-                );
-            }
+            inner.client.cache_put(&key, &pins::encode(&files, now));
         }
     }
 
@@ -226,8 +264,7 @@ impl IndexSource {
         name: &PackageName,
         version: &Version,
     ) -> Result<Vec<String>, IndexError> {
-        let project = self.inner.project(name).await?;
-        let files = project.all(version);
+        let files = self.inner.files_of(name, version).await?;
         let hashes = futures::future::try_join_all(
             files.iter().map(|file| self.inner.client.file_sha256(file)),
         )
@@ -246,17 +283,82 @@ impl Inner {
     async fn project(self: &Arc<Self>, name: &PackageName) -> Result<Arc<Project>, IndexError> {
         let cell = once::cell(&self.projects, name);
         cell.get_or_init(|| async {
-            let files = match &self.pinned {
-                Some(pins) => Arc::new(self.recorded_files(name, pins.get(name))?),
-                None => {
-                    let page = self.client.project(name).await?;
-                    page.map(|page| page.files).unwrap_or_default()
-                }
-            };
-            Ok(Arc::new(self.build_project(name, files)))
+            if let Some(pins) = &self.pinned {
+                let files = Arc::new(self.recorded_files(name, pins.get(name))?);
+                return Ok(Arc::new(self.build_project(name, files, None)));
+            }
+            // A page the cache would give as it is has been ranked before.
+            if let Some(id) = self.client.stored_page_id(name)
+                && let Some(ranked) = self.stored_ranking(name, &id)
+            {
+                return Ok(Arc::new(Project::new(ranked, None, Some(id))));
+            }
+            let page = self.client.project(name).await?;
+            let (files, id) = page.map(|page| (page.files, page.id)).unwrap_or_default();
+            if let Some(id) = &id
+                && let Some(ranked) = self.stored_ranking(name, id)
+            {
+                return Ok(Arc::new(Project::new(
+                    ranked,
+                    Some(files),
+                    Some(id.clone()),
+                )));
+            }
+            let project = self.build_project(name, files, id);
+            if let Some(id) = &project.page_id {
+                self.client.cache_put(
+                    &ranked::key(id, &self.ranked_for(name)),
+                    &ranked::encode(&project.versions, &project.files),
+                );
+            }
+            Ok(Arc::new(project))
         })
         .await
         .clone()
+    }
+
+    /// What decides how the files of `name` are ranked, besides its page.
+    fn ranked_for<'a>(&'a self, name: &'a PackageName) -> RankedFor<'a> {
+        RankedFor {
+            name,
+            target: &self.target,
+            exclude_newer: self.options.exclude_newer,
+            wheels_allowed: !self.options.no_binary.contains(name),
+            sdists_allowed: !self.options.only_binary.contains(name),
+        }
+    }
+
+    /// The stored ranking of the page of `name` stored as `page_id`.
+    fn stored_ranking(&self, name: &PackageName, page_id: &str) -> Option<Ranked> {
+        let key = ranked::key(page_id, &self.ranked_for(name));
+        let bytes = self.client.cache_get(&key)?;
+        let ranked = ranked::decode(bytes);
+        if ranked.is_none() {
+            self.client.cache_remove(&key);
+        }
+        ranked
+    }
+
+    /// Every file of `name==version`, reading the project page if the
+    /// project was read from its ranking.
+    async fn files_of(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<IndexFile>, IndexError> {
+        let project = self.project(name).await?;
+        if let Some(page) = &project.page {
+            return Ok(project.all_in(page, version));
+        }
+        let page = self.client.project(name).await?;
+        let (files, id) = page.map(|page| (page.files, page.id)).unwrap_or_default();
+        if id.is_some() && id == project.page_id {
+            Ok(project.all_in(&files, version))
+        } else {
+            // The page was stored anew since (by another run): rank it again.
+            let again = self.build_project(name, files.clone(), id);
+            Ok(again.all_in(&files, version))
+        }
     }
 
     fn pin_key(&self, name: &PackageName, version: &Version) -> String {
@@ -285,7 +387,12 @@ impl Inner {
     }
 
     /// Group files by version, drop what the options exclude, rank the rest for the target.
-    fn build_project(&self, name: &PackageName, page: Arc<Vec<IndexFile>>) -> Project {
+    fn build_project(
+        &self,
+        name: &PackageName,
+        page: Arc<Vec<IndexFile>>,
+        page_id: Option<String>,
+    ) -> Project {
         // Each file is ranked as it is read, so that only its version and
         // rank are kept until its version is complete, not its parsed name.
         let wheels_allowed = !self.options.no_binary.contains(name);
@@ -328,21 +435,21 @@ impl Inner {
             versions.insert(version.clone(), info);
             project_files.insert(
                 version,
-                VersionFiles {
-                    best: best.map(|position| files[position].0),
+                VersionFiles::Ranked {
+                    best: best.map(|position| page[files[position].0].clone()),
                     all: files.into_iter().map(|(at, _)| at).collect(),
                 },
             );
         }
         newer_than_cutoff.retain(|version| !versions.contains_key(version));
-        Project {
-            versions: Arc::new(PackageVersions {
+        let ranked = Ranked {
+            versions: PackageVersions {
                 versions,
                 newer_than_cutoff,
-            }),
+            },
             files: project_files,
-            page,
-        }
+        };
+        Project::new(ranked, Some(page), page_id)
     }
 
     /// What the resolver needs to know of one version, and the position of
@@ -467,7 +574,7 @@ impl Inner {
         version: &Version,
     ) -> Result<MetadataResult, IndexError> {
         let project = self.project(name).await?;
-        let Some(file) = project.best(version).cloned() else {
+        let Some(file) = project.best(version) else {
             return Ok(Err(format!("`{name}=={version}` has no usable file")));
         };
         let bytes = if file.filename().ends_with(".whl") {

@@ -1,0 +1,390 @@
+//! A project's versions as ranked for one target, cached beside its page.
+//!
+//! Ranking a page (grouping its files by version, dropping what the options
+//! exclude, choosing for each version the file to read metadata from) reads
+//! every file on it: thousands for botocore, tens of thousands over a large
+//! resolution, most of a warm run's time. The result is stored under the
+//! page's id (see the client's page entries), the target and the options
+//! that decide it, so that a later run whose page comes from the cache as
+//! it is reads this record instead of the page: what the resolver needs to
+//! know of each version, the best file of each in full, and the positions
+//! on the page of every file of a version (the page itself is read only
+//! when those are needed: for hashes, and for pin records).
+//!
+//! Format (version 1): the line `plinth-ranked 1`, a line `newer` followed
+//! by the versions left out by the cutoff (space-separated), then one line
+//! per version with tab-separated fields: the version; yanked and unusable,
+//! each `+` and the reason when present; `Requires-Python`; the positions of
+//! its files on the page (comma-separated, runs as `first-last`); and, when
+//! it has one, the fields of its best file as [`crate::compact`] writes
+//! them. What follows `Requires-Python` is parsed only when asked for: most
+//! versions are never looked at beyond that.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use jiff::Timestamp;
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::PackageName;
+use plinth_resolver::{PackageVersions, VersionInfo};
+use sha2::{Digest, Sha256};
+
+use crate::compact::{self, escape, unescape};
+use crate::simple::IndexFile;
+use crate::target::Target;
+
+const HEADER: &str = "plinth-ranked 1";
+
+/// The files of one version: positions on the project page, and the file
+/// to read metadata from.
+#[derive(Debug, Clone)]
+pub(crate) enum VersionFiles {
+    /// Ranked in this run.
+    Ranked {
+        /// Every file of the version (after `--exclude-newer`), for hashes.
+        all: Vec<usize>,
+        best: Option<IndexFile>,
+    },
+    /// Read from a stored ranking: the rest of the version's line in
+    /// `text`, and the best file once it has been asked for.
+    Stored {
+        text: Arc<str>,
+        at: Range<usize>,
+        best: OnceLock<Option<IndexFile>>,
+    },
+}
+
+impl VersionFiles {
+    /// The positions of every file of the version on the page (an empty
+    /// list for a damaged ranking: hashes then fail as for a missing file).
+    pub(crate) fn all(&self) -> Vec<usize> {
+        match self {
+            Self::Ranked { all, .. } => all.clone(),
+            Self::Stored { .. } => {
+                let (positions, _) = self.stored_fields();
+                parse_positions(positions).unwrap_or_default()
+            }
+        }
+    }
+
+    /// The file to read metadata from.
+    pub(crate) fn best(&self) -> Option<IndexFile> {
+        match self {
+            Self::Ranked { best, .. } => best.clone(),
+            Self::Stored { best, .. } => best
+                .get_or_init(|| match self.stored_fields() {
+                    (_, "") => None,
+                    (_, line) => compact::decode_line(line),
+                })
+                .clone(),
+        }
+    }
+
+    /// The positions and the best file's fields of a stored version.
+    fn stored_fields(&self) -> (&str, &str) {
+        match self {
+            Self::Ranked { .. } => ("", ""),
+            Self::Stored { text, at, .. } => {
+                let rest = &text[at.clone()];
+                rest.split_once('\t').unwrap_or((rest, ""))
+            }
+        }
+    }
+}
+
+/// A project ranked for a target.
+#[derive(Debug, Clone)]
+pub(crate) struct Ranked {
+    pub versions: PackageVersions,
+    pub files: BTreeMap<Version, VersionFiles>,
+}
+
+/// What decides the ranking of a page besides the page.
+pub(crate) struct RankedFor<'a> {
+    pub name: &'a PackageName,
+    pub target: &'a Target,
+    pub exclude_newer: Option<Timestamp>,
+    pub wheels_allowed: bool,
+    pub sdists_allowed: bool,
+}
+
+/// The cache key of the ranking of the page stored as `page_id`.
+pub(crate) fn key(page_id: &str, ranked_for: &RankedFor<'_>) -> String {
+    let text = format!(
+        "{HEADER}\n{page_id}\n{}\n{}\n{}\n{}\n{}\n{}",
+        ranked_for.name,
+        ranked_for.target.python_version,
+        ranked_for.target.platform,
+        ranked_for
+            .exclude_newer
+            .map(|cutoff| cutoff.to_string())
+            .unwrap_or_default(),
+        ranked_for.wheels_allowed,
+        ranked_for.sdists_allowed,
+    );
+    format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+pub(crate) fn encode(
+    versions: &PackageVersions,
+    files: &BTreeMap<Version, VersionFiles>,
+) -> Vec<u8> {
+    let mut text = String::with_capacity(files.len() * 200);
+    text.push_str(HEADER);
+    text.push_str("\nnewer");
+    for version in &versions.newer_than_cutoff {
+        text.push(' ');
+        text.push_str(&version.to_string());
+    }
+    text.push('\n');
+    let present =
+        |value: Option<&String>| value.map_or(String::new(), |value| format!("+{}", escape(value)));
+    for (version, info) in &versions.versions {
+        let files = files.get(version);
+        let fields = [
+            version.to_string(),
+            present(info.yanked.as_ref()),
+            present(info.unusable.as_ref()),
+            info.requires_python
+                .as_ref()
+                .map(|specifiers| escape(&specifiers.to_string()))
+                .unwrap_or_default(),
+            files
+                .map(|files| write_positions(&files.all()))
+                .unwrap_or_default(),
+        ];
+        text.push_str(&fields.join("\t"));
+        if let Some(best) = files.and_then(VersionFiles::best) {
+            text.push('\t');
+            compact::encode_line(&best, &mut text);
+        }
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+/// `None` for anything that is not this format.
+pub(crate) fn decode(bytes: Vec<u8>) -> Option<Ranked> {
+    let text: Arc<str> = String::from_utf8(bytes).ok()?.into();
+    let mut lines = text.split_terminator('\n');
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let newer_than_cutoff = lines
+        .next()?
+        .strip_prefix("newer")?
+        .split_whitespace()
+        .map(|version| Version::from_str(version).ok())
+        .collect::<Option<BTreeSet<_>>>()?;
+    let mut versions = BTreeMap::new();
+    let mut files = BTreeMap::new();
+    // Most versions of a project share a few `Requires-Python` values.
+    let mut specifiers: HashMap<&str, VersionSpecifiers> = HashMap::new();
+    for line in lines {
+        let mut fields = line.splitn(5, '\t');
+        let version = Version::from_str(fields.next()?).ok()?;
+        let present = |field: &str| {
+            field
+                .strip_prefix('+')
+                .map(|text| unescape(text).into_owned())
+        };
+        let yanked = present(fields.next()?);
+        let unusable = present(fields.next()?);
+        let requires_python = match fields.next()? {
+            "" => None,
+            text => Some(match specifiers.get(text) {
+                Some(parsed) => parsed.clone(),
+                None => {
+                    let parsed = VersionSpecifiers::from_str(&unescape(text)).ok()?;
+                    specifiers.insert(text, parsed.clone());
+                    parsed
+                }
+            }),
+        };
+        let rest = fields.next()?;
+        let start = rest.as_ptr() as usize - text.as_ptr() as usize;
+        versions.insert(
+            version.clone(),
+            VersionInfo {
+                yanked,
+                unusable,
+                requires_python,
+            },
+        );
+        files.insert(
+            version,
+            VersionFiles::Stored {
+                text: text.clone(),
+                at: start..start + rest.len(),
+                best: OnceLock::new(),
+            },
+        );
+    }
+    Some(Ranked {
+        versions: PackageVersions {
+            versions,
+            newer_than_cutoff,
+        },
+        files,
+    })
+}
+
+/// `0-3,7` for positions 0, 1, 2, 3 and 7.
+fn write_positions(positions: &[usize]) -> String {
+    let mut text = String::new();
+    let mut at = 0;
+    while at < positions.len() {
+        let first = positions[at];
+        let mut last = first;
+        while positions.get(at + 1) == Some(&(last + 1)) {
+            last += 1;
+            at += 1;
+        }
+        if !text.is_empty() {
+            text.push(',');
+        }
+        text.push_str(&first.to_string());
+        if last > first {
+            text.push('-');
+            text.push_str(&last.to_string());
+        }
+        at += 1;
+    }
+    text
+}
+
+fn parse_positions(text: &str) -> Option<Vec<usize>> {
+    let mut positions = Vec::new();
+    for run in text.split(',').filter(|run| !run.is_empty()) {
+        let (first, last) = run.split_once('-').unwrap_or((run, run));
+        let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+        positions.extend(first..=last);
+    }
+    Some(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+    use crate::target::Platform;
+
+    fn file(filename: &str) -> IndexFile {
+        let url =
+            Url::parse(&format!("https://files.example/packages/{filename}")).expect("valid URL");
+        let mut file = IndexFile::new(filename, url.into());
+        file.set_sha256(&"ab".repeat(32));
+        file
+    }
+
+    fn info(yanked: Option<&str>, unusable: Option<&str>, python: Option<&str>) -> VersionInfo {
+        VersionInfo {
+            yanked: yanked.map(str::to_string),
+            unusable: unusable.map(str::to_string),
+            requires_python: python.map(|text| text.parse().expect("valid specifiers")),
+        }
+    }
+
+    #[test]
+    fn a_ranking_round_trips() {
+        let version = |text: &str| Version::from_str(text).expect("valid version");
+        let mut versions = BTreeMap::new();
+        versions.insert(version("1.0"), info(Some("broken\tbuild"), None, None));
+        versions.insert(
+            version("2.0"),
+            info(None, Some("it has no wheel for the target"), None),
+        );
+        versions.insert(version("3.0rc1"), info(Some(""), None, Some(">=3.9, <4")));
+        let mut files = BTreeMap::new();
+        files.insert(
+            version("1.0"),
+            VersionFiles::Ranked {
+                all: vec![0, 3, 4, 5, 9],
+                best: Some(file("demo-1.0-py3-none-any.whl")),
+            },
+        );
+        files.insert(
+            version("2.0"),
+            VersionFiles::Ranked {
+                all: vec![1],
+                best: None,
+            },
+        );
+        files.insert(
+            version("3.0rc1"),
+            VersionFiles::Ranked {
+                all: vec![2],
+                best: Some(file("demo-3.0rc1.tar.gz")),
+            },
+        );
+        let ranked = Ranked {
+            versions: PackageVersions {
+                versions,
+                newer_than_cutoff: [version("4.0"), version("4.1")].into(),
+            },
+            files,
+        };
+        let encoded = encode(&ranked.versions, &ranked.files);
+        assert!(
+            String::from_utf8_lossy(&encoded).contains("\t0,3-5,9\t"),
+            "runs of positions are written as ranges"
+        );
+        let decoded = decode(encoded).expect("decodes");
+        assert_eq!(decoded.versions, ranked.versions);
+        for (version, files) in &ranked.files {
+            let other = &decoded.files[version];
+            assert!(matches!(other, VersionFiles::Stored { .. }));
+            assert_eq!((other.all(), other.best()), (files.all(), files.best()));
+        }
+        assert_eq!(decoded.files.len(), 3);
+
+        let empty = Ranked {
+            versions: PackageVersions::default(),
+            files: BTreeMap::new(),
+        };
+        let decoded = decode(encode(&empty.versions, &empty.files)).expect("decodes");
+        assert_eq!(decoded.versions, empty.versions);
+    }
+
+    #[test]
+    fn other_bytes_are_not_read() {
+        let decode = |bytes: &[u8]| decode(bytes.to_vec());
+        assert!(decode(b"").is_none());
+        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 1\nnewer\nnot a version\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 0\nnewer\n1.0\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\t\t\n").is_some());
+    }
+
+    #[test]
+    fn the_key_changes_with_what_decides_the_ranking() {
+        let name = PackageName::from_str("demo").expect("valid name");
+        let linux = Target::new(
+            version_of("3.11"),
+            Platform::from_str("linux").expect("platform"),
+        );
+        let mac = Target::new(
+            version_of("3.11"),
+            Platform::from_str("macos").expect("platform"),
+        );
+        let ranked_for = |target, wheels_allowed| RankedFor {
+            name: &name,
+            target,
+            exclude_newer: None,
+            wheels_allowed,
+            sdists_allowed: true,
+        };
+        let base = key("page-1", &ranked_for(&linux, true));
+        assert_eq!(base, key("page-1", &ranked_for(&linux, true)));
+        assert_ne!(base, key("page-2", &ranked_for(&linux, true)));
+        assert_ne!(base, key("page-1", &ranked_for(&mac, true)));
+        assert_ne!(base, key("page-1", &ranked_for(&linux, false)));
+    }
+
+    fn version_of(text: &str) -> Version {
+        Version::from_str(text).expect("valid version")
+    }
+}
