@@ -392,20 +392,23 @@ impl IndexClient {
         let url = project_url(index, name)?;
         let key = page_key(&url);
         let refresh = self.options.refresh.includes(Some(name));
-        let Some(page) = self
+        let Some(mut page) = self
             .cached_page(&key, &url, ACCEPT_SIMPLE, refresh, Some(compact_page))
             .await?
         else {
             return Ok(None);
         };
-        let mut files = parse_page(&page).map_err(|error| {
-            // Don't reuse a page that does not parse (e.g. on a 304) next time.
-            self.cache_remove(&key);
-            IndexError::Parse {
-                url: redact(&url),
-                message: error.to_string(),
-            }
-        })?;
+        let parsed = page.files.take().map(Ok);
+        let mut files = parsed
+            .unwrap_or_else(|| parse_page(&page))
+            .map_err(|error| {
+                // Don't reuse a page that does not parse (e.g. on a 304) next time.
+                self.cache_remove(&key);
+                IndexError::Parse {
+                    url: redact(&url),
+                    message: error.to_string(),
+                }
+            })?;
         // A remote page must not make plinth read local files.
         files.retain(|file| !file.url().is_file() || url.scheme() == "file");
         Ok(Some((files, page.id)))
@@ -978,6 +981,9 @@ struct CachedPage {
     /// for a page that is not stored.
     id: Option<String>,
     body: Vec<u8>,
+    /// The files of a project page parsed on its way into the cache, so
+    /// that the body is not read again in the same run.
+    files: Option<Vec<IndexFile>>,
 }
 
 /// What the head of a stored page says, and where its body starts.
@@ -1005,11 +1011,13 @@ fn parse_page(page: &CachedPage) -> Result<Vec<IndexFile>, String> {
 /// [`compact`]); `None` when it does not parse (the caller reports that).
 fn compact_page(page: &CachedPage) -> Option<CachedPage> {
     let files = parse_page(page).ok()?;
+    let body = compact::encode(&files);
     Some(CachedPage {
         final_url: page.final_url.clone(),
         content_type: compact::CONTENT_TYPE.to_string(),
         id: None,
-        body: compact::encode(&files),
+        body,
+        files: Some(files),
     })
 }
 
@@ -1020,6 +1028,7 @@ impl From<Fetched> for CachedPage {
             content_type: response.content_type,
             id: None,
             body: response.body,
+            files: None,
         }
     }
 }
@@ -1168,6 +1177,7 @@ impl CachedEntry {
                     content_type,
                     id,
                     body: bytes,
+                    files: None,
                 })
             }
         };
@@ -1346,6 +1356,7 @@ mod tests {
                 content_type: "text/html".to_string(),
                 id: Some("abc-1".to_string()),
                 body: b"<a>\nb\n</a>".to_vec(),
+                files: None,
             }),
         };
         let decoded = CachedEntry::decode(entry.encode()).expect("decodes");

@@ -33,21 +33,31 @@ pub(crate) fn encode(files: &[IndexFile]) -> Vec<u8> {
 
 /// The fields of `file`, tab-separated, added to `text`.
 pub(crate) fn encode_line(file: &IndexFile, text: &mut String) {
-    let fields = [
-        escape(file.filename()),
-        escape(&file.url().to_string()),
-        escape(&file.sha256().unwrap_or_default()),
-        escape(file.requires_python().unwrap_or_default()),
-        present(file.yanked()),
-        file.upload_time()
-            .map(|time| format!("{}.{}", time.as_second(), time.subsec_nanosecond()))
-            .unwrap_or_default(),
-        match file.core_metadata() {
-            None => String::new(),
-            Some(hash) => present(Some(&hash.unwrap_or_default())),
-        },
-    ];
-    text.push_str(&fields.join("\t"));
+    use std::fmt::Write;
+    push_escaped(text, file.filename());
+    text.push('\t');
+    push_escaped(text, file.url().prefix());
+    push_escaped(text, file.url().tail());
+    text.push('\t');
+    if let Some(hash) = file.sha256() {
+        push_escaped(text, &hash);
+    }
+    text.push('\t');
+    push_escaped(text, file.requires_python().unwrap_or_default());
+    text.push('\t');
+    if let Some(reason) = file.yanked() {
+        text.push('+');
+        push_escaped(text, reason);
+    }
+    text.push('\t');
+    if let Some(time) = file.upload_time() {
+        let _ = write!(text, "{}.{}", time.as_second(), time.subsec_nanosecond());
+    }
+    text.push('\t');
+    if let Some(hash) = file.core_metadata() {
+        text.push('+');
+        push_escaped(text, &hash.unwrap_or_default());
+    }
 }
 
 /// `None` for anything that is not this format.
@@ -115,20 +125,29 @@ fn push_line(builder: &mut PageBuilder, line: &str) -> Option<()> {
     Some(())
 }
 
-fn present(value: Option<&str>) -> String {
-    value
-        .map(|value| format!("+{}", escape(value)))
-        .unwrap_or_default()
+pub(crate) fn escape(value: &str) -> String {
+    let mut text = String::with_capacity(value.len());
+    push_escaped(&mut text, value);
+    text
 }
 
-pub(crate) fn escape(value: &str) -> String {
-    if !value.contains(['\t', '\n', '\\']) {
-        return value.to_string();
+/// `value` with its tabs, newlines and backslashes escaped, added to `text`.
+fn push_escaped(text: &mut String, value: &str) {
+    if !value
+        .bytes()
+        .any(|byte| matches!(byte, b'\t' | b'\n' | b'\\'))
+    {
+        text.push_str(value);
+        return;
     }
-    value
-        .replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
+    for c in value.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '\t' => text.push_str("\\t"),
+            '\n' => text.push_str("\\n"),
+            c => text.push(c),
+        }
+    }
 }
 
 pub(crate) fn unescape(field: &str) -> Cow<'_, str> {

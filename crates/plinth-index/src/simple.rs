@@ -1,5 +1,6 @@
 //! The simple repository API: PEP 691 JSON and PEP 503 HTML project pages.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -98,7 +99,7 @@ impl IndexFile {
     /// The lowercase hex sha256 of the file, when the index gives one.
     pub fn sha256(&self) -> Option<String> {
         if self.flags & SHA256 != 0 {
-            return Some(hex::encode(self.sha256));
+            return Some(encode_hex(&self.sha256));
         }
         self.rare.as_ref()?.sha256.as_deref().map(str::to_string)
     }
@@ -186,7 +187,7 @@ impl IndexFile {
             return None;
         }
         if self.flags & CORE_METADATA_SHA256 != 0 {
-            return Some(Some(hex::encode(self.core_metadata_sha256)));
+            return Some(Some(encode_hex(&self.core_metadata_sha256)));
         }
         Some(
             self.rare
@@ -228,6 +229,18 @@ const HEX_VALUES: [u8; 256] = {
 
 /// Whether `text` is the 64 hex digits (of any case) of `bytes`, written
 /// there (by table: pages list some 100,000 hashes).
+/// Lowercase hex of `bytes` (as `hex::encode`, by table: a page has
+/// thousands of hashes to write into the cache).
+fn encode_hex(bytes: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = Vec::with_capacity(64);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)]);
+        text.push(DIGITS[usize::from(byte & 0x0f)]);
+    }
+    String::from_utf8(text).unwrap_or_default()
+}
+
 fn decode_hex(text: &str, bytes: &mut [u8; 32]) -> bool {
     let digits = text.as_bytes();
     if digits.len() != 64 {
@@ -436,7 +449,7 @@ impl FileUrl {
         }
     }
 
-    fn prefix(&self) -> &str {
+    pub(crate) fn prefix(&self) -> &str {
         self.page
             .prefixes
             .get(usize::from(self.prefix))
@@ -444,7 +457,7 @@ impl FileUrl {
     }
 
     /// The text after the prefix.
-    fn tail(&self) -> &str {
+    pub(crate) fn tail(&self) -> &str {
         self.page
             .tails
             .get(self.start as usize..self.end as usize)
@@ -546,27 +559,39 @@ pub enum PageError {
     Url(String),
 }
 
+/// A PEP 691 page; its strings borrowed from the response where they have
+/// no escapes (a page can list tens of thousands of files).
 #[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+struct JsonPage<'a> {
+    #[serde(borrow)]
+    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: HashMap<String, String>,
-    #[serde(rename = "requires-python", default)]
-    requires_python: Option<String>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(borrow, default)]
+    hashes: JsonHashes<'a>,
+    #[serde(borrow, rename = "requires-python", default)]
+    requires_python: Option<Cow<'a, str>>,
     #[serde(default)]
     yanked: Option<serde_json::Value>,
-    #[serde(rename = "upload-time", default)]
-    upload_time: Option<String>,
+    #[serde(borrow, rename = "upload-time", default)]
+    upload_time: Option<Cow<'a, str>>,
     #[serde(rename = "core-metadata", default)]
     core_metadata: Option<serde_json::Value>,
     #[serde(rename = "dist-info-metadata", default)]
     dist_info_metadata: Option<serde_json::Value>,
+}
+
+/// The hashes of a file; only sha256 is used.
+#[derive(Deserialize, Default)]
+struct JsonHashes<'a> {
+    #[serde(borrow, default)]
+    sha256: Option<Cow<'a, str>>,
 }
 
 /// Parse a PEP 691 JSON project page fetched from `base`.
@@ -575,12 +600,18 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
     let tails = page.files.iter().map(|file| url_tail_len(&file.url)).sum();
     let mut builder = PageBuilder::new(page.files.len(), tails);
     for file in page.files {
-        let (url, fragment_hash) = resolve_url(base, &file.url)?;
+        let (url, fragment_hash) = match file.url.split_once('#') {
+            None if is_plain_absolute(&file.url) => (Cow::Borrowed(&*file.url), None),
+            _ => {
+                let (url, hash) = resolve_url(base, &file.url)?;
+                (Cow::Owned(url.into()), hash)
+            }
+        };
         let requires_python = file
             .requires_python
             .as_deref()
             .filter(|text| !text.trim().is_empty());
-        let indexed = builder.push(&file.filename, url.as_str(), requires_python);
+        let indexed = builder.push(&file.filename, &url, requires_python);
         match file.yanked {
             Some(serde_json::Value::Bool(true)) => indexed.set_yanked(""),
             Some(serde_json::Value::String(reason)) => indexed.set_yanked(&reason),
@@ -593,7 +624,7 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
             }
             _ => {}
         }
-        if let Some(hash) = file.hashes.get("sha256").or(fragment_hash.as_ref()) {
+        if let Some(hash) = file.hashes.sha256.as_deref().or(fragment_hash.as_deref()) {
             indexed.set_sha256(hash);
         }
         if let Some(time) = file.upload_time.and_then(|time| time.parse().ok()) {
@@ -647,6 +678,38 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
 }
 
 /// Join `href` onto `base`, splitting off a `#sha256=` fragment.
+/// Whether `href` is an absolute `http(s)` URL that [`Url::parse`] would
+/// give back unchanged (so that a page's thousands of file URLs need no
+/// parse): a lowercase host name ending in letters, then a path of
+/// characters that are kept as they are, without dot segments, query or
+/// fragment. Anything else is joined with the page's URL.
+fn is_plain_absolute(href: &str) -> bool {
+    let Some(rest) = href
+        .strip_prefix("https://")
+        .or_else(|| href.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let Some((host, path)) = rest.split_once('/') else {
+        return false;
+    };
+    let host_is_plain = host
+        .bytes()
+        .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || b".-".contains(&byte))
+        && host.split('.').all(|label| !label.is_empty())
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|label| label.bytes().all(|byte| byte.is_ascii_lowercase()));
+    let path_is_plain = path
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte))
+        && !path.split('/').any(|segment| {
+            segment == "." || segment == ".." || segment.to_ascii_lowercase().contains("%2e")
+        });
+    host_is_plain && path_is_plain
+}
+
 fn resolve_url(base: &Url, href: &str) -> Result<(Url, Option<String>), PageError> {
     let mut url = base
         .join(href)
@@ -816,6 +879,40 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_absolute_urls_are_what_parsing_gives() {
+        let plain = [
+            "https://files.pythonhosted.org/packages/ab/cd/demo-1.0-py3-none-any.whl",
+            "http://localhost/files/demo-1.0.tar.gz",
+            "https://a-b.example/x/%20y/@:=+,;!$&'()*~_.z",
+        ];
+        let other = [
+            "https://Files.example/demo.whl",
+            "https://files.example:443/demo.whl",
+            "https://files.example",
+            "https://127.0.0.1/demo.whl",
+            "https://files.0x1a/demo.whl",
+            "https://files..example/demo.whl",
+            "https://files.example/a/../demo.whl",
+            "https://files.example/a/./demo.whl",
+            "https://files.example/a/%2E%2e/demo.whl",
+            "https://files.example/a b.whl",
+            "https://files.example/a\\b.whl",
+            "https://files.example/demo.whl?x=1",
+            "https://files.example/d\u{e9}mo.whl",
+            "ftp://files.example/demo.whl",
+            "/packages/demo.whl",
+            "../demo.whl",
+        ];
+        for href in plain {
+            assert!(is_plain_absolute(href), "{href}");
+            assert_eq!(Url::parse(href).expect("valid").as_str(), href);
+        }
+        for href in other {
+            assert!(!is_plain_absolute(href), "{href}");
+        }
+    }
 
     fn base() -> Url {
         Url::parse("https://example.org/simple/flask/").expect("url")
