@@ -1512,3 +1512,25 @@ fn live_pypi_flask() {
             # via flask
         "#);
 }
+
+#[test]
+fn versions_requires_python_excludes_are_never_fetched() {
+    // `big` 3.0 needs Python 3.12 (as the index says, and its sdist is
+    // large in real life: scipy 1.18's is 30 MB); the target is 3.11.
+    let index = TestIndex::new()
+        .package("app", "1.0", |p| p.requires("big").requires("lib"))
+        .package("big", "2.0", |p| p.sdist(true))
+        .package("big", "3.0", |p| p.sdist(true).requires_python(">=3.12"))
+        .package("lib", "1.0", |p| p)
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "app\n");
+    let output = context.run(compile_args(&context, &index, &["-o", "-"]));
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("big==2.0"));
+    let requests = request_lines(&index);
+    assert!(
+        !requests.iter().any(|request| request.contains("big-3.0")),
+        "{requests:#?}"
+    );
+}

@@ -604,8 +604,13 @@ impl Inner {
             .map_err(|error| format!("its metadata is invalid: {error}")))
     }
 
-    /// The version the resolver will most likely pick in `range`.
-    fn likely_candidate(project: &Project, range: &Ranges<Version>) -> Option<Version> {
+    /// The version the resolver will most likely pick in `range` for a
+    /// target with the full Python version `python`.
+    fn likely_candidate(
+        project: &Project,
+        range: &Ranges<Version>,
+        python: &Version,
+    ) -> Option<Version> {
         let candidates = || {
             project
                 .versions
@@ -613,7 +618,13 @@ impl Inner {
                 .iter()
                 .rev()
                 .filter(|(version, info)| {
-                    range.contains(version) && info.unusable.is_none() && info.yanked.is_none()
+                    range.contains(version)
+                        && info.unusable.is_none()
+                        && info.yanked.is_none()
+                        && info
+                            .requires_python
+                            .as_ref()
+                            .is_none_or(|requires| requires.contains(python))
                 })
         };
         candidates()
@@ -660,8 +671,10 @@ impl PackageSource for IndexSource {
 
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
         let range = range.clone();
+        let python = Version::from_str(&self.inner.target.python_full_version()).ok();
         self.prefetch_metadata(name, move |project| {
-            Inner::likely_candidate(project, &range)
+            python
+                .and_then(|python| Inner::likely_candidate(project, &range, &python))
                 .into_iter()
                 .collect()
         });

@@ -233,6 +233,9 @@ struct Provider<'a, S> {
     applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
     /// How often the version of each package was chosen (a second choice is a backtrack).
     choices: RefCell<HashMap<PackageName, u64>>,
+    /// The lowest version chosen for each package so far, and how often a
+    /// choice went below the one before (walking down its versions).
+    lowest_chosen: RefCell<HashMap<PackageName, (Version, u64)>>,
     /// Backtracks so far.
     backtracks: std::cell::Cell<u64>,
 }
@@ -307,6 +310,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             warnings: RefCell::new(HashMap::new()),
             applied_overrides: RefCell::new(HashMap::new()),
             choices: RefCell::new(HashMap::new()),
+            lowest_chosen: RefCell::new(HashMap::new()),
             backtracks: std::cell::Cell::new(0),
         }
     }
@@ -346,7 +350,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .range(..chosen.clone())
             .rev()
             .filter(|(version, info)| {
-                range.contains(version) && info.unusable.is_none() && info.yanked.is_none()
+                range.contains(version)
+                    && info.unusable.is_none()
+                    && info.yanked.is_none()
+                    && info
+                        .requires_python
+                        .as_ref()
+                        .is_none_or(|requires| python_range(requires).contains(&self.python))
             })
             .map(|(version, _)| version.clone())
             .take(batch)
@@ -1099,9 +1109,22 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                 let chosen = self.pick(name, range, true).map_err(ProviderError)?;
                 if let Some(version) = &chosen {
                     self.count_choice(name);
-                    let tries = self.choices.borrow().get(name).copied().unwrap_or(0);
-                    if tries > 1 {
-                        self.prefetch_older(name, range, version, tries);
+                    // Chosen again at the same version (after a backtrack
+                    // elsewhere) is no walk down: nothing older is fetched.
+                    let steps_down = {
+                        let mut lowest = self.lowest_chosen.borrow_mut();
+                        let entry = lowest
+                            .entry(name.clone())
+                            .or_insert_with(|| (version.clone(), 0));
+                        if *version < entry.0 {
+                            *entry = (version.clone(), entry.1 + 1);
+                            Some(entry.1)
+                        } else {
+                            None
+                        }
+                    };
+                    if let Some(steps) = steps_down {
+                        self.prefetch_older(name, range, version, steps + 1);
                     }
                 }
                 Ok(chosen)
