@@ -902,6 +902,50 @@ fn sdist_without_static_metadata_is_built() {
 }
 
 #[test]
+fn builds_share_their_installed_build_requirements() {
+    let index = TestIndex::new()
+        .package("backend", "1.0", |p| p.backend())
+        .package("first", "1.0", |p| {
+            p.no_wheels()
+                .sdist(true)
+                .built_by("backend")
+                .requires("second")
+        })
+        .package("second", "1.0", |p| {
+            p.no_wheels().sdist(true).built_by("backend")
+        })
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "first\n");
+    let backend_downloads = |extra: &[&str]| {
+        index.clear_requests();
+        let output = context.run(compile_args(
+            &context,
+            &index,
+            &[&["-o", "-"], extra].concat(),
+        ));
+        assert!(output.status.success(), "{}", context.render(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("first==1.0") && stdout.contains("second==1.0"),
+            "{stdout}"
+        );
+        request_lines(&index)
+            .iter()
+            .filter(|request| request.starts_with("GET /files/backend-1.0"))
+            .count()
+    };
+    // Without a cache each build installs the backend; with one, the
+    // second build uses the first one's installation.
+    assert_eq!(backend_downloads(&["--no-cache"]), 2);
+    assert_eq!(backend_downloads(&[]), 1);
+    let installations = std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
+        .expect("shared installations")
+        .count();
+    assert_eq!(installations, 1);
+}
+
+#[test]
 fn failing_sdist_build_is_an_error_and_keeps_the_lockfile() {
     // setuptools is not on the local index, so installing the build
     // requirements fails.

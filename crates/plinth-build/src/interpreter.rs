@@ -1,8 +1,10 @@
 //! Finding the interpreter that builds: `python{X}.{Y}` on PATH, else `python3`.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::process::{self, RunError};
@@ -46,6 +48,33 @@ pub(crate) enum FindError {
 /// Finds the interpreter for target `major.minor`, with a warning when it is `python3`
 /// of another version.
 pub(crate) fn find(
+    major: u64,
+    minor: u64,
+    env: &[(OsString, OsString)],
+    deadline: Instant,
+) -> Result<(Interpreter, Option<String>), FindError> {
+    // Found once per process: probing through shims (pyenv's take some
+    // 0.3 s) is paid by the first build only.
+    type Found = HashMap<(u64, u64, Vec<(OsString, OsString)>), (Interpreter, Option<String>)>;
+    static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
+    let key = (major, minor, env.to_vec());
+    let found = FOUND.get_or_init(Mutex::default);
+    if let Some(hit) = found
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+    {
+        return Ok(hit.clone());
+    }
+    let result = find_uncached(major, minor, env, deadline)?;
+    found
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(key, result.clone());
+    Ok(result)
+}
+
+fn find_uncached(
     major: u64,
     minor: u64,
     env: &[(OsString, OsString)],

@@ -233,6 +233,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         options
             .trusted_hosts
             .clone_from(&args.index.allow_insecure_host);
+        options.shared_requirements_dir = cache_dir(&args.cache);
         options
     });
     let projects = inputs::metadata(projects, &extras, build.as_ref(), &cwd, printer)?;
@@ -1009,14 +1010,17 @@ fn redact_text(text: &str) -> String {
 }
 
 fn cache(args: &cli::CacheArgs) -> Option<Cache> {
+    cache_dir(args).map(Cache::new)
+}
+
+/// The cache directory; `None` with `--no-cache`.
+fn cache_dir(args: &cli::CacheArgs) -> Option<std::path::PathBuf> {
     if args.no_cache {
         return None;
     }
-    let dir = args
-        .cache_dir
+    args.cache_dir
         .clone()
-        .or_else(|| dirs::cache_dir().map(|dir| dir.join("plinth")))?;
-    Some(Cache::new(dir))
+        .or_else(|| dirs::cache_dir().map(|dir| dir.join("plinth")))
 }
 
 fn selection(names: &[String]) -> anyhow::Result<PackageSelection> {

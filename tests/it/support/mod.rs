@@ -55,6 +55,10 @@ pub struct DistSpec {
     /// The sdist builds with a tiny in-tree PEP 517 backend that needs nothing
     /// installed (so metadata builds work offline), instead of setuptools.
     pub in_tree_backend: bool,
+    /// The sdist builds with this backend package (see [`Self::built_by`]).
+    pub installed_backend: Option<String>,
+    /// The wheels' `{name}/__init__.py` is [`sdist::INSTALLED_BACKEND`].
+    pub is_backend: bool,
 }
 
 impl DistSpec {
@@ -75,7 +79,25 @@ impl DistSpec {
             sdist_pkg_info: true,
             pyproject_project: true,
             in_tree_backend: false,
+            installed_backend: None,
+            is_backend: false,
         }
+    }
+
+    /// The sdist (without PKG-INFO) is built by the backend package
+    /// `backend`, which the build installs from the index (publish it with
+    /// [`Self::backend`]).
+    pub fn built_by(mut self, backend: &str) -> Self {
+        self.installed_backend = Some(backend.to_string());
+        self.sdist_pkg_info = false;
+        self
+    }
+
+    /// The package is a PEP 517 backend (its module is the backend) that
+    /// builds metadata for sdists made with [`Self::built_by`].
+    pub fn backend(mut self) -> Self {
+        self.is_backend = true;
+        self
     }
 
     /// Adds a `Requires-Dist` line (a PEP 508 requirement, markers allowed).

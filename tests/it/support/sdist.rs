@@ -27,6 +27,19 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
                 .to_string(),
         ));
         files.push(("plinth_test_backend.py".to_string(), in_tree_backend(spec)));
+    } else if let Some(backend) = &spec.installed_backend {
+        files.push((
+            "pyproject.toml".to_string(),
+            format!(
+                "[build-system]\nrequires = [{}]\nbuild-backend = {}\n",
+                toml_string(backend),
+                toml_string(backend)
+            ),
+        ));
+        files.push((
+            "plinth-test-metadata".to_string(),
+            spec.core_metadata("2.1", &[]),
+        ));
     } else {
         files.push(("pyproject.toml".to_string(), pyproject_toml(spec)));
     }
@@ -58,6 +71,29 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
 pub fn pkg_info(spec: &DistSpec) -> String {
     spec.core_metadata(&spec.metadata_version, &spec.dynamic)
 }
+
+/// The module of a backend package ([`DistSpec::backend`]): its metadata
+/// hook writes the `plinth-test-metadata` of the project it builds, and it
+/// is installed from the index by each build that needs it.
+pub const INSTALLED_BACKEND: &str = r#"import os, sys
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    with open("plinth-test-metadata") as file:
+        text = file.read()
+    fields = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    name = fields["Name"].replace("-", "_")
+    dist_info = name + "-" + fields["Version"] + ".dist-info"
+    os.makedirs(os.path.join(metadata_directory, dist_info))
+    with open(os.path.join(metadata_directory, dist_info, "METADATA"), "w") as file:
+        file.write(text)
+    return dist_info
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("this test backend only prepares metadata")
+"#;
 
 /// A PEP 517 backend whose metadata hook writes the spec's METADATA.
 pub fn in_tree_backend(spec: &DistSpec) -> String {

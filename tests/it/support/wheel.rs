@@ -19,7 +19,11 @@ pub fn build_wheel(spec: &DistSpec, tag: &str) -> (String, Vec<u8>) {
     let mut files = vec![
         (
             format!("{name}/__init__.py"),
-            format!("__version__ = \"{}\"\n", spec.version),
+            if spec.is_backend {
+                super::sdist::INSTALLED_BACKEND.to_string()
+            } else {
+                format!("__version__ = \"{}\"\n", spec.version)
+            },
         ),
         (format!("{dist_info}/METADATA"), wheel_metadata(spec)),
         (format!("{dist_info}/WHEEL"), wheel_file(tag)),
