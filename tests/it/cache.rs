@@ -6,7 +6,7 @@
 
 use std::process::Output;
 
-use crate::support::{RunningIndex, TestContext, TestIndex};
+use crate::support::{RunningIndex, ServerOptions, TestContext, TestIndex};
 
 /// `app` needs `lib`; `lib` needs `six`.
 fn chain() -> TestIndex {
@@ -440,4 +440,54 @@ fn a_project_read_from_its_ranking_reads_its_page_for_hashes() {
     // The pin records written from the rankings serve the fast path.
     let (fast, requests) = lock(&context, &index, &["--generate-hashes", "--offline"]);
     assert_eq!((fast.as_str(), requests.as_str()), (cold.as_str(), ""));
+}
+
+/// The inode of every stored project page (a rewrite renames a new file in).
+#[cfg(unix)]
+fn stored_pages(context: &TestContext) -> Vec<(std::path::PathBuf, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut pages: Vec<_> = std::fs::read_dir(context.cache_dir().join("v3/pages"))
+        .expect("stored pages")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let inode = std::fs::metadata(&path).expect("metadata").ino();
+            (path, inode)
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+#[cfg(unix)]
+#[test]
+fn pages_served_again_unchanged_are_not_stored_again() {
+    let index = chain().serve_with(ServerOptions {
+        etag: false,
+        ..ServerOptions::default()
+    });
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "app\n");
+    let cold = compile(&context, &index, &[]);
+    let before = stored_pages(&context);
+    take_requests(&index);
+    // Without validators every page comes whole; each is the stored one.
+    let warm = compile(&context, &index, &[]);
+    insta::assert_snapshot!(take_requests(&index), @r"
+    GET /simple/app/ 200
+    GET /simple/lib/ 200
+    GET /simple/six/ 200
+    ");
+    assert_eq!(cold.stdout, warm.stdout);
+    assert_eq!(stored_pages(&context), before, "no page was stored again");
+    // A page that did change is stored anew, and its new version is seen.
+    index.publish("six", "1.17.0", |p| p);
+    let changed = compile(&context, &index, &[]);
+    assert!(String::from_utf8_lossy(&changed.stdout).contains("six==1.17.0"));
+    let after = stored_pages(&context);
+    let rewritten = before
+        .iter()
+        .zip(&after)
+        .filter(|(old, new)| old != new)
+        .count();
+    assert_eq!(rewritten, 1, "only six's page");
 }

@@ -466,8 +466,34 @@ impl IndexClient {
         let mut response = self.get(url, headers).await?;
         let validators = std::mem::take(&mut response.validators);
         let fresh_until = now.saturating_add(validators.max_age);
+        // A page is named by its body as served: one served again unchanged
+        // (an index without validators sends it whole every time) is the
+        // stored one, as after a 304, and is neither parsed nor stored again.
+        let served_id = response
+            .status
+            .is_success()
+            .then(|| page_id(&response.body));
+        let unchanged = |entry: &CachedEntry| {
+            response.status == StatusCode::NOT_MODIFIED
+                || served_id.is_some()
+                    && entry.page.as_ref().and_then(|page| page.id.as_ref()) == served_id.as_ref()
+        };
         let entry = match stored {
-            Some(mut entry) if response.status == StatusCode::NOT_MODIFIED => {
+            Some(mut entry) if unchanged(&entry) => {
+                // Still stale at once, with the same validators: nothing to store.
+                let same = validators.max_age == 0
+                    && entry.fresh_until <= now
+                    && validators
+                        .etag
+                        .as_ref()
+                        .is_none_or(|etag| entry.validators.etag.as_ref() == Some(etag))
+                    && validators
+                        .last_modified
+                        .as_ref()
+                        .is_none_or(|time| entry.validators.last_modified.as_ref() == Some(time));
+                if same {
+                    return Ok(entry.page);
+                }
                 entry.fresh_until = fresh_until;
                 // A 304 may update the validators (RFC 9111 section 4.3.4).
                 if validators.etag.is_some() {
@@ -485,7 +511,7 @@ impl IndexClient {
                     response.check(url)?;
                     let page = CachedPage::from(response);
                     let mut page = store_as.and_then(|convert| convert(&page)).unwrap_or(page);
-                    page.id = Some(page_id(&page.body));
+                    page.id = served_id;
                     Some(page)
                 };
                 CachedEntry {
@@ -1119,8 +1145,9 @@ fn page_id(body: &[u8]) -> String {
 /// Format (version 3): the line `plinth-page 3`, then `fresh-until SECONDS`,
 /// `etag VALUE`, `last-modified VALUE` (empty values for none), then either
 /// `missing` or `page`, `url URL`, `content-type TYPE`, `id ID` and the body.
-/// The id names the body (see [`page_id`]): what is derived from the body
-/// (see [`crate::ranked`]) is keyed by it and found from the head alone.
+/// The id names the body as the index served it (see [`page_id`]): what is
+/// derived from the body (see [`crate::ranked`]) is keyed by it and found
+/// from the head alone, and a page served again unchanged is recognized.
 /// Version 2 entries (no id line) are read too.
 struct CachedEntry {
     /// Unix seconds until which the page is used without asking the index.

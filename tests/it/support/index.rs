@@ -56,6 +56,9 @@ pub struct ServerOptions {
     /// `(user, password)`: answer 401 (`WWW-Authenticate: Basic`) to every
     /// request that does not carry them.
     pub basic_auth: Option<(&'static str, &'static str)>,
+    /// Give project pages an `ETag` (and answer 304 to a matching
+    /// `If-None-Match`); when false, every page is served whole.
+    pub etag: bool,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +70,7 @@ impl Default for ServerOptions {
             pep658: false,
             hashes: true,
             basic_auth: None,
+            etag: true,
         }
     }
 }
@@ -611,6 +615,12 @@ fn project_page(state: &State, rest: &str, request: &Request) -> Response {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
+    if !state.options.etag {
+        return match cache_control {
+            Some(value) => response.header("Cache-Control", value),
+            None => response,
+        };
+    }
     let matches = request.if_none_match.as_deref().is_some_and(|tags| {
         tags.split(',')
             .any(|tag| tag.trim() == etag || tag.trim() == "*")
