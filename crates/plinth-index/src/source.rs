@@ -617,15 +617,7 @@ impl Inner {
                 .versions
                 .iter()
                 .rev()
-                .filter(|(version, info)| {
-                    range.contains(version)
-                        && info.unusable.is_none()
-                        && info.yanked.is_none()
-                        && info
-                            .requires_python
-                            .as_ref()
-                            .is_none_or(|requires| requires.contains(python))
-                })
+                .filter(|(version, info)| range.contains(version) && info.candidate_for(python))
         };
         candidates()
             .find(|(version, _)| !version.any_prerelease())

@@ -349,15 +349,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .versions
             .range(..chosen.clone())
             .rev()
-            .filter(|(version, info)| {
-                range.contains(version)
-                    && info.unusable.is_none()
-                    && info.yanked.is_none()
-                    && info
-                        .requires_python
-                        .as_ref()
-                        .is_none_or(|requires| python_range(requires).contains(&self.python))
-            })
+            .filter(|(version, info)| range.contains(version) && info.candidate_for(&self.python))
             .map(|(version, _)| version.clone())
             .take(batch)
             .collect();

@@ -22,6 +22,20 @@ pub struct VersionInfo {
     pub requires_python: Option<VersionSpecifiers>,
 }
 
+impl VersionInfo {
+    /// Whether the version can be picked for a target with Python `python`
+    /// as far as the index tells (usable, not yanked, its `Requires-Python`
+    /// admits `python`): what is worth fetching ahead.
+    pub fn candidate_for(&self, python: &Version) -> bool {
+        self.unusable.is_none()
+            && self.yanked.is_none()
+            && self
+                .requires_python
+                .as_ref()
+                .is_none_or(|requires| requires.contains(python))
+    }
+}
+
 /// Every version of a package known to the source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackageVersions {
