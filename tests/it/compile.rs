@@ -794,6 +794,25 @@ fn wheel_metadata_is_read_with_range_requests() {
 }
 
 #[test]
+fn a_large_central_directory_and_metadata_come_in_one_more_request() {
+    // 3000 modules: a central directory of some 200 KiB, beyond the first
+    // 64 KiB tail request.
+    let index = TestIndex::new()
+        .package("big", "1.0", |p| p.extra_modules(3000))
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "big\n");
+    let output = context.run(compile_args(&context, &index, &["-o", "-"]));
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("big==1.0"));
+    let wheel_requests: Vec<String> = request_lines(&index)
+        .into_iter()
+        .filter(|request| request.contains("/files/big-1.0-py3-none-any.whl"))
+        .collect();
+    assert_eq!(wheel_requests.len(), 2, "{wheel_requests:#?}");
+}
+
+#[test]
 fn wheel_metadata_is_read_from_full_downloads_without_range_support() {
     let (_, requests) = compile_small_graph_with(ServerOptions {
         range: false,

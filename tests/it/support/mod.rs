@@ -59,6 +59,9 @@ pub struct DistSpec {
     pub installed_backend: Option<String>,
     /// The wheels' `{name}/__init__.py` is [`sdist::INSTALLED_BACKEND`].
     pub is_backend: bool,
+    /// Empty modules added to the wheels before their `.dist-info` (a large
+    /// central directory, as big projects have).
+    pub extra_modules: usize,
 }
 
 impl DistSpec {
@@ -81,7 +84,14 @@ impl DistSpec {
             in_tree_backend: false,
             installed_backend: None,
             is_backend: false,
+            extra_modules: 0,
         }
+    }
+
+    /// Adds `count` empty modules to the wheels.
+    pub fn extra_modules(mut self, count: usize) -> Self {
+        self.extra_modules = count;
+        self
     }
 
     /// The sdist (without PKG-INFO) is built by the backend package

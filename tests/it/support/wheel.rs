@@ -16,18 +16,21 @@ pub fn build_wheel(spec: &DistSpec, tag: &str) -> (String, Vec<u8>) {
     let name = spec.filename_name();
     let filename = format!("{name}-{}-{tag}.whl", spec.version);
     let dist_info = format!("{name}-{}.dist-info", spec.version);
-    let mut files = vec![
-        (
-            format!("{name}/__init__.py"),
-            if spec.is_backend {
-                super::sdist::INSTALLED_BACKEND.to_string()
-            } else {
-                format!("__version__ = \"{}\"\n", spec.version)
-            },
-        ),
+    let mut files = vec![(
+        format!("{name}/__init__.py"),
+        if spec.is_backend {
+            super::sdist::INSTALLED_BACKEND.to_string()
+        } else {
+            format!("__version__ = \"{}\"\n", spec.version)
+        },
+    )];
+    for module in 0..spec.extra_modules {
+        files.push((format!("{name}/module_{module:05}.py"), String::new()));
+    }
+    files.extend([
         (format!("{dist_info}/METADATA"), wheel_metadata(spec)),
         (format!("{dist_info}/WHEEL"), wheel_file(tag)),
-    ];
+    ]);
 
     let mut record = String::new();
     for (path, content) in &files {
