@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::PackageName;
+use pep508_rs::{MarkerEnvironment, PackageName, VersionOrUrl};
 use plinth_resolver::{
     MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
 };
@@ -114,6 +114,11 @@ struct Inner {
     /// The lockfile fast path: only these versions exist, read from their
     /// records (see [`crate::pins`]) instead of the project pages.
     pinned: Option<BTreeMap<PackageName, Version>>,
+    /// The target's marker environment and full Python version, for
+    /// running ahead of the resolver (see [`Inner::speculate`]).
+    speculation: Option<(MarkerEnvironment, Version)>,
+    /// The packages already run ahead to.
+    speculated: Mutex<HashSet<PackageName>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -153,6 +158,11 @@ impl IndexSource {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                speculation: target
+                    .markers()
+                    .ok()
+                    .zip(Version::from_str(&target.python_full_version()).ok()),
+                speculated: Mutex::default(),
                 client,
                 target,
                 options,
@@ -604,6 +614,57 @@ impl Inner {
             .map_err(|error| format!("its metadata is invalid: {error}")))
     }
 
+    /// Runs ahead of the resolver: the dependencies of a likely candidate
+    /// (those for this target without extras) get their pages read and the
+    /// metadata of their own likely candidates fetched when that is a
+    /// wheel, and so on down, each package once. The resolver asks for most
+    /// of these next; a cold run then does not wait for one level of the
+    /// dependency tree after the other. A guess that the resolver does not
+    /// follow costs a page and a metadata read, never a build.
+    fn speculate(self: &Arc<Self>, metadata: &plinth_resolver::Metadata) {
+        let Some((markers, python)) = &self.speculation else {
+            return;
+        };
+        if self.pinned.is_some() {
+            return;
+        }
+        for requirement in &metadata.requires_dist {
+            if !requirement.marker.evaluate(markers, &[]) {
+                continue;
+            }
+            let range = match &requirement.version_or_url {
+                None => Ranges::full(),
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    plinth_resolver::specifiers::specifiers_to_range(specifiers)
+                }
+                Some(VersionOrUrl::Url(_)) => continue,
+            };
+            let first = self
+                .speculated
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(requirement.name.clone());
+            if !first {
+                continue;
+            }
+            let (inner, name, python) = (self.clone(), requirement.name.clone(), python.clone());
+            tokio::spawn(async move {
+                let Ok(project) = inner.project(&name).await else {
+                    return;
+                };
+                let Some(version) = Inner::likely_candidate(&project, &range, &python) else {
+                    return;
+                };
+                let wheel = project
+                    .best(&version)
+                    .is_some_and(|file| file.filename().ends_with(".whl"));
+                if wheel && let Ok(Ok(metadata)) = inner.metadata(&name, &version).await {
+                    inner.speculate(&metadata);
+                }
+            });
+        }
+    }
+
     /// The version the resolver will most likely pick in `range` for a
     /// target with the full Python version `python`.
     fn likely_candidate(
@@ -663,12 +724,21 @@ impl PackageSource for IndexSource {
 
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
         let range = range.clone();
-        let python = Version::from_str(&self.inner.target.python_full_version()).ok();
-        self.prefetch_metadata(name, move |project| {
-            python
-                .and_then(|python| Inner::likely_candidate(project, &range, &python))
-                .into_iter()
-                .collect()
+        let inner = self.inner.clone();
+        let name = name.clone();
+        self.runtime.spawn(async move {
+            let Some((_, python)) = &inner.speculation else {
+                return;
+            };
+            let Ok(project) = inner.project(&name).await else {
+                return;
+            };
+            let Some(version) = Inner::likely_candidate(&project, &range, python) else {
+                return;
+            };
+            if let Ok(Ok(metadata)) = inner.metadata(&name, &version).await {
+                inner.speculate(&metadata);
+            }
         });
     }
 
