@@ -72,8 +72,9 @@
 //!
 //! Does not support: `config_settings`, building editables (PEP 660: an editable's
 //! metadata comes from the wheel hooks, which give the same metadata) or wheels for
-//! installation, sdist formats other than the above, limits on the unpacked size of an archive, and symlinks inside `.zip` sdists
-//! (left out). pip's own configuration files (`pip.conf`) are read by pip as usual.
+//! installation, sdist formats other than the above, limits on the unpacked size of an
+//! archive, and symlinks inside `.zip` sdists (left out). pip's own configuration files
+//! (`pip.conf`) are read by pip as usual.
 
 mod archive;
 mod cache;

@@ -1121,8 +1121,9 @@ fn page_key(url: &Url) -> String {
     )
 }
 
-/// The name of a stored page body, from its content: a page fetched again
-/// unchanged keeps its name, and with it what was derived from it. Two
+/// The name of a page, from its body as the index served it (what the cache
+/// stores may be its compact form): a page fetched again unchanged keeps
+/// its name, and with it what was derived from it. Two
 /// checksums and the length (96 bits and more: a stale derivation is used
 /// only if a changed page matches all three). `DefaultHasher::new` is
 /// SipHash with fixed keys; should a Rust release change it, names change
