@@ -490,4 +490,9 @@ fn pages_served_again_unchanged_are_not_stored_again() {
         .filter(|(old, new)| old != new)
         .count();
     assert_eq!(rewritten, 1, "only six's page");
+    // Its new ranking replaced the old one.
+    let rankings = std::fs::read_dir(context.cache_dir().join("v3/ranked"))
+        .expect("rankings")
+        .count();
+    assert_eq!(rankings, 3, "one ranking per project");
 }

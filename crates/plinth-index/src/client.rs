@@ -925,7 +925,7 @@ impl IndexClient {
         self.options.cache.as_ref()?.get(key)
     }
 
-    pub(crate) fn cache_remove(&self, key: &str) {
+    fn cache_remove(&self, key: &str) {
         if let Some(cache) = &self.options.cache {
             cache.remove(key);
         }

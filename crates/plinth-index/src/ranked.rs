@@ -3,15 +3,16 @@
 //! Ranking a page (grouping its files by version, dropping what the options
 //! exclude, choosing for each version the file to read metadata from) reads
 //! every file on it: thousands for botocore, tens of thousands over a large
-//! resolution, most of a warm run's time. The result is stored under the
-//! page's id (see the client's page entries), the target and the options
-//! that decide it, so that a later run whose page comes from the cache as
-//! it is reads this record instead of the page: what the resolver needs to
+//! resolution, most of a warm run's time. The result is stored per project,
+//! sources, target and the options that decide it, naming the page it was
+//! made from (its id, see the client's page entries), so that a later run
+//! whose page comes from the cache as it is reads this record instead of
+//! the page (a record of an older page is replaced, not kept beside it): what the resolver needs to
 //! know of each version, the best file of each in full, and the positions
 //! on the page of every file of a version (the page itself is read only
 //! when those are needed: for hashes, and for pin records).
 //!
-//! Format (version 1): the line `plinth-ranked 1`, a line `newer` followed
+//! Format (version 1): the line `plinth-ranked 1`, `page ID`, a line `newer` followed
 //! by the versions left out by the cutoff (space-separated), then one line
 //! per version with tab-separated fields: the version; yanked and unusable,
 //! each `+` and the reason when present; `Requires-Python`; the positions of
@@ -103,6 +104,8 @@ pub(crate) struct Ranked {
 
 /// What decides the ranking of a page besides the page.
 pub(crate) struct RankedFor<'a> {
+    /// The indexes and find-links the page comes from.
+    pub sources: &'a str,
     pub name: &'a PackageName,
     pub target: &'a Target,
     pub exclude_newer: Option<Timestamp>,
@@ -110,10 +113,13 @@ pub(crate) struct RankedFor<'a> {
     pub sdists_allowed: bool,
 }
 
-/// The cache key of the ranking of the page stored as `page_id`.
-pub(crate) fn key(page_id: &str, ranked_for: &RankedFor<'_>) -> String {
+/// The cache key of the ranking of a project for `ranked_for`; the entry
+/// names the page it was made from, and a ranking of another page (an
+/// older one) is not used but replaced, so that no ranking is left behind.
+pub(crate) fn key(ranked_for: &RankedFor<'_>) -> String {
     let text = format!(
-        "{HEADER}\n{page_id}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        ranked_for.sources,
         ranked_for.name,
         ranked_for.target.python_version,
         ranked_for.target.platform,
@@ -127,12 +133,16 @@ pub(crate) fn key(page_id: &str, ranked_for: &RankedFor<'_>) -> String {
     format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
+/// The ranking of the page `page_id`.
 pub(crate) fn encode(
+    page_id: &str,
     versions: &PackageVersions,
     files: &BTreeMap<Version, VersionFiles>,
 ) -> Vec<u8> {
     let mut text = String::with_capacity(files.len() * 200);
     text.push_str(HEADER);
+    text.push_str("\npage ");
+    text.push_str(page_id);
     text.push_str("\nnewer");
     for version in &versions.newer_than_cutoff {
         text.push(' ');
@@ -165,11 +175,12 @@ pub(crate) fn encode(
     text.into_bytes()
 }
 
-/// `None` for anything that is not this format.
-pub(crate) fn decode(bytes: Vec<u8>) -> Option<Ranked> {
+/// The ranking of the page `page_id`; `None` for a ranking of another
+/// page, or anything that is not this format.
+pub(crate) fn decode(bytes: Vec<u8>, page_id: &str) -> Option<Ranked> {
     let text: Arc<str> = String::from_utf8(bytes).ok()?.into();
     let mut lines = text.split_terminator('\n');
-    if lines.next()? != HEADER {
+    if lines.next()? != HEADER || lines.next()?.strip_prefix("page ")? != page_id {
         return None;
     }
     let newer_than_cutoff = lines
@@ -327,12 +338,16 @@ mod tests {
             },
             files,
         };
-        let encoded = encode(&ranked.versions, &ranked.files);
+        let encoded = encode("page-1", &ranked.versions, &ranked.files);
         assert!(
             String::from_utf8_lossy(&encoded).contains("\t0,3-5,9\t"),
             "runs of positions are written as ranges"
         );
-        let decoded = decode(encoded).expect("decodes");
+        assert!(
+            decode(encoded.clone(), "page-2").is_none(),
+            "a ranking of another page is not used"
+        );
+        let decoded = decode(encoded, "page-1").expect("decodes");
         assert_eq!(decoded.versions, ranked.versions);
         for (version, files) in &ranked.files {
             let other = &decoded.files[version];
@@ -345,18 +360,19 @@ mod tests {
             versions: PackageVersions::default(),
             files: BTreeMap::new(),
         };
-        let decoded = decode(encode(&empty.versions, &empty.files)).expect("decodes");
+        let decoded = decode(encode("p", &empty.versions, &empty.files), "p").expect("decodes");
         assert_eq!(decoded.versions, empty.versions);
     }
 
     #[test]
     fn other_bytes_are_not_read() {
-        let decode = |bytes: &[u8]| decode(bytes.to_vec());
+        let decode = |bytes: &[u8]| decode(bytes.to_vec(), "p");
         assert!(decode(b"").is_none());
-        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 1\nnewer\nnot a version\t\t\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 0\nnewer\n1.0\t\t\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\t\t\n").is_some());
+        assert!(decode(b"plinth-ranked 1\npage p\nnewer\n1.0\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 1\npage p\nnewer\nnot a version\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 0\npage p\nnewer\n1.0\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 1\npage p\nnewer\n1.0\t\t\t\t\n").is_some());
     }
 
     #[test]
@@ -371,17 +387,22 @@ mod tests {
             Platform::from_str("macos").expect("platform"),
         );
         let ranked_for = |target, wheels_allowed| RankedFor {
+            sources: "FirstIndex\nhttps://pypi.org/simple/",
             name: &name,
             target,
             exclude_newer: None,
             wheels_allowed,
             sdists_allowed: true,
         };
-        let base = key("page-1", &ranked_for(&linux, true));
-        assert_eq!(base, key("page-1", &ranked_for(&linux, true)));
-        assert_ne!(base, key("page-2", &ranked_for(&linux, true)));
-        assert_ne!(base, key("page-1", &ranked_for(&mac, true)));
-        assert_ne!(base, key("page-1", &ranked_for(&linux, false)));
+        let base = key(&ranked_for(&linux, true));
+        assert_eq!(base, key(&ranked_for(&linux, true)));
+        assert_ne!(base, key(&ranked_for(&mac, true)));
+        assert_ne!(base, key(&ranked_for(&linux, false)));
+        let elsewhere = RankedFor {
+            sources: "FirstIndex\nhttps://mirror.example/simple/",
+            ..ranked_for(&linux, true)
+        };
+        assert_ne!(base, key(&elsewhere));
     }
 
     fn version_of(text: &str) -> Version {

@@ -316,9 +316,10 @@ impl Inner {
             }
             let project = self.build_project(name, files, id);
             if let Some(id) = &project.page_id {
+                let sources = self.client.sources_fingerprint();
                 self.client.cache_put(
-                    &ranked::key(id, &self.ranked_for(name)),
-                    &ranked::encode(&project.versions, &project.files),
+                    &ranked::key(&self.ranked_for(&sources, name)),
+                    &ranked::encode(id, &project.versions, &project.files),
                 );
             }
             Ok(Arc::new(project))
@@ -328,8 +329,9 @@ impl Inner {
     }
 
     /// What decides how the files of `name` are ranked, besides its page.
-    fn ranked_for<'a>(&'a self, name: &'a PackageName) -> RankedFor<'a> {
+    fn ranked_for<'a>(&'a self, sources: &'a str, name: &'a PackageName) -> RankedFor<'a> {
         RankedFor {
+            sources,
             name,
             target: &self.target,
             exclude_newer: self.options.exclude_newer,
@@ -340,13 +342,12 @@ impl Inner {
 
     /// The stored ranking of the page of `name` stored as `page_id`.
     fn stored_ranking(&self, name: &PackageName, page_id: &str) -> Option<Ranked> {
-        let key = ranked::key(page_id, &self.ranked_for(name));
-        let bytes = self.client.cache_get(&key)?;
-        let ranked = ranked::decode(bytes);
-        if ranked.is_none() {
-            self.client.cache_remove(&key);
-        }
-        ranked
+        let sources = self.client.sources_fingerprint();
+        let bytes = self
+            .client
+            .cache_get(&ranked::key(&self.ranked_for(&sources, name)))?;
+        // A ranking of an older page is replaced once this one is ranked.
+        ranked::decode(bytes, page_id)
     }
 
     /// Every file of `name==version`, reading the project page if the
