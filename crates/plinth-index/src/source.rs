@@ -623,7 +623,7 @@ impl Inner {
     /// dependency tree after the other. A guess that the resolver does not
     /// follow costs a page and a metadata read, never a build.
     fn speculate(self: &Arc<Self>, metadata: &plinth_resolver::Metadata) {
-        let Some((markers, python)) = &self.speculation else {
+        let Some((markers, _)) = &self.speculation else {
             return;
         };
         if self.pinned.is_some() {
@@ -648,21 +648,38 @@ impl Inner {
             if !first {
                 continue;
             }
-            let (inner, name, python) = (self.clone(), requirement.name.clone(), python.clone());
-            tokio::spawn(async move {
-                let Ok(project) = inner.project(&name).await else {
-                    return;
-                };
-                let Some(version) = Inner::likely_candidate(&project, &range, &python) else {
-                    return;
-                };
-                let wheel = project
-                    .best(&version)
-                    .is_some_and(|file| file.filename().ends_with(".whl"));
-                if wheel && let Ok(Ok(metadata)) = inner.metadata(&name, &version).await {
-                    inner.speculate(&metadata);
-                }
-            });
+            let (inner, name) = (self.clone(), requirement.name.clone());
+            tokio::spawn(async move { inner.run_ahead(&name, &range, true).await });
+        }
+    }
+
+    /// Reads the project of `name`, fetches the metadata of its likely
+    /// candidate in `range` (only when that is a wheel, with
+    /// `wheels_only`), and runs ahead to its dependencies.
+    async fn run_ahead(
+        self: &Arc<Self>,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        wheels_only: bool,
+    ) {
+        let Some((_, python)) = &self.speculation else {
+            return;
+        };
+        let Ok(project) = self.project(name).await else {
+            return;
+        };
+        let Some(version) = Inner::likely_candidate(&project, range, python) else {
+            return;
+        };
+        let wheel = || {
+            project
+                .best(&version)
+                .is_some_and(|file| file.filename().ends_with(".whl"))
+        };
+        if (!wheels_only || wheel())
+            && let Ok(Ok(metadata)) = self.metadata(name, &version).await
+        {
+            self.speculate(&metadata);
         }
     }
 
@@ -724,23 +741,9 @@ impl PackageSource for IndexSource {
     }
 
     fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
-        let range = range.clone();
-        let inner = self.inner.clone();
-        let name = name.clone();
-        self.runtime.spawn(async move {
-            let Some((_, python)) = &inner.speculation else {
-                return;
-            };
-            let Ok(project) = inner.project(&name).await else {
-                return;
-            };
-            let Some(version) = Inner::likely_candidate(&project, &range, python) else {
-                return;
-            };
-            if let Ok(Ok(metadata)) = inner.metadata(&name, &version).await {
-                inner.speculate(&metadata);
-            }
-        });
+        let (inner, name, range) = (self.inner.clone(), name.clone(), range.clone());
+        self.runtime
+            .spawn(async move { inner.run_ahead(&name, &range, false).await });
     }
 
     /// Close names among those of the indexes' root pages (fetched now, or
