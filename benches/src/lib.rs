@@ -297,8 +297,8 @@ impl<S: PackageSource> PackageSource for Recorder<S> {
         Ok(result)
     }
 
-    fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
-        self.inner.prefetch(name, range);
+    fn prefetch(&self, name: &PackageName, extras: &[ExtraName], range: &Ranges<Version>) {
+        self.inner.prefetch(name, extras, range);
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::{MarkerEnvironment, PackageName, VersionOrUrl};
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
 use plinth_resolver::{
     MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
 };
@@ -117,8 +117,9 @@ struct Inner {
     /// The target's marker environment and full Python version, for
     /// running ahead of the resolver (see [`Inner::speculate`]).
     speculation: Option<(MarkerEnvironment, Version)>,
-    /// The packages already run ahead to.
-    speculated: Mutex<HashSet<PackageName>>,
+    /// The packages already run ahead to, each without extras (`None`) and
+    /// with each extra asked for.
+    speculated: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -616,13 +617,14 @@ impl Inner {
     }
 
     /// Runs ahead of the resolver: the dependencies of a likely candidate
-    /// (those for this target without extras) get their pages read and the
-    /// metadata of their own likely candidates fetched when that is a
-    /// wheel, and so on down, each package once. The resolver asks for most
-    /// of these next; a cold run then does not wait for one level of the
-    /// dependency tree after the other. A guess that the resolver does not
-    /// follow costs a page and a metadata read, never a build.
-    fn speculate(self: &Arc<Self>, metadata: &plinth_resolver::Metadata) {
+    /// (those for this target, with the extras asked of it) get their pages
+    /// read and the metadata of their own likely candidates fetched when
+    /// that is a wheel, and so on down, each package and each of its extras
+    /// once. The resolver asks for most of these next; a cold run then does
+    /// not wait for one level of the dependency tree after the other. A
+    /// guess that the resolver does not follow costs a page and a metadata
+    /// read, never a build.
+    fn speculate(self: &Arc<Self>, metadata: &plinth_resolver::Metadata, extras: &[ExtraName]) {
         let Some((markers, _)) = &self.speculation else {
             return;
         };
@@ -630,7 +632,7 @@ impl Inner {
             return;
         }
         for requirement in &metadata.requires_dist {
-            if !requirement.marker.evaluate(markers, &[]) {
+            if !requirement.marker.evaluate(markers, extras) {
                 continue;
             }
             let range = match &requirement.version_or_url {
@@ -640,25 +642,37 @@ impl Inner {
                 }
                 Some(VersionOrUrl::Url(_)) => continue,
             };
-            let first = self
-                .speculated
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .insert(requirement.name.clone());
-            if !first {
+            let Some(extras) = self.first_run_ahead(&requirement.name, &requirement.extras) else {
                 continue;
-            }
+            };
             let (inner, name) = (self.clone(), requirement.name.clone());
-            tokio::spawn(async move { inner.run_ahead(&name, &range, true).await });
+            tokio::spawn(async move { inner.run_ahead(&name, &extras, &range, true).await });
         }
+    }
+
+    /// Notes that `name` with `extras` is run ahead to: `None` when it was
+    /// before (with each of these extras), else the extras that are new.
+    fn first_run_ahead(&self, name: &PackageName, extras: &[ExtraName]) -> Option<Vec<ExtraName>> {
+        let mut speculated = self
+            .speculated
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first = speculated.insert((name.clone(), None));
+        let new_extras: Vec<ExtraName> = extras
+            .iter()
+            .filter(|extra| speculated.insert((name.clone(), Some((*extra).clone()))))
+            .cloned()
+            .collect();
+        (first || !new_extras.is_empty()).then_some(new_extras)
     }
 
     /// Reads the project of `name`, fetches the metadata of its likely
     /// candidate in `range` (only when that is a wheel, with
-    /// `wheels_only`), and runs ahead to its dependencies.
+    /// `wheels_only`), and runs ahead to its dependencies with `extras`.
     async fn run_ahead(
         self: &Arc<Self>,
         name: &PackageName,
+        extras: &[ExtraName],
         range: &Ranges<Version>,
         wheels_only: bool,
     ) {
@@ -679,7 +693,7 @@ impl Inner {
         if (!wheels_only || wheel())
             && let Ok(Ok(metadata)) = self.metadata(name, &version).await
         {
-            self.speculate(&metadata);
+            self.speculate(&metadata, extras);
         }
     }
 
@@ -740,10 +754,14 @@ impl PackageSource for IndexSource {
         });
     }
 
-    fn prefetch(&self, name: &PackageName, range: &Ranges<Version>) {
+    /// Always runs ahead from `name` in `range`: the resolver's range is
+    /// better than a dependency's guess, which is not made after it.
+    fn prefetch(&self, name: &PackageName, extras: &[ExtraName], range: &Ranges<Version>) {
+        self.inner.first_run_ahead(name, extras);
         let (inner, name, range) = (self.inner.clone(), name.clone(), range.clone());
+        let extras = extras.to_vec();
         self.runtime
-            .spawn(async move { inner.run_ahead(&name, &range, false).await });
+            .spawn(async move { inner.run_ahead(&name, &extras, &range, false).await });
     }
 
     /// Close names among those of the indexes' root pages (fetched now, or

@@ -224,6 +224,8 @@ struct Provider<'a, S> {
     allowed_yanked: HashMap<PackageName, Ranges<Version>>,
     /// First-seen order of package names: earlier ones are decided first.
     discovery: RefCell<HashMap<PackageName, usize>>,
+    /// The extras of each package hinted to the source (see `discover`).
+    discovered_extras: RefCell<HashSet<(PackageName, ExtraName)>>,
     /// The requirement edges of every (package, version) expanded, for `# via`.
     edges: RefCell<HashMap<(Package, Version), Vec<Edge>>>,
     /// Warnings about a (package, version), reported if it ends up selected.
@@ -306,6 +308,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             explicit_prereleases,
             allowed_yanked,
             discovery: RefCell::new(HashMap::new()),
+            discovered_extras: RefCell::new(HashSet::new()),
             edges: RefCell::new(HashMap::new()),
             warnings: RefCell::new(HashMap::new()),
             applied_overrides: RefCell::new(HashMap::new()),
@@ -379,21 +382,37 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .collect()
     }
 
-    fn discover(&self, name: &PackageName, range: &Ranges<Version>) {
-        let mut discovery = self.discovery.borrow_mut();
-        let next = discovery.len();
-        if let std::collections::hash_map::Entry::Vacant(entry) = discovery.entry(name.clone()) {
-            entry.insert(next);
-            let hint = match self.options.preferences.get(name) {
-                Some(preferred) if range.contains(preferred) => {
-                    Ranges::singleton(preferred.clone())
+    /// Notes the first time `name` is required (its place in the decision
+    /// order) and hints the source to fetch it ahead, again when it is
+    /// required with an extra not asked for before.
+    fn discover(&self, name: &PackageName, extras: &[ExtraName], range: &Ranges<Version>) {
+        let new_name = {
+            let mut discovery = self.discovery.borrow_mut();
+            let next = discovery.len();
+            match discovery.entry(name.clone()) {
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(next);
+                    true
                 }
-                _ => range.clone(),
-            };
-            if !self.options.direct.contains_key(name) {
-                self.source.prefetch(name, &hint);
+                std::collections::hash_map::Entry::Occupied(_) => false,
             }
+        };
+        let new_extras: Vec<ExtraName> = {
+            let mut discovered = self.discovered_extras.borrow_mut();
+            extras
+                .iter()
+                .filter(|extra| discovered.insert((name.clone(), (*extra).clone())))
+                .cloned()
+                .collect()
+        };
+        if (!new_name && new_extras.is_empty()) || self.options.direct.contains_key(name) {
+            return;
         }
+        let hint = match self.options.preferences.get(name) {
+            Some(preferred) if range.contains(preferred) => Ranges::singleton(preferred.clone()),
+            _ => range.clone(),
+        };
+        self.source.prefetch(name, &new_extras, &hint);
     }
 
     /// Each constrained package with its constraint range and where the
@@ -519,7 +538,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             || range.clone(),
             |constraint| range.intersection(constraint),
         );
-        self.discover(&requirement.name, &narrowed);
+        self.discover(&requirement.name, &requirement.extras, &narrowed);
         dependencies.edges.push(Edge {
             name: requirement.name.clone(),
             requirement: requirement_text(requirement),

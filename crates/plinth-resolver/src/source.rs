@@ -82,9 +82,10 @@ pub trait PackageSource {
         version: &Version,
     ) -> Result<MetadataResult, SourceError>;
 
-    /// A hint that `name` will be needed soon, most likely a version in `range`.
-    /// Implementations may start fetching in the background.
-    fn prefetch(&self, _name: &PackageName, _range: &Ranges<Version>) {}
+    /// A hint that `name` (with `extras`, when asked for) will be needed
+    /// soon, most likely a version in `range`. Implementations may start
+    /// fetching in the background.
+    fn prefetch(&self, _name: &PackageName, _extras: &[ExtraName], _range: &Ranges<Version>) {}
 
     /// A hint that these versions of `name` may be tried next (after a
     /// backtrack). Implementations may fetch what is cheap to fetch.
