@@ -200,6 +200,9 @@ pub struct IndexClient {
     projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
+    /// Whether a connection to the files host was opened ahead (see
+    /// [`Self::connect_ahead`]).
+    connected_ahead: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, Default)]
@@ -244,6 +247,7 @@ impl IndexClient {
             project_names: Arc::default(),
             projects: Arc::default(),
             stats: Arc::default(),
+            connected_ahead: Arc::default(),
         })
     }
 
@@ -445,6 +449,9 @@ impl IndexClient {
                 None => Err(IndexError::Offline { url: redact(url) }),
             };
         }
+        if stored.is_none() {
+            self.connect_ahead(url);
+        }
         let now = unix_now();
         if let Some(entry) = &stored
             && !refresh
@@ -523,6 +530,32 @@ impl IndexClient {
         };
         self.cache_put(key, &entry.encode());
         Ok(entry.page)
+    }
+
+    /// Opens a connection to the host `page_url`'s index keeps its files on,
+    /// when that is known to be another host, while the page loads: a page
+    /// not in the cache means its files' metadata is most likely not either,
+    /// and the first metadata request then does not wait for a TLS
+    /// handshake. Once per run; a `HEAD /`, whatever comes of it.
+    fn connect_ahead(&self, page_url: &Url) {
+        let Some(origin) = page_url.host_str().and_then(files_origin) else {
+            return;
+        };
+        if self.connected_ahead.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let Ok(http) = self.http.get().cloned() else {
+            return;
+        };
+        let (permits, stats) = (self.permits.clone(), self.stats.clone());
+        tokio::spawn(async move {
+            let Ok(_permit) = permits.acquire().await else {
+                return;
+            };
+            if http.head(origin).send().await.is_ok() {
+                stats.requests.fetch_add(1, Ordering::Relaxed);
+            }
+        });
     }
 
     /// Every file of every `--find-links` location, listed once per run.
@@ -1286,6 +1319,16 @@ impl Fetched {
 }
 
 /// `{index}/{name}/`, keeping the index's trailing-slash convention.
+/// Where an index host keeps its files when that is another host: PyPI's
+/// (and TestPyPI's) are served from their own domain, as pip knows too.
+fn files_origin(index_host: &str) -> Option<&'static str> {
+    match index_host {
+        "pypi.org" => Some("https://files.pythonhosted.org/"),
+        "test.pypi.org" => Some("https://test-files.pythonhosted.org/"),
+        _ => None,
+    }
+}
+
 fn project_url(index: &Url, name: &PackageName) -> Result<Url, IndexError> {
     let mut base = index.clone();
     if !base.path().ends_with('/') {
@@ -1411,6 +1454,21 @@ mod tests {
             CachedEntry::decode(b"https://example.org/simple/a/\ntext/html\n<a>".to_vec())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn files_hosts_known_to_differ_from_the_index() {
+        assert_eq!(
+            files_origin("pypi.org"),
+            Some("https://files.pythonhosted.org/")
+        );
+        assert_eq!(
+            files_origin("test.pypi.org"),
+            Some("https://test-files.pythonhosted.org/")
+        );
+        // Elsewhere files are taken to be on the index's own host.
+        assert_eq!(files_origin("127.0.0.1"), None);
+        assert_eq!(files_origin("pypi.example.com"), None);
     }
 
     #[test]
