@@ -88,6 +88,63 @@ impl Cache {
     }
 }
 
+/// Work that stores entries, done on a thread of its own so that a large
+/// page is used as soon as it is parsed, not after it is encoded and
+/// written. Jobs run in order; dropping the writer (with the last client of
+/// a run) waits for them, so a run's entries are on disk when it ends.
+#[derive(Debug, Default)]
+pub(crate) struct BackgroundWriter {
+    queue: std::sync::Mutex<Option<Queue>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Debug)]
+struct Queue {
+    sender: std::sync::mpsc::Sender<Job>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BackgroundWriter {
+    /// Runs `job` on the writer's thread (started on first use), or here
+    /// when no thread can be started.
+    pub(crate) fn run(&self, job: impl FnOnce() + Send + 'static) {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if queue.is_none() {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            let spawned = std::thread::Builder::new()
+                .name("plinth-cache-writer".to_string())
+                .spawn(move || receiver.into_iter().for_each(|job| job()));
+            match spawned {
+                Ok(thread) => *queue = Some(Queue { sender, thread }),
+                Err(_) => return job(),
+            }
+        }
+        if let Some(queue) = queue.as_ref()
+            && let Err(unsent) = queue.sender.send(Box::new(job))
+        {
+            (unsent.0)();
+        }
+    }
+}
+
+impl Drop for BackgroundWriter {
+    fn drop(&mut self) {
+        let queue = self
+            .queue
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(Queue { sender, thread }) = queue {
+            drop(sender);
+            let _ = thread.join();
+        }
+    }
+}
+
 fn write_framed(temp: &mut NamedTempFile, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     temp.write_all(MAGIC)?;
@@ -114,6 +171,22 @@ fn unframe(mut bytes: Vec<u8>) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn background_writes_are_done_in_order_when_the_writer_is_dropped() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let cache = Cache::new(directory.path());
+        let writer = BackgroundWriter::default();
+        for round in 0..50 {
+            let cache = cache.clone();
+            writer.run(move || {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                cache.put("pages/a", format!("{round}").as_bytes());
+            });
+        }
+        drop(writer);
+        assert_eq!(cache.get("pages/a").as_deref(), Some(&b"49"[..]));
+    }
 
     #[test]
     fn damaged_entries_are_missing_and_removed() {

@@ -20,7 +20,7 @@ use url::Url;
 use plinth_build::{BuildOptions, BuiltMetadata, build_metadata};
 
 use crate::auth::{CredentialStore, Netrc, Origin, without_credentials};
-use crate::cache::Cache;
+use crate::cache::{BackgroundWriter, Cache};
 use crate::compact;
 use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
@@ -203,6 +203,8 @@ pub struct IndexClient {
     /// Whether a connection to the files host was opened ahead (see
     /// [`Self::connect_ahead`]).
     connected_ahead: Arc<std::sync::atomic::AtomicBool>,
+    /// Stores fetched project pages off the path of the run.
+    writer: Arc<BackgroundWriter>,
 }
 
 #[derive(Debug, Default)]
@@ -248,6 +250,7 @@ impl IndexClient {
             projects: Arc::default(),
             stats: Arc::default(),
             connected_ahead: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -316,11 +319,13 @@ impl IndexClient {
                 IndexStrategy::FirstIndex => {
                     // Without find-links files, the page's list is the list (not copied).
                     if files.is_empty() {
-                        files = page;
-                        id = page_id.filter(|_| self.options.find_links.is_empty());
-                    } else {
-                        files.extend(page);
+                        return Ok(Some(ProjectPage {
+                            index: Some(index.clone()),
+                            files: page,
+                            id: page_id.filter(|_| self.options.find_links.is_empty()),
+                        }));
                     }
+                    files.extend(page.iter().cloned());
                     break;
                 }
                 IndexStrategy::UnsafeBestMatch => {
@@ -333,9 +338,11 @@ impl IndexClient {
                     };
                     let here: HashSet<Version> = page.iter().filter_map(version).collect();
                     files.extend(
-                        page.into_iter().filter(|file| {
-                            version(file).is_some_and(|v| !versions_seen.contains(&v))
-                        }),
+                        page.iter()
+                            .filter(|file| {
+                                version(file).is_some_and(|v| !versions_seen.contains(&v))
+                            })
+                            .cloned(),
                     );
                     versions_seen.extend(here);
                 }
@@ -392,19 +399,19 @@ impl IndexClient {
         &self,
         index: &Url,
         name: &PackageName,
-    ) -> Result<Option<(Vec<IndexFile>, Option<String>)>, IndexError> {
+    ) -> Result<Option<(Arc<Vec<IndexFile>>, Option<String>)>, IndexError> {
         let url = project_url(index, name)?;
         let key = page_key(&url);
         let refresh = self.options.refresh.includes(Some(name));
         let Some(mut page) = self
-            .cached_page(&key, &url, ACCEPT_SIMPLE, refresh, Some(compact_page))
+            .cached_page(&key, &url, ACCEPT_SIMPLE, refresh, true)
             .await?
         else {
             return Ok(None);
         };
         let parsed = page.files.take().map(Ok);
         let mut files = parsed
-            .unwrap_or_else(|| parse_page(&page))
+            .unwrap_or_else(|| parse_page(&page).map(Arc::new))
             .map_err(|error| {
                 // Don't reuse a page that does not parse (e.g. on a 304) next time.
                 self.cache_remove(&key);
@@ -414,7 +421,10 @@ impl IndexClient {
                 }
             })?;
         // A remote page must not make plinth read local files.
-        files.retain(|file| !file.url().is_file() || url.scheme() == "file");
+        let local = |file: &IndexFile| file.url().is_file() && url.scheme() != "file";
+        if files.iter().any(local) {
+            Arc::make_mut(&mut files).retain(|file| !local(file));
+        }
         Ok(Some((files, page.id)))
     }
 
@@ -423,14 +433,15 @@ impl IndexClient {
     /// it, the index is asked with `If-None-Match` / `If-Modified-Since` and
     /// a 304 reuses the stored body. `None` when the server answers 404.
     /// With `--offline` the stored page is used whatever its age. `file:`
-    /// URLs are read directly, never cached.
+    /// URLs are read directly, never cached. A fetched `project_page` that
+    /// parses comes back with its files (see [`Self::store_project_page`]).
     async fn cached_page(
         &self,
         key: &str,
         url: &Url,
         accept: &'static str,
         refresh: bool,
-        store_as: Option<fn(&CachedPage) -> Option<CachedPage>>,
+        project_page: bool,
     ) -> Result<Option<CachedPage>, IndexError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
@@ -516,9 +527,17 @@ impl IndexClient {
                     None
                 } else {
                     response.check(url)?;
-                    let page = CachedPage::from(response);
-                    let mut page = store_as.and_then(|convert| convert(&page)).unwrap_or(page);
+                    let mut page = CachedPage::from(response);
                     page.id = served_id;
+                    if project_page && let Ok(files) = parse_page(&page) {
+                        return Ok(Some(self.store_project_page(
+                            key,
+                            fresh_until,
+                            validators,
+                            page,
+                            files,
+                        )));
+                    }
                     Some(page)
                 };
                 CachedEntry {
@@ -558,6 +577,45 @@ impl IndexClient {
         });
     }
 
+    /// A fetched project page with its parsed `files`, stored as the cache
+    /// keeps project pages (the files, see [`compact`]) on the background
+    /// writer: the run goes on with the files at once.
+    fn store_project_page(
+        &self,
+        key: &str,
+        fresh_until: u64,
+        validators: Validators,
+        page: CachedPage,
+        files: Vec<IndexFile>,
+    ) -> CachedPage {
+        let files = Arc::new(files);
+        let page = CachedPage {
+            final_url: page.final_url,
+            content_type: compact::CONTENT_TYPE.to_string(),
+            id: page.id,
+            body: Vec::new(),
+            files: Some(files.clone()),
+        };
+        if let Some(cache) = self.options.cache.clone() {
+            let (key, final_url, id) = (key.to_string(), page.final_url.clone(), page.id.clone());
+            self.writer.run(move || {
+                let entry = CachedEntry {
+                    fresh_until,
+                    validators,
+                    page: Some(CachedPage {
+                        final_url,
+                        content_type: compact::CONTENT_TYPE.to_string(),
+                        id,
+                        body: compact::encode(&files),
+                        files: None,
+                    }),
+                };
+                cache.put(&key, &entry.encode());
+            });
+        }
+        page
+    }
+
     /// Every file of every `--find-links` location, listed once per run.
     async fn find_links_files(&self) -> Result<Arc<Vec<IndexFile>>, IndexError> {
         self.find_links
@@ -583,7 +641,7 @@ impl IndexClient {
         );
         let refresh = self.options.refresh.includes(None);
         let page = self
-            .cached_page(&key, location, "text/html", refresh, None)
+            .cached_page(&key, location, "text/html", refresh, false)
             .await?
             .ok_or_else(|| IndexError::Status {
                 url: redact(location),
@@ -1041,8 +1099,9 @@ struct CachedPage {
     id: Option<String>,
     body: Vec<u8>,
     /// The files of a project page parsed on its way into the cache, so
-    /// that the body is not read again in the same run.
-    files: Option<Vec<IndexFile>>,
+    /// that the body is not read again in the same run (the body is then
+    /// left empty).
+    files: Option<Arc<Vec<IndexFile>>>,
 }
 
 /// What the head of a stored page says, and where its body starts.
@@ -1064,20 +1123,6 @@ fn parse_page(page: &CachedPage) -> Result<Vec<IndexFile>, String> {
         parse_html(&String::from_utf8_lossy(&page.body), &page.final_url)
     }
     .map_err(|error| error.to_string())
-}
-
-/// A project page as the cache keeps it: its files, parsed once (see
-/// [`compact`]); `None` when it does not parse (the caller reports that).
-fn compact_page(page: &CachedPage) -> Option<CachedPage> {
-    let files = parse_page(page).ok()?;
-    let body = compact::encode(&files);
-    Some(CachedPage {
-        final_url: page.final_url.clone(),
-        content_type: compact::CONTENT_TYPE.to_string(),
-        id: None,
-        body,
-        files: Some(files),
-    })
 }
 
 impl From<Fetched> for CachedPage {
