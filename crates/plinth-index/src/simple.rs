@@ -581,10 +581,66 @@ struct JsonFile<'a> {
     yanked: Option<serde_json::Value>,
     #[serde(borrow, rename = "upload-time", default)]
     upload_time: Option<Cow<'a, str>>,
-    #[serde(rename = "core-metadata", default)]
-    core_metadata: Option<serde_json::Value>,
-    #[serde(rename = "dist-info-metadata", default)]
-    dist_info_metadata: Option<serde_json::Value>,
+    #[serde(borrow, rename = "core-metadata", default)]
+    core_metadata: MetadataFlag<'a>,
+    #[serde(borrow, rename = "dist-info-metadata", default)]
+    dist_info_metadata: MetadataFlag<'a>,
+}
+
+/// `core-metadata`: `false`, `true`, or the hashes of the metadata file
+/// (PEP 714); any other value is taken as absent. Read without building a
+/// `serde_json::Value` (two maps of strings per file on most pages).
+#[derive(Default)]
+enum MetadataFlag<'a> {
+    #[default]
+    Absent,
+    Present(Option<Cow<'a, str>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MetadataFlag<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess};
+
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MetadataFlag<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean or an object of hashes")
+            }
+            fn visit_bool<E>(self, present: bool) -> Result<Self::Value, E> {
+                Ok(match present {
+                    true => MetadataFlag::Present(None),
+                    false => MetadataFlag::Absent,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let hashes = JsonHashes::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(MetadataFlag::Present(hashes.sha256))
+            }
+            // Anything else: absent.
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                IgnoredAny::deserialize(SeqAccessDeserializer::new(seq))?;
+                Ok(MetadataFlag::Absent)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MetadataFlag::Absent)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(MetadataFlag::Absent)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MetadataFlag::Absent)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MetadataFlag::Absent)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MetadataFlag::Absent)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// The hashes of a file; only sha256 is used.
@@ -617,12 +673,12 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
             Some(serde_json::Value::String(reason)) => indexed.set_yanked(&reason),
             _ => {}
         }
-        match file.core_metadata.or(file.dist_info_metadata) {
-            Some(serde_json::Value::Bool(true)) => indexed.set_core_metadata(None),
-            Some(serde_json::Value::Object(hashes)) => {
-                indexed.set_core_metadata(hashes.get("sha256").and_then(|hash| hash.as_str()));
-            }
-            _ => {}
+        let metadata = match file.core_metadata {
+            MetadataFlag::Absent => file.dist_info_metadata,
+            present => present,
+        };
+        if let MetadataFlag::Present(hash) = &metadata {
+            indexed.set_core_metadata(hash.as_deref());
         }
         if let Some(hash) = file.hashes.sha256.as_deref().or(fragment_hash.as_deref()) {
             indexed.set_sha256(hash);
@@ -962,6 +1018,38 @@ mod tests {
         assert_eq!(files[1].core_metadata(), None);
         assert_eq!(files[1].upload_time(), None);
         assert!(!files[1].has_sha256());
+    }
+
+    #[test]
+    fn json_yanked_and_metadata_forms() {
+        let json = br#"{"files":[
+{"filename":"a-1-py3-none-any.whl","url":"a-1-py3-none-any.whl","hashes":{},"yanked":true,"core-metadata":true},
+{"filename":"a-2-py3-none-any.whl","url":"a-2-py3-none-any.whl","hashes":{},"yanked":"broke \"b\"","dist-info-metadata":{"sha256":"EF","md5":"00"}},
+{"filename":"a-3-py3-none-any.whl","url":"a-3-py3-none-any.whl","hashes":{},"yanked":null,"core-metadata":false,"dist-info-metadata":true},
+{"filename":"a-4-py3-none-any.whl","url":"a-4-py3-none-any.whl","hashes":{},"core-metadata":{"sha256":"12"},"dist-info-metadata":{"sha256":"34"}}]}"#;
+        let files = parse_json(json, &base()).expect("parses");
+        let seen: Vec<_> = files
+            .iter()
+            .map(|file| (file.yanked(), file.core_metadata()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some(""), Some(None)),
+                (Some("broke \"b\""), Some(Some("ef".to_string()))),
+                (None, Some(None)),
+                (None, Some(Some("12".to_string()))),
+            ]
+        );
+        // Values of other types are read as absent, as before they were typed.
+        let odd = br#"{"files":[{"filename":"a-1.tar.gz","url":"a-1.tar.gz","yanked":[1],"core-metadata":"yes"},
+{"filename":"a-2.tar.gz","url":"a-2.tar.gz","yanked":{"why":1},"core-metadata":2.5}]}"#;
+        let files = parse_json(odd, &base()).expect("parses");
+        assert!(
+            files
+                .iter()
+                .all(|file| file.yanked().is_none() && file.core_metadata().is_none())
+        );
     }
 
     #[test]
