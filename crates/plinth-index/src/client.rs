@@ -898,7 +898,9 @@ impl IndexClient {
             header(reqwest::header::RETRY_AFTER).and_then(|value| parse_retry_after(&value));
         let validators = Validators::from_headers(response.headers());
         let expected_length = response.content_length();
-        let body = response.bytes().await.map_err(request_error)?.to_vec();
+        // A body that came in several pieces is gathered into one buffer,
+        // which the `Vec` takes over instead of copying (a page can be 10 MB).
+        let body = Vec::from(response.bytes().await.map_err(request_error)?);
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
