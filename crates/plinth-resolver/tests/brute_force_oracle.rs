@@ -4,16 +4,18 @@
 //! satisfies every requirement, or plinth says there is none and no
 //! assignment of versions (or absence) to the packages satisfies them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use pep508_rs::{PackageName, Requirement};
 use plinth_resolver::{
-    Metadata, MetadataResult, PackageSource, PackageVersions, ResolveError, ResolveOptions,
-    RootRequirement, SourceError, VersionInfo, resolve,
+    Metadata, MetadataResult, PackageSource, PackageVersions, ResolveError, RootRequirement,
+    SourceError, VersionInfo, resolve,
 };
+
+mod common;
 
 const PACKAGES: [&str; 4] = ["a", "b", "c", "d"];
 const VERSIONS: [u64; 3] = [1, 2, 3];
@@ -165,34 +167,9 @@ impl PackageSource for Registry {
     }
 }
 
-fn markers() -> MarkerEnvironment {
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: "3.11.0",
-        os_name: "posix",
-        platform_machine: "x86_64",
-        platform_python_implementation: "CPython",
-        platform_release: "",
-        platform_system: "Linux",
-        platform_version: "",
-        python_full_version: "3.11.0",
-        python_version: "3.11",
-        sys_platform: "linux",
-    })
-    .expect("valid marker environment")
-}
-
 #[test]
 fn resolver_agrees_with_brute_force() {
-    let options = ResolveOptions {
-        markers: markers(),
-        python_version: Version::new([3, 11]),
-        prereleases: false,
-        preferences: BTreeMap::new(),
-        overrides: Vec::new(),
-        direct: BTreeMap::new(),
-        max_backtracks: None,
-    };
+    let options = common::options();
     let mut random = Random(0x5eed_1234_abcd_0001);
     let (mut solved, mut unsolvable) = (0, 0);
     for registry_number in 0..REGISTRIES {

@@ -8,11 +8,13 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use pep440_rs::Version;
-use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use pep508_rs::{ExtraName, PackageName, Requirement};
 use plinth_resolver::{
-    Metadata, MetadataResult, PackageSource, PackageVersions, Ranges, ResolveOptions,
-    RootRequirement, SourceError, VersionInfo, resolve,
+    Metadata, MetadataResult, PackageSource, PackageVersions, Ranges, RootRequirement, SourceError,
+    VersionInfo, resolve,
 };
+
+mod common;
 
 /// Packages at version 1 with their requirements and extras, recording
 /// every `prefetch` hint as `name[extra,...]`.
@@ -59,23 +61,6 @@ impl PackageSource for Recorded {
     }
 }
 
-fn markers() -> MarkerEnvironment {
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: "3.11.0",
-        os_name: "posix",
-        platform_machine: "x86_64",
-        platform_python_implementation: "CPython",
-        platform_release: "",
-        platform_system: "Linux",
-        platform_version: "",
-        python_full_version: "3.11.0",
-        python_version: "3.11",
-        sys_platform: "linux",
-    })
-    .expect("valid marker environment")
-}
-
 #[test]
 fn each_package_and_each_new_extra_is_hinted_once() {
     let source = Recorded {
@@ -94,15 +79,7 @@ fn each_package_and_each_new_extra_is_hinted_once() {
             origin: "requirements.in".to_string(),
         })
         .collect();
-    let options = ResolveOptions {
-        markers: markers(),
-        python_version: Version::new([3, 11]),
-        prereleases: false,
-        preferences: BTreeMap::new(),
-        overrides: Vec::new(),
-        direct: BTreeMap::new(),
-        max_backtracks: None,
-    };
+    let options = common::options();
     let resolution = resolve(&source, &roots, &[], &options).expect("a resolution");
     assert_eq!(resolution.packages.len(), 3);
     let mut hints = source.hints.lock().expect("hints").clone();
