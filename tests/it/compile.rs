@@ -813,6 +813,47 @@ fn a_large_central_directory_and_metadata_come_in_one_more_request() {
 }
 
 #[test]
+fn the_inputs_pages_are_fetched_while_the_interpreter_describes_itself() {
+    // The interpreter (PLINTH_PYTHON) answers only once the index has been
+    // asked for the input's page: a run that waited for its answer before
+    // fetching anything would wait in vain (the script gives up after 20 s).
+    let index = TestIndex::new().package("flask", "3.0.0", |p| p).serve();
+    let context = context(&index);
+    context.write("requirements.in", "flask\n");
+    let go = context.path("index-was-asked");
+    context.write(
+        "python3",
+        format!(
+            "#!/bin/sh\ni=0\nwhile [ ! -e '{}' ]; do\n  i=$((i + 1)); [ $i -gt 400 ] && exit 3\n  sleep 0.05\ndone\nprintf '3.11.4\\nlinux\\nx86_64\\nglibc 2.36\\n'\n",
+            go.display()
+        ),
+    );
+    let python = context.path("python3");
+    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the script executable");
+    let mut command = context.command(["compile", "-o", "-", "--index-url", &index.url()]);
+    command.env("PLINTH_PYTHON", &python);
+    let output = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..600 {
+                if index
+                    .requests()
+                    .iter()
+                    .any(|request| request.path == "/simple/flask/")
+                {
+                    std::fs::write(&go, "").expect("write the signal file");
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        context.run_command(command)
+    });
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("flask==3.0.0"));
+}
+
+#[test]
 fn wheel_metadata_is_read_from_full_downloads_without_range_support() {
     let (_, requests) = compile_small_graph_with(ServerOptions {
         range: false,

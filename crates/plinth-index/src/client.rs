@@ -358,6 +358,22 @@ impl IndexClient {
         }))
     }
 
+    /// Starts fetching the project pages of `names` on `runtime`, for a
+    /// caller that has to wait for something else first (asking the
+    /// interpreter for the target). A page the cache would give as it is
+    /// is left alone: reading it is cheap, and a run may not need it whole.
+    pub fn prefetch_projects(&self, runtime: &tokio::runtime::Handle, names: &[PackageName]) {
+        for name in names {
+            if self.stored_page_id(name).is_some() {
+                continue;
+            }
+            let (client, name) = (self.clone(), name.clone());
+            runtime.spawn(async move {
+                let _ = client.project(&name).await;
+            });
+        }
+    }
+
     /// The id [`Self::project`] would give the page of `name`, read from
     /// the head of its cache entry alone; `None` unless the page would come
     /// from the cache as it is (offline or fresh, no `--refresh`, one page

@@ -28,6 +28,14 @@ struct Probe {
     libc: String,
 }
 
+/// Whether [`resolve_target`] asks the interpreter on PATH (no image and
+/// not both of `--python-version` and `--python-platform`).
+pub fn probes_interpreter(args: &TargetArgs) -> bool {
+    args.target_image.is_none()
+        && args.dockerfile.is_none()
+        && (args.python_version.is_none() || args.python_platform.is_none())
+}
+
 /// The target of this run: the image's (`--target-image`, `--dockerfile`),
 /// else the command line's, else the interpreter's and the host's.
 pub fn resolve_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Target> {
@@ -40,7 +48,7 @@ pub fn resolve_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Ta
         );
     }
     // Run the interpreter only when a default is needed, and at most once.
-    let probe = if args.python_version.is_none() || args.python_platform.is_none() {
+    let probe = if probes_interpreter(args) {
         Some(run_probe()?)
     } else {
         None

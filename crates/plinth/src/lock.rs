@@ -205,6 +205,37 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     // lowest Python.
     let recorded_python =
         request.args.target.python_version.is_none() && args.target.python_version.is_some();
+    let indexes = index_urls(args, &input)?;
+    let find_links = find_links(args, &input, &cwd)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .context("Failed to start the async runtime")?;
+    // Asking the interpreter for the target takes a while (0.15 s behind a
+    // pyenv shim): the inputs' pages are fetched meanwhile, when the client
+    // can be set up before the target is known (no direct references, whose
+    // credentials it needs and which the target's markers select).
+    let early_client = if !args.universal
+        && crate::interpreter::probes_interpreter(&args.target)
+        && projects.is_empty()
+        && requirements
+            .iter()
+            .all(|root| !matches!(root.requirement.version_or_url, Some(VersionOrUrl::Url(_))))
+    {
+        let options = client_options(args, indexes.clone(), find_links.clone(), &[], printer)?;
+        let client = IndexClient::new(options.clone())?;
+        if !fast_path_wanted(request, &existing, &options) {
+            let names: Vec<_> = requirements
+                .iter()
+                .map(|root| root.requirement.name.clone())
+                .collect();
+            client.prefetch_projects(runtime.handle(), &names);
+        }
+        Some((options, client))
+    } else {
+        None
+    };
     let mut target = if args.universal {
         let known: Vec<_> = projects
             .iter()
@@ -220,8 +251,6 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .as_deref()
         .map(parse_exclude_newer)
         .transpose()?;
-    let indexes = index_urls(args, &input)?;
-    let find_links = find_links(args, &input, &cwd)?;
     let mut build = (!args.no_build).then(|| {
         let mut options = plinth_build::BuildOptions::new(target.python_version.clone());
         options.timeout = std::time::Duration::from_secs(args.build_timeout);
@@ -283,13 +312,15 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .collect();
 
     // Resolve.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .context("Failed to start the async runtime")?;
-    let client_options =
-        client_options(args, indexes.clone(), find_links, &direct_inputs, printer)?;
+    let (client_options, client) = match early_client {
+        Some(early) => early,
+        None => {
+            let options =
+                client_options(args, indexes.clone(), find_links, &direct_inputs, printer)?;
+            let client = IndexClient::new(options.clone())?;
+            (options, client)
+        }
+    };
     // The lockfile fast path reads the cache alone.
     let fast_path_client = fast_path_wanted(request, &existing, &client_options)
         .then(|| {
@@ -298,7 +329,6 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             IndexClient::new(options)
         })
         .transpose()?;
-    let client = IndexClient::new(client_options)?;
     for line in client.describe_sources() {
         printer.verbose(&line);
     }
