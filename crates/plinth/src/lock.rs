@@ -199,12 +199,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         );
     }
 
-    // Target, indexes, options. Without `--python-version` (given or
-    // recorded), a universal grid starts at the projects' `Requires-Python`:
-    // those known without a build first, as builds run with the grid's
-    // lowest Python.
-    let recorded_python =
-        request.args.target.python_version.is_none() && args.target.python_version.is_some();
+    // Indexes, target, options.
     let indexes = index_urls(args, &input)?;
     let find_links = find_links(args, &input, &cwd)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -236,6 +231,11 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     } else {
         None
     };
+    // Without `--python-version` (given or recorded), a universal grid
+    // starts at the projects' `Requires-Python`: those known without a
+    // build first, as builds run with the grid's lowest Python.
+    let recorded_python =
+        request.args.target.python_version.is_none() && args.target.python_version.is_some();
     let mut target = if args.universal {
         let known: Vec<_> = projects
             .iter()
