@@ -62,6 +62,16 @@ fn request_lines(index: &RunningIndex) -> Vec<String> {
         .collect()
 }
 
+/// `plinth compile requirements.in -o -` of `input` against `index`, with
+/// the hermetic target; fails the test unless it succeeds. Its stdout.
+fn compile_to_stdout(index: &RunningIndex, input: &str) -> String {
+    let context = context(index);
+    context.write("requirements.in", input);
+    let output = context.run(compile_args(&context, index, &["-o", "-"]));
+    assert!(output.status.success(), "{}", context.render(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 // 1. The lockfile.
 
 #[test]
@@ -800,11 +810,7 @@ fn a_large_central_directory_and_metadata_come_in_one_more_request() {
     let index = TestIndex::new()
         .package("big", "1.0", |p| p.extra_modules(3000))
         .serve();
-    let context = context(&index);
-    context.write("requirements.in", "big\n");
-    let output = context.run(compile_args(&context, &index, &["-o", "-"]));
-    assert!(output.status.success(), "{}", context.render(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("big==1.0"));
+    assert!(compile_to_stdout(&index, "big\n").contains("big==1.0"));
     let wheel_requests: Vec<String> = request_lines(&index)
         .into_iter()
         .filter(|request| request.contains("/files/big-1.0-py3-none-any.whl"))
@@ -1627,11 +1633,7 @@ fn versions_requires_python_excludes_are_never_fetched() {
         .package("big", "3.0", |p| p.sdist(true).requires_python(">=3.12"))
         .package("lib", "1.0", |p| p)
         .serve();
-    let context = context(&index);
-    context.write("requirements.in", "app\n");
-    let output = context.run(compile_args(&context, &index, &["-o", "-"]));
-    assert!(output.status.success(), "{}", context.render(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("big==2.0"));
+    assert!(compile_to_stdout(&index, "app\n").contains("big==2.0"));
     let requests = request_lines(&index);
     assert!(
         !requests.iter().any(|request| request.contains("big-3.0")),
