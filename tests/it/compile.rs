@@ -998,10 +998,13 @@ fn builds_share_their_installed_build_requirements() {
         );
         request_lines(&index)
             .iter()
-            .filter(|request| request.starts_with("GET /files/backend-1.0"))
+            .filter(|request| {
+                request.starts_with("GET /files/backend-1.0") && !request.contains('[')
+            })
             .count()
     };
-    // Without a cache each build installs the backend; with one, the
+    // Without a cache each build installs the backend (downloads it whole,
+    // after reading its metadata with a range request); with one, the
     // second build uses the first one's installation.
     assert_eq!(backend_downloads(&["--no-cache"]), 2);
     assert_eq!(backend_downloads(&[]), 1);
@@ -1009,6 +1012,67 @@ fn builds_share_their_installed_build_requirements() {
         .expect("shared installations")
         .count();
     assert_eq!(installations, 1);
+}
+
+#[test]
+fn build_requirements_are_resolved_and_unpacked_by_plinth() {
+    // The backend needs `helper`; version 2.0 of both came after the cutoff.
+    let index = TestIndex::new()
+        .package("backend", "1.0", |p| p.backend().requires("helper"))
+        .package("backend", "2.0", |p| {
+            p.backend()
+                .requires("helper")
+                .upload_time("2026-06-01T00:00:00Z")
+        })
+        .package("helper", "1.0", |p| p)
+        .package("helper", "2.0", |p| p.upload_time("2026-06-01T00:00:00Z"))
+        .package("first", "1.0", |p| {
+            p.no_wheels().sdist(true).built_by("backend")
+        })
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "first\n");
+    let output = context.run(compile_args(
+        &context,
+        &index,
+        &["-o", "-", "--exclude-newer", "2026-01-01"],
+    ));
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("first==1.0"));
+    let installations: Vec<_> =
+        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
+            .expect("shared installations")
+            .map(|entry| entry.expect("entry").path().join("site-packages"))
+            .collect();
+    let [site_packages] = installations.as_slice() else {
+        panic!("one installation: {installations:?}");
+    };
+    let mut installed: Vec<String> = std::fs::read_dir(site_packages)
+        .expect("site-packages")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    installed.sort();
+    assert_eq!(
+        installed,
+        [
+            "backend",
+            "backend-1.0.dist-info",
+            "helper",
+            "helper-1.0.dist-info"
+        ]
+    );
+    // pip would have written `pip` here.
+    for dist_info in ["backend-1.0.dist-info", "helper-1.0.dist-info"] {
+        let installer = std::fs::read_to_string(site_packages.join(dist_info).join("INSTALLER"))
+            .expect("INSTALLER");
+        assert_eq!(installer, "plinth\n");
+    }
 }
 
 #[test]

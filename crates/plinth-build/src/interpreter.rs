@@ -7,17 +7,20 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
+use crate::HostPython;
 use crate::process::{self, RunError};
 
 /// Prints what plinth needs to know about an interpreter on one tagged line.
 const PROBE: &str = "\
-import sys
+import platform, sys
 try:
     import pip
     pip_version = pip.__version__
 except Exception:
     pip_version = ''
-print('PLINTH_PROBE', sys.version_info[0], sys.version_info[1], pip_version, sys.executable, sep='\\t')
+print('PLINTH_PROBE', sys.version_info[0], sys.version_info[1], pip_version,
+      platform.python_version(), sys.platform, platform.machine(),
+      ' '.join(platform.libc_ver()), sys.executable, sep='\\t')
 ";
 
 /// An interpreter that answered the probe.
@@ -29,6 +32,8 @@ pub(crate) struct Interpreter {
     pub(crate) minor: u64,
     /// pip's version when the interpreter can `import pip`.
     pub(crate) pip: Option<(u64, u64)>,
+    /// Its version and platform, for an [`crate::Installer`].
+    pub(crate) host: HostPython,
 }
 
 impl Interpreter {
@@ -141,16 +146,24 @@ fn probe(
     }
     let output = String::from_utf8_lossy(&finished.output);
     Ok(output.lines().find_map(|line| {
-        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(4, '\t');
+        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(8, '\t');
         let major = fields.next()?.parse().ok()?;
         let minor = fields.next()?.parse().ok()?;
         let pip = parse_pip_version(fields.next()?);
-        let executable = fields.next().filter(|path| !path.is_empty());
+        let mut text = || fields.next().map(str::to_string);
+        let host = HostPython {
+            version: text()?,
+            sys_platform: text()?,
+            machine: text()?,
+            libc: text()?.trim().to_string(),
+        };
+        let executable = text().filter(|path| !path.is_empty());
         Some(Interpreter {
             executable: executable.map_or_else(|| candidate.to_path_buf(), PathBuf::from),
             major,
             minor,
             pip,
+            host,
         })
     }))
 }

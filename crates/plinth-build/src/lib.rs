@@ -22,12 +22,15 @@
 //!    version, else `python3`, with a warning ("no python3.12 on PATH; building with
 //!    python3 (3.11)"). Shims that do not run (pyenv's for an unselected version) are
 //!    skipped.
-//! 5. Creates an isolated venv (no system site-packages). When the interpreter has pip
-//!    22.3 or newer, the venv is made `--without-pip` and that pip installs into the
-//!    venv's site-packages with `--target` (fast: one pip process); otherwise the venv
-//!    gets its own pip. The build requirements are installed with `pip install
-//!    --disable-pip-version-check --no-input --quiet --no-compile`, from
-//!    [`BuildOptions::index_url`] when given, else from pip's own configuration. With
+//! 5. Creates an isolated venv (no system site-packages). The build requirements are
+//!    installed by [`BuildOptions::installer`] when one is given (see [`Installer`]:
+//!    the caller resolves them to wheels, [`install_wheel`] unpacks them); without
+//!    one, or when it can't, with pip: when the interpreter has pip 22.3 or newer, the
+//!    venv is made `--without-pip` and that pip installs into the venv's site-packages
+//!    with `--target` (fast: one pip process); otherwise the venv gets its own pip. pip
+//!    runs as `pip install --disable-pip-version-check --no-input --quiet
+//!    --no-compile`, from [`BuildOptions::index_url`] when given, else from pip's own
+//!    configuration. With
 //!    [`BuildOptions::shared_requirements_dir`], the build system's requirements are
 //!    installed once a day per interpreter and requirement set, and each build's venv
 //!    adds that installation as a site directory (see `shared.rs`). The interpreter
@@ -80,6 +83,7 @@ mod archive;
 mod cache;
 mod env;
 mod error;
+mod installer;
 mod interpreter;
 mod process;
 mod pyproject;
@@ -95,6 +99,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use error::BuildError;
+pub use installer::{HostPython, Installer, install_wheel};
 
 use interpreter::{FindError, Interpreter};
 use process::{Finished, RunError};
@@ -125,6 +130,9 @@ pub struct BuildOptions {
     /// Keep build requirements installed here for other builds that ask for
     /// the same ones (see the crate doc); `None`: each build installs its own.
     pub shared_requirements_dir: Option<PathBuf>,
+    /// Installs build requirements in place of pip (see [`Installer`]);
+    /// `None`, or when it can't: pip.
+    pub installer: Option<std::sync::Arc<dyn Installer>>,
 }
 
 impl BuildOptions {
@@ -137,6 +145,7 @@ impl BuildOptions {
             index_url: None,
             trusted_hosts: Vec::new(),
             shared_requirements_dir: None,
+            installer: None,
         }
     }
 
@@ -310,6 +319,8 @@ struct Venv {
     /// venv has no pip).
     outer_pip: Option<PathBuf>,
     site_packages: PathBuf,
+    /// The interpreter's version and platform, for the installer.
+    host: HostPython,
 }
 
 #[derive(Deserialize)]
@@ -471,12 +482,13 @@ impl Builder<'_> {
             python,
             outer_pip: outer_pip.then(|| interpreter.executable.clone()),
             site_packages,
+            host: interpreter.host.clone(),
         })
     }
 
     /// Installs the build system's `requirements`: shared with other builds
-    /// (see [`shared`]) when there is a cache and the outer pip installs,
-    /// else into the venv.
+    /// (see [`shared`]) when there is a cache and the outer pip installs
+    /// (into any directory, should the installer not), else into the venv.
     fn install_requirements(
         &self,
         interpreter: &Interpreter,
@@ -490,12 +502,14 @@ impl Builder<'_> {
         if requirements.is_empty() || venv.outer_pip.is_none() {
             return self.install(venv, requirements, workspace);
         }
-        let entry = shared::entry(
-            cache_dir,
-            &interpreter.executable,
-            requirements,
-            &self.pip_env(),
-        );
+        let mut key = self.pip_env();
+        if let Some(installer) = &self.options.installer {
+            key.push((
+                "PIP_PLINTH_INSTALLER".into(),
+                installer.fingerprint().into(),
+            ));
+        }
+        let entry = shared::entry(cache_dir, &interpreter.executable, requirements, &key);
         let site_packages = shared::get_or_install(&entry, |target| {
             self.install_to(venv, target, requirements, workspace)
         })?;
@@ -522,8 +536,9 @@ impl Builder<'_> {
         self.install_to(venv, &venv.site_packages, requirements, workspace)
     }
 
-    /// Installs `requirements` into `site_packages` (with the outer pip; a
-    /// venv with its own pip installs into itself).
+    /// Installs `requirements` into `site_packages`: with the installer when
+    /// it can, else with pip (the outer pip; a venv with its own pip
+    /// installs into itself).
     fn install_to(
         &self,
         venv: &Venv,
@@ -533,6 +548,16 @@ impl Builder<'_> {
     ) -> Result<(), BuildError> {
         if requirements.is_empty() {
             return Ok(());
+        }
+        if let Some(installer) = &self.options.installer {
+            // When it can't, pip may (building an sdist, say); what the
+            // installer left is overwritten.
+            if installer
+                .install(requirements, &venv.host, site_packages)
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
         let mut command = match &venv.outer_pip {
             // Into the venv's site-packages directly: `--python` would start

@@ -37,6 +37,7 @@
 //! without `max-age` is revalidated every run).
 
 mod auth;
+mod build_requirements;
 mod cache;
 mod client;
 mod compact;
@@ -54,6 +55,7 @@ mod source;
 mod target;
 mod wheel;
 
+pub use build_requirements::WheelInstaller;
 pub use cache::Cache;
 pub use client::{ClientOptions, ClientStats, IndexClient, IndexStrategy, ProjectPage, Refresh};
 pub use direct::{

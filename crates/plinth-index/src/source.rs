@@ -269,6 +269,16 @@ impl IndexSource {
         });
     }
 
+    /// The file of `name==version` its metadata is read from: the best
+    /// wheel for the target, else the sdist.
+    pub async fn best_file(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Option<IndexFile>, IndexError> {
+        Ok(self.inner.project(name).await?.best(version))
+    }
+
     /// `sha256:<hex>` of every file of `name==version`, sorted.
     pub async fn hashes(
         &self,

@@ -112,6 +112,40 @@ impl Arch {
 }
 
 impl Platform {
+    /// The platform of an interpreter on this host, from its `sys.platform`,
+    /// `platform.machine()` and `platform.libc_ver()` (joined by a space:
+    /// `glibc 2.36`; anything else on Linux is taken for musl). macOS is
+    /// taken as 13.0, uv's default. `Err` names what is not supported.
+    pub fn of_host(sys_platform: &str, machine: &str, libc: &str) -> Result<Self, String> {
+        let arch = match machine.to_ascii_lowercase().as_str() {
+            "x86_64" | "amd64" => Arch::X86_64,
+            "aarch64" | "arm64" => Arch::Aarch64,
+            other => return Err(format!("the architecture `{other}` is not supported")),
+        };
+        let os = match sys_platform {
+            "linux" => match libc.split_once(' ') {
+                Some(("glibc", version)) => {
+                    let minor = version
+                        .split('.')
+                        .nth(1)
+                        .and_then(|minor| minor.parse::<u16>().ok())
+                        .unwrap_or(17);
+                    Os::Manylinux {
+                        glibc_minor: minor.max(17),
+                    }
+                }
+                _ => Os::Musllinux { musl_minor: 2 },
+            },
+            "darwin" => Os::Macos {
+                major: 13,
+                minor: 0,
+            },
+            "win32" => Os::Windows,
+            other => return Err(format!("the platform `{other}` is not supported")),
+        };
+        Ok(Platform { os, arch })
+    }
+
     /// Platform tags the target accepts, most specific first.
     fn tags(&self) -> Vec<String> {
         let arch = self.arch.name();

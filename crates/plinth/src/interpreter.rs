@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use pep440_rs::Version;
-use plinth_index::{Arch, Os, PLATFORM_NAMES, Platform, Target};
+use plinth_index::{PLATFORM_NAMES, Platform, Target};
 
 use crate::cli::TargetArgs;
 use crate::docker::dockerfile_base;
@@ -169,35 +169,7 @@ fn run_probe() -> anyhow::Result<Probe> {
 }
 
 fn host_platform(probe: &Probe) -> anyhow::Result<Platform> {
-    let arch = match probe.machine.to_ascii_lowercase().as_str() {
-        "x86_64" | "amd64" => Arch::X86_64,
-        "aarch64" | "arm64" => Arch::Aarch64,
-        other => bail!(
-            "This host's architecture `{other}` is not supported as a target\n  hint: pass `--python-platform`"
-        ),
-    };
-    let os = match probe.sys_platform.as_str() {
-        "linux" => match probe.libc.split_once(' ') {
-            Some(("glibc", version)) => {
-                let minor = version
-                    .split('.')
-                    .nth(1)
-                    .and_then(|minor| minor.parse::<u16>().ok())
-                    .unwrap_or(17);
-                Os::Manylinux {
-                    glibc_minor: minor.max(17),
-                }
-            }
-            _ => Os::Musllinux { musl_minor: 2 },
-        },
-        "darwin" => Os::Macos {
-            major: 13,
-            minor: 0,
-        },
-        "win32" => Os::Windows,
-        other => bail!(
-            "This host's platform `{other}` is not supported as a target\n  hint: pass `--python-platform`"
-        ),
-    };
-    Ok(Platform { os, arch })
+    Platform::of_host(&probe.sys_platform, &probe.machine, &probe.libc).map_err(|error| {
+        anyhow::anyhow!("This host: {error} as a target\n  hint: pass `--python-platform`")
+    })
 }

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use plinth_index::{
     Cache, ClientOptions, FileOptions, IndexClient, IndexSource, IndexStrategy, PackageSelection,
-    Refresh, Target, redact, strip_credentials,
+    Refresh, Target, WheelInstaller, redact, strip_credentials,
 };
 use plinth_requirements::{
     AnnotationStyle, Entry, LockedPackage, RenderOptions, RequirementsFile, Via, render_lockfile,
@@ -332,16 +332,23 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     for line in client.describe_sources() {
         printer.verbose(&line);
     }
-    // Builds' pip reaches the main index with the credentials plinth uses
-    // (also those from netrc), through its environment only.
+    // Builds install their requirements through this client (pip when it
+    // can't), and pip reaches the main index with the credentials plinth
+    // uses (also those from netrc), through its environment only.
     let mut file_options = file_options;
-    if let Some(build) = &mut file_options.build
-        && let Some(url) = build
+    if let Some(build) = &mut file_options.build {
+        build.installer = Some(std::sync::Arc::new(WheelInstaller::new(
+            client.clone(),
+            runtime.handle().clone(),
+            exclude_newer,
+        )));
+        if let Some(url) = build
             .index_url
             .as_deref()
             .and_then(|url| Url::parse(url).ok())
-    {
-        build.index_url = Some(client.url_with_credentials(&url).to_string());
+        {
+            build.index_url = Some(client.url_with_credentials(&url).to_string());
+        }
     }
     let source = IndexSource::new(
         client.clone(),

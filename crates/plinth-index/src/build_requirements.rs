@@ -1,0 +1,122 @@
+//! Build requirements installed by plinth rather than pip: a
+//! [`plinth_build::Installer`] that resolves them with plinth's resolver
+//! over the run's client (its connections, cache and cutoff) for the build
+//! interpreter, wheels only, and unpacks the chosen wheels.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use pep440_rs::Version;
+use pep508_rs::Requirement;
+use plinth_build::HostPython;
+use plinth_resolver::{ResolveOptions, RootRequirement};
+use tokio::runtime::Handle;
+
+use crate::client::IndexClient;
+use crate::source::{FileOptions, IndexSource, PackageSelection};
+use crate::target::{Platform, Target};
+
+/// Installs build requirements from the indexes of `client`.
+#[derive(Debug)]
+pub struct WheelInstaller {
+    client: IndexClient,
+    runtime: Handle,
+    exclude_newer: Option<Timestamp>,
+}
+
+impl WheelInstaller {
+    /// Files uploaded after `exclude_newer` are left out, as for the
+    /// resolution (uv does the same); `runtime` runs the fetches, and
+    /// `install` is called from outside it (a build's blocking thread).
+    pub fn new(client: IndexClient, runtime: Handle, exclude_newer: Option<Timestamp>) -> Self {
+        Self {
+            client,
+            runtime,
+            exclude_newer,
+        }
+    }
+}
+
+impl plinth_build::Installer for WheelInstaller {
+    fn fingerprint(&self) -> String {
+        format!(
+            "plinth wheels\n{}\n{:?}",
+            self.client.sources_fingerprint(),
+            self.exclude_newer
+        )
+    }
+
+    fn install(
+        &self,
+        requirements: &[String],
+        python: &HostPython,
+        target: &Path,
+    ) -> Result<(), String> {
+        let version = Version::from_str(&python.version)
+            .map_err(|error| format!("the interpreter's version: {error}"))?;
+        let platform = Platform::of_host(&python.sys_platform, &python.machine, &python.libc)?;
+        let environment = Target::new(version.clone(), platform);
+        let markers = environment
+            .markers()
+            .map_err(|error| format!("the interpreter's markers: {error}"))?;
+        let roots = requirements
+            .iter()
+            .map(|text| {
+                let requirement = Requirement::from_str(text).map_err(|error| error.to_string())?;
+                Ok(RootRequirement {
+                    requirement,
+                    source: "build requirement".to_string(),
+                    origin: format!("the build requirement `{text}`"),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let source = IndexSource::new(
+            self.client.clone(),
+            environment,
+            FileOptions {
+                exclude_newer: self.exclude_newer,
+                no_binary: PackageSelection::default(),
+                only_binary: PackageSelection {
+                    all: true,
+                    ..PackageSelection::default()
+                },
+                build: None,
+            },
+            self.runtime.clone(),
+        );
+        let options = ResolveOptions {
+            markers,
+            python_version: version,
+            prereleases: false,
+            preferences: Default::default(),
+            overrides: Vec::new(),
+            direct: Default::default(),
+            max_backtracks: Some(10_000),
+        };
+        let resolution = plinth_resolver::resolve(&source, &roots, &[], &options)
+            .map_err(|error| error.to_string())?;
+        let client = &self.client;
+        let wheels = self.runtime.block_on(futures::future::try_join_all(
+            resolution.packages.iter().map(|package| {
+                let source = &source;
+                async move {
+                    let file = source
+                        .best_file(&package.name, &package.version)
+                        .await
+                        .map_err(|error| error.to_string())?
+                        .ok_or_else(|| format!("no wheel of {}", package.name))?;
+                    let bytes = client
+                        .download(&file)
+                        .await
+                        .map_err(|error| error.to_string())?;
+                    Ok::<_, String>((file.filename().to_string(), bytes))
+                }
+            }),
+        ))?;
+        for (filename, bytes) in wheels {
+            plinth_build::install_wheel(&filename, &bytes, target)?;
+        }
+        Ok(())
+    }
+}
