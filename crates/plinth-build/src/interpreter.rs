@@ -59,23 +59,20 @@ pub(crate) fn find(
     deadline: Instant,
 ) -> Result<(Interpreter, Option<String>), FindError> {
     // Found once per process: probing through shims (pyenv's take some
-    // 0.3 s) is paid by the first build only.
+    // 0.3 s) is paid by the first build only, and a build that asks while
+    // another finds it (see `crate::find_interpreter_ahead`) waits for that.
     type Found = HashMap<(u64, u64, Vec<(OsString, OsString)>), (Interpreter, Option<String>)>;
     static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
     let key = (major, minor, env.to_vec());
-    let found = FOUND.get_or_init(Mutex::default);
-    if let Some(hit) = found
+    let mut found = FOUND
+        .get_or_init(Mutex::default)
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(&key)
-    {
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(hit) = found.get(&key) {
         return Ok(hit.clone());
     }
     let result = find_uncached(major, minor, env, deadline)?;
-    found
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(key, result.clone());
+    found.insert(key, result.clone());
     Ok(result)
 }
 

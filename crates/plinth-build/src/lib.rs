@@ -41,6 +41,10 @@
 //!    `get_requires_for_build_wheel` (its extra requirements are installed the same
 //!    way), then `prepare_metadata_for_build_wheel`, or `build_wheel` when the backend
 //!    has no such hook, in which case `*.dist-info/METADATA` is read from the wheel.
+//!    Where processes fork, each hook runs in a child forked after the backend is
+//!    imported (a fresh process state per hook, as PEP 517 asks), and when
+//!    `get_requires_for_build_wheel` asks for nothing new the same driver goes on to
+//!    the metadata hook: one interpreter start and backend import per build.
 //!
 //! The timeout ([`BuildOptions::timeout`]) covers the whole build, from probing the
 //! interpreter to the last hook. Every subprocess runs in its own process group; when
@@ -149,6 +153,22 @@ impl BuildOptions {
         }
     }
 
+    /// When a build starting now must end.
+    fn deadline(&self) -> Instant {
+        Instant::now()
+            .checked_add(self.timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600))
+    }
+
+    /// `(major, minor)` of [`Self::python_version`].
+    fn python_minor(&self) -> (u64, u64) {
+        let release = self.python_version.release();
+        (
+            release.first().copied().unwrap_or(3),
+            release.get(1).copied().unwrap_or(0),
+        )
+    }
+
     /// What pip's environment says of the index: `PIP_INDEX_URL` and
     /// `PIP_TRUSTED_HOST` replace any inherited values, when given.
     fn pip_env(&self, env: &mut Vec<(OsString, OsString)>) {
@@ -226,9 +246,7 @@ pub fn build_metadata(
     let builder = Builder {
         name: name.clone(),
         options,
-        deadline: Instant::now()
-            .checked_add(options.timeout)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600)),
+        deadline: options.deadline(),
         env: env::scrubbed(std::env::vars_os()),
     };
     let metadata = builder.build(sdist, &mut warnings)?;
@@ -263,14 +281,22 @@ pub fn build_metadata_from_dir(
     let builder = Builder {
         name,
         options,
-        deadline: Instant::now()
-            .checked_add(options.timeout)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600)),
+        deadline: options.deadline(),
         env: env::scrubbed(std::env::vars_os()),
     };
     let workspace = builder.workspace()?;
     let metadata = builder.build_project(project, workspace.path(), &mut warnings)?;
     Ok(BuiltMetadata { metadata, warnings })
+}
+
+/// Finds the interpreter a build with `options` would use, so that a build
+/// starting soon after does not wait for it (through pyenv's shims that
+/// takes some 0.3 s); call it on a thread that may block. What goes wrong
+/// is left for the build to report.
+pub fn find_interpreter_ahead(options: &BuildOptions) {
+    let (major, minor) = options.python_minor();
+    let env = env::scrubbed(std::env::vars_os());
+    let _ = interpreter::find(major, minor, &env, options.deadline());
 }
 
 /// `hash` as 64 lowercase hex digits.
@@ -323,9 +349,13 @@ struct Venv {
     host: HostPython,
 }
 
+/// What the driver answers for `get_requires`, with the metadata hook's
+/// answer when it went on to that (see `driver.py`).
 #[derive(Deserialize)]
 struct RequiresResult {
     requires: Vec<String>,
+    #[serde(flatten)]
+    metadata: MetadataResult,
 }
 
 #[derive(Deserialize)]
@@ -375,16 +405,20 @@ impl Builder<'_> {
             self.run_driver(&venv, &driver, &system, project, workspace, "get_requires")?;
         let extra: Vec<String> = requires
             .requires
-            .into_iter()
+            .iter()
             .filter(|requirement| !system.requires.contains(requirement))
+            .cloned()
             .collect();
         for requirement in &extra {
             pyproject::validate_requirement(requirement, &self.name)?;
         }
-        self.install(&venv, &extra, workspace)?;
-
-        let result: MetadataResult =
-            self.run_driver(&venv, &driver, &system, project, workspace, "metadata")?;
+        let answered = requires.metadata.metadata.is_some() || requires.metadata.wheel.is_some();
+        let result = if extra.is_empty() && answered {
+            requires.metadata
+        } else {
+            self.install(&venv, &extra, workspace)?;
+            self.run_driver(&venv, &driver, &system, project, workspace, "metadata")?
+        };
         match (result.metadata, result.wheel) {
             (Some(path), _) => fs_err::read(&path).map_err(|source| self.io(source)),
             (None, Some(wheel)) => self.metadata_from_wheel(&wheel),
@@ -424,9 +458,7 @@ impl Builder<'_> {
     }
 
     fn find_interpreter(&self, warnings: &mut Vec<String>) -> Result<Interpreter, BuildError> {
-        let release = self.options.python_version.release();
-        let major = release.first().copied().unwrap_or(3);
-        let minor = release.get(1).copied().unwrap_or(0);
+        let (major, minor) = self.options.python_minor();
         match interpreter::find(major, minor, &self.env, self.deadline) {
             Ok((interpreter, warning)) => {
                 warnings.extend(warning);
@@ -632,6 +664,7 @@ impl Builder<'_> {
             "output_dir": output_dir.to_string_lossy(),
             "result": result.to_string_lossy(),
             "hook_file": hook_file.to_string_lossy(),
+            "installed": system.requires,
         });
         fs_err::write(&input, config.to_string()).map_err(|source| self.io(source))?;
 

@@ -289,6 +289,54 @@ fn build_wheel_fallback_reads_metadata_from_the_wheel() -> TestResult {
     Ok(())
 }
 
+/// An in-tree backend that logs, for each hook, its process, its parent and
+/// the hooks this process has seen (module state).
+const LOGGING_BACKEND: &str = r#"
+import os
+
+SEEN = []
+
+def log(hook):
+    SEEN.append(hook)
+    with open("hooks.log", "a") as file:
+        file.write("%s %d %d %s\n" % (hook, os.getpid(), os.getppid(), ",".join(SEEN)))
+
+def get_requires_for_build_wheel(config_settings=None):
+    log("get_requires")
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    log("metadata")
+    os.makedirs(os.path.join(metadata_directory, "logged-1.0.dist-info"))
+    with open(os.path.join(metadata_directory, "logged-1.0.dist-info", "METADATA"), "w") as file:
+        file.write("Metadata-Version: 2.1\nName: logged\nVersion: 1.0\n")
+    return "logged-1.0.dist-info"
+"#;
+
+#[cfg(unix)]
+#[test]
+fn each_hook_starts_fresh_in_one_driver() -> TestResult {
+    let project = tempfile::tempdir()?;
+    std::fs::write(project.path().join("pyproject.toml"), IN_TREE_PYPROJECT)?;
+    std::fs::create_dir(project.path().join("_backend"))?;
+    std::fs::write(project.path().join("_backend/backend.py"), LOGGING_BACKEND)?;
+    let built = plinth_build::build_metadata_from_dir(project.path(), &options()?)?;
+    assert_eq!(dependency_lines(&built), ["Name: logged", "Version: 1.0"]);
+    let log = std::fs::read_to_string(project.path().join("hooks.log"))?;
+    let lines: Vec<Vec<&str>> = log.lines().map(|line| line.split(' ').collect()).collect();
+    let [get_requires, metadata] = lines.as_slice() else {
+        panic!("two hooks: {log}");
+    };
+    // Forked from the same driver (one interpreter start), each in a
+    // process of its own that saw no other hook.
+    assert_eq!((get_requires[0], metadata[0]), ("get_requires", "metadata"));
+    assert_eq!(get_requires[2], metadata[2], "{log}");
+    assert_ne!(get_requires[2], std::process::id().to_string(), "{log}");
+    assert_ne!(get_requires[1], metadata[1], "{log}");
+    assert_eq!((get_requires[3], metadata[3]), ("get_requires", "metadata"));
+    Ok(())
+}
+
 #[test]
 fn zip_sdist() -> TestResult {
     let directory = tempfile::tempdir()?;

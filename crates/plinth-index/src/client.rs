@@ -713,6 +713,10 @@ impl IndexClient {
         if let Some(bytes) = built_key.as_ref().and_then(|key| self.cache_get(key)) {
             return Ok(Ok(bytes));
         }
+        // The sdist may need a build: find its interpreter meanwhile.
+        if let Some(options) = build.cloned() {
+            tokio::task::spawn_blocking(move || plinth_build::find_interpreter_ahead(&options));
+        }
         let archive = self.download(file).await?;
         let invalid = |message: String| IndexError::Archive {
             url: redact(&file.url().to_url()),
