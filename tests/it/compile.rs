@@ -1039,6 +1039,16 @@ fn build_requirements_are_resolved_and_unpacked_by_plinth() {
     ));
     assert!(output.status.success(), "{}", context.render(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("first==1.0"));
+    // Each wheel is read whole once: for its metadata, then unpacked.
+    let backend_requests: Vec<String> = request_lines(&index)
+        .into_iter()
+        .filter(|request| request.starts_with("GET /files/backend-"))
+        .collect();
+    assert_eq!(
+        backend_requests,
+        ["GET /files/backend-1.0-py3-none-any.whl"],
+        "{backend_requests:?}"
+    );
     let installations: Vec<_> =
         std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
             .expect("shared installations")

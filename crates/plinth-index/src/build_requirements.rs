@@ -82,6 +82,7 @@ impl plinth_build::Installer for WheelInstaller {
                     ..PackageSelection::default()
                 },
                 build: None,
+                keep_wheels: true,
             },
             self.runtime.clone(),
         );
@@ -96,24 +97,15 @@ impl plinth_build::Installer for WheelInstaller {
         };
         let resolution = plinth_resolver::resolve(&source, &roots, &[], &options)
             .map_err(|error| error.to_string())?;
-        let client = &self.client;
-        let wheels = self.runtime.block_on(futures::future::try_join_all(
-            resolution.packages.iter().map(|package| {
-                let source = &source;
-                async move {
-                    let file = source
-                        .best_file(&package.name, &package.version)
-                        .await
-                        .map_err(|error| error.to_string())?
-                        .ok_or_else(|| format!("no wheel of {}", package.name))?;
-                    let bytes = client
-                        .download(&file)
-                        .await
-                        .map_err(|error| error.to_string())?;
-                    Ok::<_, String>((file.filename().to_string(), bytes))
-                }
-            }),
-        ))?;
+        let wheels = self
+            .runtime
+            .block_on(futures::future::try_join_all(
+                resolution
+                    .packages
+                    .iter()
+                    .map(|package| source.wheel(&package.name, &package.version)),
+            ))
+            .map_err(|error| error.to_string())?;
         for (filename, bytes) in wheels {
             plinth_build::install_wheel(&filename, &bytes, target)?;
         }

@@ -5,7 +5,7 @@
 //! once per run however many callers wait for it. `prefetch` starts fetches
 //! in the background so that network time overlaps with solving.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -51,6 +51,11 @@ pub struct FileOptions {
     pub only_binary: PackageSelection,
     /// How to build sdists without static metadata; `None` forbids builds.
     pub build: Option<plinth_build::BuildOptions>,
+    /// Download wheels whole to read their metadata, and keep them for
+    /// [`IndexSource::wheel`]: for a resolution whose wheels are installed
+    /// next (build requirements), one request per wheel instead of a range
+    /// read and then a download.
+    pub keep_wheels: bool,
 }
 
 /// What ranking needs to know of a file: a wheel and its rank for the
@@ -120,6 +125,8 @@ struct Inner {
     /// The packages already run ahead to, each without extras (`None`) and
     /// with each extra asked for.
     speculated: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
+    /// Wheels downloaded whole, by filename (see [`FileOptions::keep_wheels`]).
+    kept_wheels: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -164,6 +171,7 @@ impl IndexSource {
                     .ok()
                     .zip(Version::from_str(&target.python_full_version()).ok()),
                 speculated: Mutex::default(),
+                kept_wheels: Mutex::default(),
                 client,
                 target,
                 options,
@@ -269,14 +277,36 @@ impl IndexSource {
         });
     }
 
-    /// The file of `name==version` its metadata is read from: the best
-    /// wheel for the target, else the sdist.
-    pub async fn best_file(
+    /// The best wheel of `name==version` for the target, as its filename and
+    /// bytes (verified against the index's sha256): kept from reading its
+    /// metadata (see [`FileOptions::keep_wheels`]) or downloaded now.
+    pub async fn wheel(
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<Option<IndexFile>, IndexError> {
-        Ok(self.inner.project(name).await?.best(version))
+    ) -> Result<(String, Arc<Vec<u8>>), IndexError> {
+        let project = self.inner.project(name).await?;
+        let Some(file) = project
+            .best(version)
+            .filter(|file| file.filename().ends_with(".whl"))
+        else {
+            return Err(IndexError::Client(format!(
+                "`{name}=={version}` has no wheel for the target"
+            )));
+        };
+        let filename = file.filename().to_string();
+        let kept = self
+            .inner
+            .kept_wheels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&filename)
+            .cloned();
+        let bytes = match kept {
+            Some(bytes) => bytes,
+            None => Arc::new(self.inner.client.download(&file).await?),
+        };
+        Ok((filename, bytes))
     }
 
     /// `sha256:<hex>` of every file of `name==version`, sorted.
@@ -599,7 +629,16 @@ impl Inner {
         let Some(file) = project.best(version) else {
             return Ok(Err(format!("`{name}=={version}` has no usable file")));
         };
-        let bytes = if file.filename().ends_with(".whl") {
+        let bytes = if file.filename().ends_with(".whl") && self.options.keep_wheels {
+            let wheel = self.client.download(&file).await?;
+            let metadata =
+                crate::wheel::whole_wheel_metadata(&self.client, &file, wheel.clone()).await?;
+            self.kept_wheels
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(file.filename().to_string(), Arc::new(wheel));
+            metadata
+        } else if file.filename().ends_with(".whl") {
             self.client.wheel_metadata(&file).await?
         } else {
             let metadata = self

@@ -157,6 +157,22 @@ pub(crate) async fn read_wheel_metadata(
     read_metadata_entry(&mut zip).await
 }
 
+/// `METADATA` of a wheel downloaded whole (`bytes`).
+pub(crate) async fn whole_wheel_metadata(
+    client: &IndexClient,
+    file: &IndexFile,
+    bytes: Vec<u8>,
+) -> Result<Vec<u8>, IndexError> {
+    let size = bytes.len() as u64;
+    let mut zip = RemoteZip {
+        client,
+        file,
+        window: (0, bytes),
+        size,
+    };
+    read_metadata_entry(&mut zip).await
+}
+
 async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
     let (directory_offset, directory_size) = find_central_directory(zip).await?;
     if directory_offset < zip.window.0 {

@@ -303,6 +303,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         no_binary: selection(&args.no_binary)?,
         only_binary: selection(&args.only_binary)?,
         build,
+        keep_wheels: false,
     };
     let preferences: BTreeMap<_, _> = existing
         .iter()
