@@ -5,7 +5,8 @@
 //! expansion in requirement lines.
 //!
 //! Builds use tiny in-tree PEP 517 backends (`backend-path = ["."]`) that need
-//! nothing installed, since setuptools is not on the local index.
+//! nothing installed, since setuptools is not on the local index, or the test
+//! backend package the local index serves.
 
 use crate::support::sdist::in_tree_backend;
 use crate::support::{DistSpec, RunningIndex, TestContext, TestIndex};
@@ -108,6 +109,48 @@ fn write_built_project(
         format!("{directory}/plinth_test_backend.py"),
         in_tree_backend(spec),
     );
+}
+
+#[test]
+fn a_project_input_gets_its_build_requirements_installed_by_plinth() {
+    let index = TestIndex::new()
+        .package("backend", "1.0", |p| p.backend())
+        .package("six", "1.16.0", |p| p)
+        .serve();
+    let context = context(&index);
+    context.write(
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"backend\"]\nbuild-backend = \"backend\"\n",
+    );
+    // What the backend's metadata hook answers.
+    context.write(
+        "plinth-test-metadata",
+        DistSpec::new("app", "1.0")
+            .requires("six")
+            .core_metadata("2.1", &[]),
+    );
+    let output = context.run(compile_args(
+        &context,
+        &index,
+        &["pyproject.toml", "-o", "-"],
+    ));
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("six==1.16.0\n    # via app (pyproject.toml)")
+    );
+    let installations: Vec<_> =
+        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
+            .expect("shared installations")
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+    let [installation] = installations.as_slice() else {
+        panic!("one installation: {installations:?}");
+    };
+    let installer =
+        std::fs::read_to_string(installation.join("site-packages/backend-1.0.dist-info/INSTALLER"))
+            .expect("INSTALLER");
+    assert_eq!(installer, "plinth\n", "not pip's");
 }
 
 // 1. pyproject.toml with a static [project] table.

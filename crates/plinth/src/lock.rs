@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -211,6 +212,9 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     // pyenv shim): the inputs' pages are fetched meanwhile, when the client
     // can be set up before the target is known (no direct references, whose
     // credentials it needs and which the target's markers select).
+    // Without the direct references' credentials, which are added once
+    // those are known.
+    let base_client_options = client_options(args, indexes.clone(), find_links, printer)?;
     let early_client = if !args.universal
         && crate::interpreter::probes_interpreter(&args.target)
         && projects.is_empty()
@@ -218,7 +222,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             .iter()
             .all(|root| !matches!(root.requirement.version_or_url, Some(VersionOrUrl::Url(_))))
     {
-        let options = client_options(args, indexes.clone(), find_links.clone(), &[], printer)?;
+        let options = base_client_options.clone();
         let client = IndexClient::new(options.clone())?;
         if !fast_path_wanted(request, &existing, &options) {
             let names: Vec<_> = requirements
@@ -265,6 +269,21 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         options.shared_requirements_dir = cache_dir(&args.cache);
         options
     });
+    // Projects given as SRC are read before the resolution's client exists:
+    // their builds install requirements through a client of their own.
+    if let Some(build) = &mut build
+        && !projects.is_empty()
+    {
+        let client = match &early_client {
+            Some((_, client)) => client.clone(),
+            None => IndexClient::new(base_client_options.clone())?,
+        };
+        build.installer = Some(Arc::new(WheelInstaller::new(
+            client,
+            runtime.handle().clone(),
+            exclude_newer,
+        )));
+    }
     let projects = inputs::metadata(projects, &extras, build.as_ref(), &cwd, printer)?;
     if args.universal {
         let (lowest, warning) =
@@ -316,8 +335,8 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let (client_options, client) = match early_client {
         Some(early) => early,
         None => {
-            let options =
-                client_options(args, indexes.clone(), find_links, &direct_inputs, printer)?;
+            let mut options = base_client_options;
+            options.direct_urls = direct::credential_urls(&direct_inputs);
             let client = IndexClient::new(options.clone())?;
             (options, client)
         }
@@ -338,7 +357,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     // uses (also those from netrc), through its environment only.
     let mut file_options = file_options;
     if let Some(build) = &mut file_options.build {
-        build.installer = Some(std::sync::Arc::new(WheelInstaller::new(
+        build.installer = Some(Arc::new(WheelInstaller::new(
             client.clone(),
             runtime.handle().clone(),
             exclude_newer,
@@ -566,13 +585,11 @@ fn client_options(
     args: &CompileArgs,
     indexes: Vec<Url>,
     find_links: Vec<Url>,
-    direct_inputs: &[direct::DirectInput],
     printer: &Printer,
 ) -> anyhow::Result<ClientOptions> {
     let mut client_options = ClientOptions::new(indexes);
     client_options.find_links = find_links;
     client_options.netrc = netrc_path();
-    client_options.direct_urls = direct::credential_urls(direct_inputs);
     client_options.index_strategy = match args.index.index_strategy {
         cli::IndexStrategy::FirstIndex => IndexStrategy::FirstIndex,
         cli::IndexStrategy::UnsafeBestMatch => {
