@@ -33,6 +33,13 @@ pub trait Installer: Send + Sync + std::fmt::Debug {
     /// installation.
     fn fingerprint(&self) -> String;
 
+    /// Starts, in the background, what installing `requirements` will
+    /// need first (their index pages), while the build finds its
+    /// interpreter and makes its venv. Nothing by default.
+    fn prefetch(&self, requirements: &[String]) {
+        let _ = requirements;
+    }
+
     /// Installs `requirements` (PEP 508) and what they need, for `python`,
     /// into `target`, a directory laid out as a `site-packages` (created when
     /// missing). `Err` says why not; the build then installs with pip, so

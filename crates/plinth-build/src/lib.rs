@@ -394,6 +394,9 @@ impl Builder<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<Vec<u8>, BuildError> {
         let system = pyproject::read(project, &self.name)?;
+        if let Some(installer) = &self.options.installer {
+            installer.prefetch(&system.requires);
+        }
 
         let interpreter = self.find_interpreter(warnings)?;
         let venv = self.create_venv(&interpreter, workspace)?;

@@ -47,6 +47,15 @@ impl plinth_build::Installer for WheelInstaller {
         )
     }
 
+    fn prefetch(&self, requirements: &[String]) {
+        let names: Vec<_> = requirements
+            .iter()
+            .filter_map(|text| <Requirement>::from_str(text).ok())
+            .map(|requirement| requirement.name)
+            .collect();
+        self.client.prefetch_projects(&self.runtime, &names);
+    }
+
     fn install(
         &self,
         requirements: &[String],
