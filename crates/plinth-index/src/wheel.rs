@@ -20,10 +20,13 @@ const TAIL_SIZE: u64 = 64 * 1024;
 /// When the central directory is not in the tail, the directory is fetched
 /// together with the bytes before it, where a wheel's `.dist-info` files
 /// (written last: `METADATA`, then `RECORD`, whose compressed size grows
-/// with the directory's) usually lie: half the directory's size and this
-/// much more. So `METADATA` mostly comes with the directory, in two
-/// requests instead of three.
-const BEFORE_DIRECTORY: u64 = 32 * 1024;
+/// with the directory's) usually lie: the directory's size and this much
+/// more. So `METADATA` mostly comes with the directory, in two requests
+/// instead of three. (Measured on 60 large PyPI wheels, `METADATA` starts
+/// 0.4 to 0.9 directory sizes and 30 to 250 KiB before the directory, or
+/// at the front of the file; half the directory and 32 KiB missed numpy
+/// 2.4, fonttools and torch.)
+const BEFORE_DIRECTORY: u64 = 64 * 1024;
 
 const EOCD_SIGNATURE: u32 = 0x0605_4b50;
 const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
@@ -176,7 +179,7 @@ pub(crate) async fn whole_wheel_metadata(
 async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
     let (directory_offset, directory_size) = find_central_directory(zip).await?;
     if directory_offset < zip.window.0 {
-        let before = directory_size / 2 + BEFORE_DIRECTORY;
+        let before = directory_size + BEFORE_DIRECTORY;
         zip.extend_back(directory_offset.saturating_sub(before))
             .await?;
     }
