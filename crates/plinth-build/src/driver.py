@@ -14,7 +14,7 @@
 #              or {"wheel": path}          (build_wheel, when the backend has no prepare hook)
 # A failing hook raises: the traceback goes to stderr and the exit code is not 0.
 #
-# Where processes fork, each hook runs in a child forked after the backend is
+# On Linux, each hook runs in a child forked after the backend is
 # imported, so that it starts from a fresh process state as PEP 517 asks, and
 # `get_requires` goes on to the metadata hook when it asks for nothing beyond the
 # requirements listed as `installed`: its result then has both answers. This saves
@@ -126,7 +126,9 @@ def main():
     if config["hook"] not in hooks:
         sys.stderr.write("plinth: unknown hook %r\n" % config["hook"])
         sys.exit(3)
-    if not hasattr(os, "fork"):
+    # Only on Linux: macOS may abort a child forked after system frameworks
+    # were loaded (by the backend's imports), and Windows has no fork.
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
         write_json(config["result"], hooks[config["hook"]]())
         return
     result = in_child(hooks[config["hook"]])

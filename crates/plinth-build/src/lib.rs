@@ -41,7 +41,7 @@
 //!    `get_requires_for_build_wheel` (its extra requirements are installed the same
 //!    way), then `prepare_metadata_for_build_wheel`, or `build_wheel` when the backend
 //!    has no such hook, in which case `*.dist-info/METADATA` is read from the wheel.
-//!    Where processes fork, each hook runs in a child forked after the backend is
+//!    On Linux, each hook runs in a child forked after the backend is
 //!    imported (a fresh process state per hook, as PEP 517 asks), and when
 //!    `get_requires_for_build_wheel` asks for nothing new the same driver goes on to
 //!    the metadata hook: one interpreter start and backend import per build.

@@ -313,7 +313,7 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     return "logged-1.0.dist-info"
 "#;
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn each_hook_starts_fresh_in_one_driver() -> TestResult {
     let project = tempfile::tempdir()?;
