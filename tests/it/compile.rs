@@ -1086,6 +1086,36 @@ fn build_requirements_are_resolved_and_unpacked_by_plinth() {
 }
 
 #[test]
+fn a_pip_constraint_file_leaves_build_requirements_to_pip() {
+    // The user's pip settings choose the backend's version: pip installs it.
+    let index = TestIndex::new()
+        .package("backend", "1.0", |p| p.backend())
+        .package("backend", "2.0", |p| p.backend())
+        .package("first", "1.0", |p| {
+            p.no_wheels().sdist(true).built_by("backend")
+        })
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "first\n");
+    context.write("build-constraints.txt", "backend<2\n");
+    let mut command = context.command(compile_args(&context, &index, &["-o", "-"]));
+    command.env("PIP_CONSTRAINT", context.path("build-constraints.txt"));
+    let output = context.run_command(command);
+    assert!(output.status.success(), "{}", context.render(&output));
+    let installations: Vec<_> =
+        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
+            .expect("shared installations")
+            .map(|entry| entry.expect("entry").path().join("site-packages"))
+            .collect();
+    let [site_packages] = installations.as_slice() else {
+        panic!("one installation: {installations:?}");
+    };
+    let installer = std::fs::read_to_string(site_packages.join("backend-1.0.dist-info/INSTALLER"))
+        .expect("backend 1.0, as constrained");
+    assert_eq!(installer, "pip\n");
+}
+
+#[test]
 fn failing_sdist_build_is_an_error_and_keeps_the_lockfile() {
     // setuptools is not on the local index, so installing the build
     // requirements fails.
@@ -1110,6 +1140,8 @@ fn failing_sdist_build_is_an_error_and_keeps_the_lockfile() {
       caused by: Failed to build the metadata of `legacy==1.0` (from `http://[INDEX]/files/legacy-1.0.tar.gz`): Failed to install the build requirements `setuptools>=61` of `legacy-1.0.tar.gz`:
       ERROR: Could not find a version that satisfies the requirement setuptools>=61 (from versions: none)
       ERROR: No matching distribution found for setuptools>=61
+      plinth tried to install them first and could not: No solution found when resolving dependencies:
+      Because `setuptools` was not found in the package index and you require setuptools>=61 (the build requirement `setuptools>=61`), your requirements are unsatisfiable.
     ----- requirements.txt -----
     legacy==0.9
     ");

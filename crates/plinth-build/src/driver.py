@@ -171,6 +171,10 @@ def in_child(hook):
     with os.fdopen(read_end, "rb") as pipe:
         answer = pipe.read()
     _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        signal_number = os.WTERMSIG(status)
+        sys.stderr.write("plinth: the hook was killed by signal %d\n" % signal_number)
+        sys.exit(128 + signal_number)
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
     if code != 0 or not answer:
         sys.exit(code if code > 0 else 1)

@@ -88,6 +88,41 @@ fn is_passed(name: &OsStr, value: &OsStr) -> bool {
     false
 }
 
+/// pip settings that change what pip would install; when one is in the
+/// environment, pip installs build requirements as configured rather than
+/// plinth's installer (`PIP_FIND_LINKS` only when it names a file or a
+/// directory with something in it).
+const PIP_CHOOSES: &[&str] = &[
+    "PIP_CONSTRAINT",
+    "PIP_BUILD_CONSTRAINT",
+    "PIP_ONLY_BINARY",
+    "PIP_NO_BINARY",
+    "PIP_PRE",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_NO_INDEX",
+];
+
+/// The `PIP_*` variable of `env` that asks pip to choose differently from
+/// plinth (see [`PIP_CHOOSES`]), if any.
+pub(crate) fn pip_setting_that_chooses(env: &[(OsString, OsString)]) -> Option<String> {
+    env.iter().find_map(|(name, value)| {
+        let name = name.to_string_lossy().to_ascii_uppercase();
+        let value = value.to_string_lossy();
+        let chooses = if name == "PIP_FIND_LINKS" {
+            value.split_whitespace().any(|location| {
+                let path =
+                    std::path::Path::new(location.strip_prefix("file://").unwrap_or(location));
+                location.contains("://") && !location.starts_with("file://")
+                    || path.is_file()
+                    || fs_err::read_dir(path).is_ok_and(|mut entries| entries.next().is_some())
+            })
+        } else {
+            PIP_CHOOSES.contains(&name.as_str()) && !value.trim().is_empty()
+        };
+        chooses.then_some(name)
+    })
+}
+
 /// Whether any URL in `value` (a whitespace-separated list, as pip reads them) has userinfo.
 pub(crate) fn has_userinfo(value: &str) -> bool {
     value.split_whitespace().any(|token| {
@@ -162,6 +197,43 @@ mod tests {
             ("PIP_TRUSTED_HOST", "c.example"),
         ]);
         assert_eq!(kept, ["PIP_TRUSTED_HOST"]);
+    }
+
+    #[test]
+    fn pip_settings_that_choose_what_to_install() {
+        let empty = tempfile::tempdir().expect("temp dir");
+        let full = tempfile::tempdir().expect("temp dir");
+        fs_err::write(full.path().join("setuptools-1.0-py3-none-any.whl"), "").expect("file");
+        let env = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
+            pairs
+                .iter()
+                .map(|(name, value)| (name.into(), value.into()))
+                .collect()
+        };
+        let empty_dir = empty.path().to_string_lossy().into_owned();
+        let full_dir = full.path().to_string_lossy().into_owned();
+        assert_eq!(
+            pip_setting_that_chooses(&env(&[
+                ("PIP_CERT", "/etc/ssl/certs/ca.crt"),
+                ("PIP_DEFAULT_TIMEOUT", "180"),
+                ("PIP_FIND_LINKS", &empty_dir),
+                ("PIP_INDEX_URL", "https://mirror/simple"),
+            ])),
+            None
+        );
+        assert_eq!(
+            pip_setting_that_chooses(&env(&[("PIP_FIND_LINKS", &full_dir)])).as_deref(),
+            Some("PIP_FIND_LINKS")
+        );
+        assert_eq!(
+            pip_setting_that_chooses(&env(&[("PIP_FIND_LINKS", "https://wheels.example/")]))
+                .as_deref(),
+            Some("PIP_FIND_LINKS")
+        );
+        assert_eq!(
+            pip_setting_that_chooses(&env(&[("pip_constraint", "/c.txt")])).as_deref(),
+            Some("PIP_CONSTRAINT")
+        );
     }
 
     #[test]

@@ -24,6 +24,11 @@ pub struct HostPython {
     /// `platform.libc_ver()` joined by a space (`glibc 2.36`); empty on musl
     /// and outside Linux.
     pub libc: String,
+    /// `platform.mac_ver()[0]` (`14.5`); empty outside macOS.
+    pub macos: String,
+    /// A 64-bit CPython with the GIL, whose wheels the usual `cpXY` tags
+    /// name (not PyPy, a free-threaded or a 32-bit build).
+    pub plain_cpython: bool,
 }
 
 /// Installs build requirements from wheels, in place of pip.
@@ -55,8 +60,9 @@ pub trait Installer: Send + Sync + std::fmt::Debug {
 /// Unpacks the wheel `bytes` (named `filename`, for messages) into the
 /// `site-packages` directory `target`, as an installer would for a build
 /// environment: the `.data` directory's `purelib` and `platlib` go to the
-/// top, its `scripts` to `target/bin`, its `headers` and `data` are left
-/// out (a build imports, it does not run console scripts from PATH).
+/// top, its `scripts` to `target/bin` as they are, its `headers` and `data`
+/// are left out, and no console scripts are made from entry points (a
+/// build imports its requirements; it does not run tools from PATH).
 /// Entries naming an absolute path or `..` are an error. The
 /// `.dist-info/INSTALLER` file says `plinth`.
 pub fn install_wheel(filename: &str, bytes: &[u8], target: &Path) -> Result<(), String> {
@@ -88,11 +94,17 @@ pub fn install_wheel(filename: &str, bytes: &[u8], target: &Path) -> Result<(), 
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).map_err(&io_error)?;
         }
-        let mut content = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
-            .read_to_end(&mut content)
-            .map_err(|error| invalid(error.to_string()))?;
-        fs_err::write(&path, content).map_err(io_error)?;
+        // Streamed to the file, never more than the entry says it holds.
+        let declared = entry.size();
+        let mut file = fs_err::File::create(&path).map_err(&io_error)?;
+        let written = std::io::copy(
+            &mut (&mut entry).take(declared.saturating_add(1)),
+            &mut file,
+        )
+        .map_err(|error| invalid(format!("`{raw}`: {error}")))?;
+        if written > declared {
+            return Err(invalid(format!("`{raw}` is larger than it says")));
+        }
         #[cfg(unix)]
         if entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0) || parts[0].ends_with(".data") {
             use std::os::unix::fs::PermissionsExt;

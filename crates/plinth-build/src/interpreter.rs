@@ -12,15 +12,18 @@ use crate::process::{self, RunError};
 
 /// Prints what plinth needs to know about an interpreter on one tagged line.
 const PROBE: &str = "\
-import platform, sys
+import platform, struct, sys, sysconfig
 try:
     import pip
     pip_version = pip.__version__
 except Exception:
     pip_version = ''
+plain = (sys.implementation.name == 'cpython' and struct.calcsize('P') == 8
+         and not sysconfig.get_config_var('Py_GIL_DISABLED'))
 print('PLINTH_PROBE', sys.version_info[0], sys.version_info[1], pip_version,
       platform.python_version(), sys.platform, platform.machine(),
-      ' '.join(platform.libc_ver()), sys.executable, sep='\\t')
+      ' '.join(platform.libc_ver()), platform.mac_ver()[0], int(plain),
+      sys.executable, sep='\\t')
 ";
 
 /// An interpreter that answered the probe.
@@ -143,7 +146,7 @@ fn probe(
     }
     let output = String::from_utf8_lossy(&finished.output);
     Ok(output.lines().find_map(|line| {
-        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(8, '\t');
+        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(10, '\t');
         let major = fields.next()?.parse().ok()?;
         let minor = fields.next()?.parse().ok()?;
         let pip = parse_pip_version(fields.next()?);
@@ -153,6 +156,8 @@ fn probe(
             sys_platform: text()?,
             machine: text()?,
             libc: text()?.trim().to_string(),
+            macos: text()?,
+            plain_cpython: text()? == "1",
         };
         let executable = text().filter(|path| !path.is_empty());
         Some(Interpreter {

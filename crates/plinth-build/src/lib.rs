@@ -47,7 +47,8 @@
 //!    the metadata hook: one interpreter start and backend import per build.
 //!
 //! The timeout ([`BuildOptions::timeout`]) covers the whole build, from probing the
-//! interpreter to the last hook. Every subprocess runs in its own process group; when
+//! interpreter to the last hook (but for the [`Installer`]'s own resolution and
+//! downloads, bounded by the client's network timeouts). Every subprocess runs in its own process group; when
 //! the time is up the whole group is killed (`kill -KILL -<group>`), so a hung backend
 //! leaves no process behind. The driver also ends its group when plinth goes away.
 //!
@@ -63,7 +64,10 @@
 //! - proxies: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` (either case);
 //! - `PYENV_ROOT`, `PYENV_VERSION`, so that pyenv shims find the selected interpreter;
 //! - the user's `PIP_*` settings (so `PIP_CERT`, `PIP_FIND_LINKS`, `PIP_INDEX_URL`,
-//!   `PIP_CONFIG_FILE`... keep working), except those that would install elsewhere
+//!   `PIP_CONFIG_FILE`... keep working when pip installs; the installer is not used
+//!   when `PIP_CONSTRAINT`, `PIP_BUILD_CONSTRAINT`, `PIP_ONLY_BINARY`, `PIP_NO_BINARY`,
+//!   `PIP_PRE`, `PIP_EXTRA_INDEX_URL`, `PIP_NO_INDEX` or a `PIP_FIND_LINKS` with
+//!   something in it ask pip to choose otherwise), except those that would install elsewhere
 //!   (`PIP_USER`, `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_PYTHON`) and any whose
 //!   value holds a URL with userinfo (`https://user:password@host`).
 //!
@@ -584,16 +588,18 @@ impl Builder<'_> {
         if requirements.is_empty() {
             return Ok(());
         }
-        if let Some(installer) = &self.options.installer {
-            // When it can't, pip may (building an sdist, say); what the
-            // installer left is overwritten.
-            if installer
-                .install(requirements, &venv.host, site_packages)
-                .is_ok()
-            {
-                return Ok(());
+        // When the installer can't, pip may (building an sdist, say). Where
+        // the user's pip settings choose what to install (a constraint
+        // file, say), pip installs as configured.
+        let installer_failed = match &self.options.installer {
+            Some(installer) if env::pip_setting_that_chooses(&self.env).is_none() => {
+                match installer.install(requirements, &venv.host, site_packages) {
+                    Ok(()) => return Ok(()),
+                    Err(reason) => Some(reason),
+                }
             }
-        }
+            _ => None,
+        };
         let mut command = match &venv.outer_pip {
             // Into the venv's site-packages directly: `--python` would start
             // pip a second time inside the venv (some 0.6 s per build).
@@ -604,6 +610,10 @@ impl Builder<'_> {
                 command
                     .args(["-m", "pip", "install", "--target"])
                     .arg(site_packages);
+                // Replacing whatever the installer left there.
+                if installer_failed.is_some() {
+                    command.arg("--upgrade");
+                }
                 command
             }
             None => {
@@ -632,10 +642,16 @@ impl Builder<'_> {
             format!("installing the build requirements {listed}")
         })?;
         if !finished.status.success() {
+            let mut output = finished.tail();
+            if let Some(reason) = installer_failed {
+                output.push_str(&format!(
+                    "\nplinth tried to install them first and could not: {reason}"
+                ));
+            }
             return Err(BuildError::PipInstall {
                 sdist: self.name.clone(),
                 requirements: listed,
-                output: finished.tail(),
+                output,
             });
         }
         Ok(())

@@ -337,6 +337,27 @@ fn each_hook_starts_fresh_in_one_driver() -> TestResult {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hook_killed_by_a_signal_is_reported() -> TestResult {
+    let project = tempfile::tempdir()?;
+    std::fs::write(project.path().join("pyproject.toml"), IN_TREE_PYPROJECT)?;
+    std::fs::create_dir(project.path().join("_backend"))?;
+    std::fs::write(
+        project.path().join("_backend/backend.py"),
+        "import os, signal\n\ndef get_requires_for_build_wheel(config_settings=None):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    )?;
+    let error = plinth_build::build_metadata_from_dir(project.path(), &options()?)
+        .expect_err("the hook was killed");
+    let message = error.to_string();
+    assert!(
+        message.contains("get_requires_for_build_wheel")
+            && message.contains("plinth: the hook was killed by signal 9"),
+        "{message}"
+    );
+    Ok(())
+}
+
 #[test]
 fn zip_sdist() -> TestResult {
     let directory = tempfile::tempdir()?;

@@ -15,7 +15,7 @@ use tokio::runtime::Handle;
 
 use crate::client::IndexClient;
 use crate::source::{FileOptions, IndexSource, PackageSelection};
-use crate::target::{Platform, Target};
+use crate::target::{Os, Platform, Target};
 
 /// Installs build requirements from the indexes of `client`.
 #[derive(Debug)]
@@ -62,9 +62,19 @@ impl plinth_build::Installer for WheelInstaller {
         python: &HostPython,
         target: &Path,
     ) -> Result<(), String> {
+        if !python.plain_cpython {
+            return Err("the build interpreter is not a 64-bit CPython with the GIL".to_string());
+        }
         let version = Version::from_str(&python.version)
             .map_err(|error| format!("the interpreter's version: {error}"))?;
-        let platform = Platform::of_host(&python.sys_platform, &python.machine, &python.libc)?;
+        let mut platform = Platform::of_host(&python.sys_platform, &python.machine, &python.libc)?;
+        if let Os::Macos { major, minor } = &mut platform.os {
+            let mut release = python.macos.split('.').map(str::parse::<u16>);
+            if let Some(Ok(found)) = release.next() {
+                *major = found;
+                *minor = release.next().and_then(Result::ok).unwrap_or(0);
+            }
+        }
         let environment = Target::new(version.clone(), platform);
         let markers = environment
             .markers()

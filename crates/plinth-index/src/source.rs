@@ -166,9 +166,10 @@ impl IndexSource {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                speculation: target
-                    .markers()
-                    .ok()
+                // Not with whole wheels: a guess would download one.
+                speculation: (!options.keep_wheels)
+                    .then(|| target.markers().ok())
+                    .flatten()
                     .zip(Version::from_str(&target.python_full_version()).ok()),
                 speculated: Mutex::default(),
                 kept_wheels: Mutex::default(),
@@ -631,8 +632,7 @@ impl Inner {
         };
         let bytes = if file.filename().ends_with(".whl") && self.options.keep_wheels {
             let wheel = self.client.download(&file).await?;
-            let metadata =
-                crate::wheel::whole_wheel_metadata(&self.client, &file, wheel.clone()).await?;
+            let metadata = crate::wheel::whole_wheel_metadata(&file, &wheel)?;
             self.kept_wheels
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -161,19 +161,30 @@ pub(crate) async fn read_wheel_metadata(
 }
 
 /// `METADATA` of a wheel downloaded whole (`bytes`).
-pub(crate) async fn whole_wheel_metadata(
-    client: &IndexClient,
-    file: &IndexFile,
-    bytes: Vec<u8>,
-) -> Result<Vec<u8>, IndexError> {
-    let size = bytes.len() as u64;
-    let mut zip = RemoteZip {
-        client,
-        file,
-        window: (0, bytes),
-        size,
+pub(crate) fn whole_wheel_metadata(file: &IndexFile, bytes: &[u8]) -> Result<Vec<u8>, IndexError> {
+    let invalid = |message: String| IndexError::Archive {
+        url: redact(&file.url().to_url()),
+        message,
     };
-    read_metadata_entry(&mut zip).await
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|error| invalid(error.to_string()))?;
+    let directory = archive
+        .file_names()
+        .find(|name| {
+            name.strip_suffix(".dist-info/METADATA")
+                .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
+        })
+        .map(str::to_string)
+        .ok_or_else(|| invalid("no `.dist-info/METADATA` entry".to_string()))?;
+    let entry = archive
+        .by_name(&directory)
+        .map_err(|error| invalid(error.to_string()))?;
+    let mut metadata = Vec::new();
+    entry
+        .take(64 << 20)
+        .read_to_end(&mut metadata)
+        .map_err(|error| invalid(error.to_string()))?;
+    Ok(metadata)
 }
 
 async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {

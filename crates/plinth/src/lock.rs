@@ -258,7 +258,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let mut build = (!args.no_build).then(|| {
         let mut options = plinth_build::BuildOptions::new(target.python_version.clone());
         options.timeout = std::time::Duration::from_secs(args.build_timeout);
-        // Build requirements come from the main index, as pip does.
+        // pip, when it installs build requirements, uses the main index.
         options.index_url = indexes
             .first()
             .filter(|url| url.as_str().trim_end_matches('/') != PYPI)
