@@ -12,6 +12,7 @@ use flate2::read::{DeflateDecoder, GzDecoder};
 
 use crate::client::IndexClient;
 use crate::error::{IndexError, redact};
+use crate::metadata::CoreMetadata;
 use crate::simple::IndexFile;
 
 /// How much of a wheel's end the first request asks for.
@@ -336,25 +337,32 @@ pub(crate) struct SdistFiles {
 }
 
 /// Read the files metadata may come from out of an sdist archive (`.tar.gz` or `.zip`).
+/// A static `PKG-INFO` (PEP 643) is all that is needed: the rest of the archive is
+/// then not read (pyspark's sdist is 456 MB, its `PKG-INFO` the fifth entry).
 pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFiles, String> {
     let mut files = SdistFiles::default();
-    let mut keep = |path: &str, read: &mut dyn Read| -> Result<(), String> {
+    // Keeps the entry if it is one of the two; `true` once a static
+    // `PKG-INFO` is in.
+    let mut keep = |path: &str, read: &mut dyn Read| -> Result<bool, String> {
         let path = path.trim_start_matches("./");
         let mut parts = path.split('/');
         let (Some(_top), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Ok(());
+            return Ok(false);
         };
         let slot = match name {
             "PKG-INFO" => &mut files.pkg_info,
             "pyproject.toml" => &mut files.pyproject,
-            _ => return Ok(()),
+            _ => return Ok(false),
         };
         let mut bytes = Vec::new();
         read.take(16 << 20)
             .read_to_end(&mut bytes)
             .map_err(|error| error.to_string())?;
         slot.get_or_insert(bytes);
-        Ok(())
+        Ok(files
+            .pkg_info
+            .as_deref()
+            .is_some_and(|pkg_info| CoreMetadata::parse(pkg_info).is_static()))
     };
     if filename.ends_with(".zip") {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive))
@@ -362,7 +370,9 @@ pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFi
         for index in 0..archive.len() {
             let mut entry = archive.by_index(index).map_err(|error| error.to_string())?;
             let name = entry.name().to_string();
-            keep(&name, &mut entry)?;
+            if keep(&name, &mut entry)? {
+                break;
+            }
         }
     } else {
         let mut archive = tar::Archive::new(GzDecoder::new(archive));
@@ -373,7 +383,9 @@ pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFi
                 .map_err(|error| error.to_string())?
                 .to_string_lossy()
                 .into_owned();
-            keep(&path, &mut entry)?;
+            if keep(&path, &mut entry)? {
+                break;
+            }
         }
     }
     Ok(files)
@@ -412,5 +424,61 @@ mod tests {
         assert_eq!(parse_content_range(Some("bytes 0-9/*")), Some((0, None)));
         assert_eq!(parse_content_range(Some("items 0-9/10")), None);
         assert_eq!(parse_content_range(None), None);
+    }
+
+    /// A `.tar.gz` of `entries`.
+    fn sdist(entries: &[(&str, &str)]) -> Vec<u8> {
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        for (path, content) in entries {
+            let mut header = tar::Header::new_ustar();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            archive
+                .append_data(&mut header, path, content.as_bytes())
+                .expect("entry");
+        }
+        archive
+            .into_inner()
+            .expect("tar")
+            .finish()
+            .expect("gzip")
+    }
+
+    #[test]
+    fn an_sdist_is_read_up_to_its_static_pkg_info() {
+        let static_info = "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n";
+        let dynamic_info = "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\nDynamic: Requires-Dist\n";
+        // Bytes that do not compress, so that the archive is mostly these.
+        let mut state: u32 = 2_463_534_242;
+        let filler: String = (0..200_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                char::from(b'!' + u8::try_from(state % 90).unwrap_or(0))
+            })
+            .collect();
+        for (info, whole) in [(static_info, false), (dynamic_info, true)] {
+            let mut bytes = sdist(&[
+                ("demo-1.0/PKG-INFO", info),
+                ("demo-1.0/big.bin", &filler),
+                ("demo-1.0/pyproject.toml", "[project]\n"),
+            ]);
+            let files = read_sdist_files("demo-1.0.tar.gz", &bytes).expect("readable");
+            assert_eq!(files.pkg_info.as_deref(), Some(info.as_bytes()));
+            assert_eq!(files.pyproject.is_some(), whole, "{info}");
+            // Cut the stream well after PKG-INFO: only a reader that stops
+            // at a static PKG-INFO still succeeds.
+            bytes.truncate(bytes.len() / 2);
+            assert_eq!(
+                read_sdist_files("demo-1.0.tar.gz", &bytes).is_ok(),
+                !whole,
+                "{info}"
+            );
+        }
     }
 }
