@@ -7,29 +7,49 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::BuildError;
 
+/// Called with each file's path in the archive as soon as it is unpacked;
+/// `true` stops unpacking.
+pub(crate) type Visit<'a> = &'a mut dyn FnMut(&Path) -> bool;
+
 /// Unpacks `sdist` into `destination` (an empty directory) and returns the project
 /// directory: the single top-level directory, or `destination` itself when the files
 /// sit at the top (as pip accepts).
 pub(crate) fn unpack(sdist: &Path, name: &str, destination: &Path) -> Result<PathBuf, BuildError> {
+    let file = open(sdist, name)?;
+    let unpacked = unpack_from(BufReader::new(file), name, destination, &mut |_| false)?;
+    unpacked.ok_or_else(|| invalid(name, "stopped"))
+}
+
+/// Unpacks the sdist read from `reader` as [`unpack`] does, showing each file
+/// to `visit`; `None` when `visit` stopped it.
+pub(crate) fn unpack_from<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    name: &str,
+    destination: &Path,
+    visit: Visit<'_>,
+) -> Result<Option<PathBuf>, BuildError> {
     let lower = name.to_ascii_lowercase();
     let top_level = if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
-        let file = open(sdist, name)?;
         unpack_tar(
-            flate2::read::GzDecoder::new(BufReader::new(file)),
+            flate2::read::GzDecoder::new(reader),
             name,
             destination,
+            visit,
         )?
     } else if lower.ends_with(".tar") {
-        unpack_tar(BufReader::new(open(sdist, name)?), name, destination)?
+        unpack_tar(reader, name, destination, visit)?
     } else if lower.ends_with(".zip") {
-        unpack_zip(sdist, name, destination)?
+        unpack_zip(reader, name, destination, visit)?
     } else {
         return Err(BuildError::InvalidArchive {
             sdist: name.to_string(),
             message: "unsupported format; expected `.tar.gz` or `.zip`".to_string(),
         });
     };
-    project_dir(&top_level, name, destination)
+    match top_level {
+        Some(top_level) => project_dir(&top_level, name, destination).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn open(sdist: &Path, name: &str) -> Result<fs_err::File, BuildError> {
@@ -66,12 +86,13 @@ fn relative_components(path: &Path) -> Option<Vec<&std::ffi::OsStr>> {
     Some(components)
 }
 
-/// Unpacks a tar stream; returns the names at the top level.
+/// Unpacks a tar stream; returns the names at the top level (`None`: stopped).
 fn unpack_tar(
     reader: impl std::io::Read,
     name: &str,
     destination: &Path,
-) -> Result<BTreeSet<PathBuf>, BuildError> {
+    visit: Visit<'_>,
+) -> Result<Option<BTreeSet<PathBuf>>, BuildError> {
     let mut archive = tar::Archive::new(reader);
     archive.set_preserve_permissions(false);
     archive.set_preserve_ownerships(false);
@@ -120,8 +141,15 @@ fn unpack_tar(
             return Err(unsafe_entry(name, &path));
         }
         top_level.insert(PathBuf::from(first));
+        if matches!(
+            entry_type,
+            tar::EntryType::Regular | tar::EntryType::Continuous
+        ) && visit(&path)
+        {
+            return Ok(None);
+        }
     }
-    Ok(top_level)
+    Ok(Some(top_level))
 }
 
 /// Whether a symlink in a directory `depth` levels down, pointing at `target`, stays
@@ -142,15 +170,14 @@ fn symlink_stays_inside(depth: usize, target: &Path) -> bool {
     true
 }
 
-/// Unpacks a zip archive; returns the names at the top level.
+/// Unpacks a zip archive; returns the names at the top level (`None`: stopped).
 fn unpack_zip(
-    sdist: &Path,
+    reader: impl std::io::Read + std::io::Seek,
     name: &str,
     destination: &Path,
-) -> Result<BTreeSet<PathBuf>, BuildError> {
-    let file = open(sdist, name)?;
-    let mut archive =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|error| invalid(name, error))?;
+    visit: Visit<'_>,
+) -> Result<Option<BTreeSet<PathBuf>>, BuildError> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|error| invalid(name, error))?;
     let mut top_level = BTreeSet::new();
     for index in 0..archive.len() {
         let mut file = archive
@@ -188,10 +215,15 @@ fn unpack_zip(
             }
             let mut output = fs_err::File::create(&target).map_err(io_error)?;
             std::io::copy(&mut file, &mut output).map_err(|error| invalid(name, error))?;
+            top_level.insert(first);
+            if visit(&relative) {
+                return Ok(None);
+            }
+            continue;
         }
         top_level.insert(first);
     }
-    Ok(top_level)
+    Ok(Some(top_level))
 }
 
 fn project_dir(

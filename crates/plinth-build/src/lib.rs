@@ -216,8 +216,98 @@ pub fn build_metadata(
         || sdist.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
+    cached_or_built(&name, sha256, options, |builder, warnings| {
+        if let Some(expected) = sha256
+            .map(|hash| normalize_sha256(hash, &name))
+            .transpose()?
+        {
+            let actual = file_sha256(sdist, &name)?;
+            if actual != expected {
+                return Err(BuildError::HashMismatch {
+                    sdist: name.clone(),
+                    expected,
+                    actual,
+                });
+            }
+        }
+        builder.build(sdist, warnings)
+    })
+}
+
+/// An sdist unpacked by [`unpack_sdist`] into a temporary directory of its
+/// own (removed when dropped), to be built there.
+#[derive(Debug)]
+pub struct UnpackedSdist {
+    name: String,
+    workspace: tempfile::TempDir,
+    project: PathBuf,
+}
+
+impl UnpackedSdist {
+    /// The project directory (where `PKG-INFO`, `pyproject.toml` or
+    /// `setup.py` are).
+    pub fn project(&self) -> &Path {
+        &self.project
+    }
+
+    /// Builds its core metadata as [`build_metadata`] does for the archive;
+    /// `sha256` (of the archive, checked by the caller) is the cache key.
+    pub fn build_metadata(
+        self,
+        sha256: Option<&str>,
+        options: &BuildOptions,
+    ) -> Result<BuiltMetadata, BuildError> {
+        cached_or_built(&self.name, sha256, options, |builder, warnings| {
+            builder.build_project(&self.project, self.workspace.path(), warnings)
+        })
+    }
+}
+
+/// Unpacks the sdist `bytes` (named `filename`: `.tar.gz`, `.tgz`, `.tar` or
+/// `.zip`) as a build would, into a new temporary directory, with the same
+/// checks (no entry outside it). `stop` sees each file as soon as it is
+/// written (its path in the archive, and where it is); when it returns
+/// `true` the rest is not unpacked and the answer is `None`. So a caller
+/// that reads the metadata files first decompresses a large sdist once,
+/// whether it then needs a build or not.
+pub fn unpack_sdist(
+    filename: &str,
+    bytes: &[u8],
+    mut stop: impl FnMut(&Path, &Path) -> bool,
+) -> Result<Option<UnpackedSdist>, BuildError> {
+    let io_error = |source| BuildError::Io {
+        sdist: filename.to_string(),
+        source,
+    };
+    let workspace = tempfile::Builder::new()
+        .prefix("plinth-build-")
+        .tempdir()
+        .map_err(io_error)?;
+    let source_root = workspace.path().join("source");
+    fs_err::create_dir(&source_root).map_err(io_error)?;
+    let project = archive::unpack_from(
+        std::io::Cursor::new(bytes),
+        filename,
+        &source_root,
+        &mut |path| stop(path, &source_root.join(path)),
+    )?;
+    Ok(project.map(|project| UnpackedSdist {
+        name: filename.to_string(),
+        workspace,
+        project,
+    }))
+}
+
+/// The cached metadata of the sdist `name` (by `sha256`), else what `build`
+/// builds, then cached.
+fn cached_or_built(
+    name: &str,
+    sha256: Option<&str>,
+    options: &BuildOptions,
+    build: impl FnOnce(&Builder<'_>, &mut Vec<String>) -> Result<Vec<u8>, BuildError>,
+) -> Result<BuiltMetadata, BuildError> {
     let sha256 = sha256
-        .map(|hash| normalize_sha256(hash, &name))
+        .map(|hash| normalize_sha256(hash, name))
         .transpose()?;
     let cache_entry = options
         .cache_dir
@@ -226,7 +316,7 @@ pub fn build_metadata(
         .map(|(directory, hash)| cache::entry(directory, hash));
     if let Some(entry) = &cache_entry
         && let Some(metadata) = cache::read(entry).map_err(|source| BuildError::Cache {
-            sdist: name.clone(),
+            sdist: name.to_string(),
             source,
         })?
     {
@@ -235,25 +325,14 @@ pub fn build_metadata(
             warnings: Vec::new(),
         });
     }
-    if let Some(expected) = &sha256 {
-        let actual = file_sha256(sdist, &name)?;
-        if &actual != expected {
-            return Err(BuildError::HashMismatch {
-                sdist: name,
-                expected: expected.clone(),
-                actual,
-            });
-        }
-    }
-
     let mut warnings = Vec::new();
     let builder = Builder {
-        name: name.clone(),
+        name: name.to_string(),
         options,
         deadline: options.deadline(),
         env: env::scrubbed(std::env::vars_os()),
     };
-    let metadata = builder.build(sdist, &mut warnings)?;
+    let metadata = build(&builder, &mut warnings)?;
     if let Some(entry) = &cache_entry
         && let Err(error) = cache::write(entry, &metadata)
     {

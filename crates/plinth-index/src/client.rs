@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
-use plinth_build::{BuildOptions, BuiltMetadata, build_metadata};
+use plinth_build::BuildOptions;
 
 use crate::auth::{CredentialStore, Netrc, Origin, without_credentials};
 use crate::cache::{BackgroundWriter, Cache};
@@ -25,10 +25,9 @@ use crate::compact;
 use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
 use crate::find_links;
-use crate::metadata::CoreMetadata;
 use crate::once::{self, OnceMap};
 use crate::simple::{IndexFile, parse_html, parse_json};
-use crate::wheel::{read_sdist_files, read_wheel_metadata};
+use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
 
 mod listing;
 
@@ -718,32 +717,32 @@ impl IndexClient {
             tokio::task::spawn_blocking(move || plinth_build::find_interpreter_ahead(&options));
         }
         let archive = self.download(file).await?;
-        let invalid = |message: String| IndexError::Archive {
-            url: redact(&file.url().to_url()),
-            message,
-        };
-        let files = read_sdist_files(file.filename(), &archive).map_err(invalid)?;
-        let pkg_info = files
-            .pkg_info
-            .filter(|bytes| CoreMetadata::parse(bytes).is_static());
-        let static_metadata = match (pkg_info, files.pyproject) {
-            (Some(bytes), _) => Some(bytes),
-            (None, Some(pyproject)) => match CoreMetadata::from_pyproject(&pyproject) {
-                Ok(metadata) => metadata.map(|metadata| metadata.to_text().into_bytes()),
-                Err(error) => return Ok(Err(format!("its pyproject.toml is invalid: {error}"))),
-            },
-            (None, None) => None,
-        };
-        if let Some(metadata) = static_metadata {
-            self.cache_put(&key, &metadata);
-            return Ok(Ok(metadata));
-        }
         let (Some(options), Some(built_key)) = (build, built_key) else {
-            return Ok(Err(NEEDS_BUILD.to_string()));
+            let invalid = |message: String| IndexError::Archive {
+                url: redact(&file.url().to_url()),
+                message,
+            };
+            let files = read_sdist_files(file.filename(), &archive).map_err(invalid)?;
+            return Ok(match files.static_metadata() {
+                Ok(Some(metadata)) => {
+                    self.cache_put(&key, &metadata);
+                    Ok(metadata)
+                }
+                Ok(None) => Err(NEEDS_BUILD.to_string()),
+                Err(reason) => Err(reason),
+            });
         };
-        let metadata = build_sdist(file, archive, options.clone()).await?;
-        self.cache_put(&built_key, &metadata);
-        Ok(Ok(metadata))
+        Ok(match build_sdist(file, archive, options.clone()).await? {
+            SdistMetadata::Static(metadata) => {
+                self.cache_put(&key, &metadata);
+                Ok(metadata)
+            }
+            SdistMetadata::Built(metadata) => {
+                self.cache_put(&built_key, &metadata);
+                Ok(metadata)
+            }
+            SdistMetadata::Unusable(reason) => Err(reason),
+        })
     }
 
     /// The sha256 of a file: from the index, else computed from a download.
@@ -1051,24 +1050,63 @@ impl IndexClient {
     }
 }
 
-/// Run a PEP 517 metadata build of `archive` on a blocking thread.
+/// Where an sdist's metadata came from.
+enum SdistMetadata {
+    /// A static `PKG-INFO` or `pyproject.toml` `[project]` table.
+    Static(Vec<u8>),
+    /// A PEP 517 build.
+    Built(Vec<u8>),
+    /// Why it can't be used.
+    Unusable(String),
+}
+
+/// The metadata of the sdist `archive` (downloaded and verified), on a
+/// blocking thread: it is unpacked once, for a build, and its `PKG-INFO`
+/// and `pyproject.toml` are read as they come out; when they are static,
+/// that is the answer (the rest is not unpacked when a static `PKG-INFO`
+/// comes first), else the unpacked project is built (PEP 517).
 async fn build_sdist(
     file: &IndexFile,
     archive: Vec<u8>,
     options: BuildOptions,
-) -> Result<Vec<u8>, IndexError> {
-    let filename = file.filename().to_string();
+) -> Result<SdistMetadata, IndexError> {
+    // Only the last path segment names the archive's format.
+    let filename = std::path::Path::new(file.filename())
+        .file_name()
+        .map_or_else(
+            || "sdist.tar.gz".to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
     let sha256 = file.sha256();
     let url = redact(&file.url().to_url());
-    let built = tokio::task::spawn_blocking(move || -> Result<BuiltMetadata, String> {
-        let directory = tempfile::tempdir().map_err(|error| error.to_string())?;
-        // Only the last path segment: a hostile index can't write elsewhere.
-        let name = std::path::Path::new(&filename)
-            .file_name()
-            .map_or_else(|| "sdist.tar.gz".into(), std::ffi::OsStr::to_os_string);
-        let path = directory.path().join(name);
-        fs_err::write(&path, &archive).map_err(|error| error.to_string())?;
-        build_metadata(&path, sha256.as_deref(), &options).map_err(|error| error.to_string())
+    let built = tokio::task::spawn_blocking(move || -> Result<SdistMetadata, String> {
+        let mut files = SdistFiles::default();
+        let mut read_error = None;
+        let unpacked = plinth_build::unpack_sdist(&filename, &archive, |path, written| {
+            let kept = fs_err::File::open(written)
+                .map_err(|error| error.to_string())
+                .and_then(|mut file| files.keep(&path.to_string_lossy(), &mut file));
+            kept.unwrap_or_else(|error| {
+                read_error = Some(error);
+                true
+            })
+        })
+        .map_err(|error| error.to_string())?;
+        if let Some(error) = read_error {
+            return Err(error);
+        }
+        let static_metadata = match files.static_metadata() {
+            Ok(metadata) => metadata,
+            Err(reason) => return Ok(SdistMetadata::Unusable(reason)),
+        };
+        match (static_metadata, unpacked) {
+            (Some(metadata), _) => Ok(SdistMetadata::Static(metadata)),
+            (None, Some(unpacked)) => unpacked
+                .build_metadata(sha256.as_deref(), &options)
+                .map(|built| SdistMetadata::Built(built.metadata))
+                .map_err(|error| error.to_string()),
+            (None, None) => Err("stopped unpacking without a static PKG-INFO".to_string()),
+        }
     })
     .await
     .map_err(|error| IndexError::Build {
@@ -1081,7 +1119,7 @@ async fn build_sdist(
         url,
         message,
     })?;
-    Ok(built.metadata)
+    Ok(built)
 }
 
 /// The longest wait between two attempts, whatever `Retry-After` says.

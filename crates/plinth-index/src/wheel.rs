@@ -336,22 +336,19 @@ pub(crate) struct SdistFiles {
     pub pyproject: Option<Vec<u8>>,
 }
 
-/// Read the files metadata may come from out of an sdist archive (`.tar.gz` or `.zip`).
-/// A static `PKG-INFO` (PEP 643) is all that is needed: the rest of the archive is
-/// then not read (pyspark's sdist is 456 MB, its `PKG-INFO` the fifth entry).
-pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFiles, String> {
-    let mut files = SdistFiles::default();
-    // Keeps the entry if it is one of the two; `true` once a static
-    // `PKG-INFO` is in.
-    let mut keep = |path: &str, read: &mut dyn Read| -> Result<bool, String> {
+impl SdistFiles {
+    /// Keeps the archive entry at `path` when it is one of the two (the
+    /// first of each); `true` once a static `PKG-INFO` (PEP 643) is in,
+    /// which is all the metadata needs.
+    pub(crate) fn keep(&mut self, path: &str, read: &mut dyn Read) -> Result<bool, String> {
         let path = path.trim_start_matches("./");
         let mut parts = path.split('/');
         let (Some(_top), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
             return Ok(false);
         };
         let slot = match name {
-            "PKG-INFO" => &mut files.pkg_info,
-            "pyproject.toml" => &mut files.pyproject,
+            "PKG-INFO" => &mut self.pkg_info,
+            "pyproject.toml" => &mut self.pyproject,
             _ => return Ok(false),
         };
         let mut bytes = Vec::new();
@@ -359,18 +356,44 @@ pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFi
             .read_to_end(&mut bytes)
             .map_err(|error| error.to_string())?;
         slot.get_or_insert(bytes);
-        Ok(files
+        Ok(self
             .pkg_info
             .as_deref()
             .is_some_and(|pkg_info| CoreMetadata::parse(pkg_info).is_static()))
-    };
+    }
+
+    /// The metadata they give without a build: a static `PKG-INFO`, else a
+    /// static `pyproject.toml` `[project]` table (PEP 621); `Err` when that
+    /// table is invalid.
+    pub(crate) fn static_metadata(self) -> Result<Option<Vec<u8>>, String> {
+        if let Some(pkg_info) = self
+            .pkg_info
+            .filter(|bytes| CoreMetadata::parse(bytes).is_static())
+        {
+            return Ok(Some(pkg_info));
+        }
+        let Some(pyproject) = self.pyproject else {
+            return Ok(None);
+        };
+        match CoreMetadata::from_pyproject(&pyproject) {
+            Ok(metadata) => Ok(metadata.map(|metadata| metadata.to_text().into_bytes())),
+            Err(error) => Err(format!("its pyproject.toml is invalid: {error}")),
+        }
+    }
+}
+
+/// Read the files metadata may come from out of an sdist archive (`.tar.gz` or `.zip`).
+/// A static `PKG-INFO` (PEP 643) is all that is needed: the rest of the archive is
+/// then not read (pyspark's sdist is 456 MB, its `PKG-INFO` the fifth entry).
+pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFiles, String> {
+    let mut files = SdistFiles::default();
     if filename.ends_with(".zip") {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive))
             .map_err(|error| error.to_string())?;
         for index in 0..archive.len() {
             let mut entry = archive.by_index(index).map_err(|error| error.to_string())?;
             let name = entry.name().to_string();
-            if keep(&name, &mut entry)? {
+            if files.keep(&name, &mut entry)? {
                 break;
             }
         }
@@ -383,7 +406,7 @@ pub(crate) fn read_sdist_files(filename: &str, archive: &[u8]) -> Result<SdistFi
                 .map_err(|error| error.to_string())?
                 .to_string_lossy()
                 .into_owned();
-            if keep(&path, &mut entry)? {
+            if files.keep(&path, &mut entry)? {
                 break;
             }
         }
@@ -441,17 +464,14 @@ mod tests {
                 .append_data(&mut header, path, content.as_bytes())
                 .expect("entry");
         }
-        archive
-            .into_inner()
-            .expect("tar")
-            .finish()
-            .expect("gzip")
+        archive.into_inner().expect("tar").finish().expect("gzip")
     }
 
     #[test]
     fn an_sdist_is_read_up_to_its_static_pkg_info() {
         let static_info = "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n";
-        let dynamic_info = "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\nDynamic: Requires-Dist\n";
+        let dynamic_info =
+            "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\nDynamic: Requires-Dist\n";
         // Bytes that do not compress, so that the archive is mostly these.
         let mut state: u32 = 2_463_534_242;
         let filler: String = (0..200_000)
