@@ -917,9 +917,17 @@ impl IndexClient {
             header(reqwest::header::RETRY_AFTER).and_then(|value| parse_retry_after(&value));
         let validators = Validators::from_headers(response.headers());
         let expected_length = response.content_length();
-        // A body that came in several pieces is gathered into one buffer,
-        // which the `Vec` takes over instead of copying (a page can be 10 MB).
-        let body = Vec::from(response.bytes().await.map_err(request_error)?);
+        // Gathered into one buffer of the announced size: collecting the
+        // pieces first and then joining them held a body twice (a page can
+        // be 10 MB, an sdist 450 MB). A `Content-Length` larger than what
+        // comes is not trusted with more than 64 MiB ahead.
+        let mut response = response;
+        let mut body = Vec::with_capacity(
+            usize::try_from(expected_length.unwrap_or(0).min(64 << 20)).unwrap_or(0),
+        );
+        while let Some(chunk) = response.chunk().await.map_err(request_error)? {
+            body.extend_from_slice(&chunk);
+        }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes
