@@ -732,17 +732,19 @@ impl IndexClient {
                 Err(reason) => Err(reason),
             });
         };
-        Ok(match build_sdist(file, archive, options.clone()).await? {
-            SdistMetadata::Static(metadata) => {
-                self.cache_put(&key, &metadata);
-                Ok(metadata)
-            }
-            SdistMetadata::Built(metadata) => {
-                self.cache_put(&built_key, &metadata);
-                Ok(metadata)
-            }
-            SdistMetadata::Unusable(reason) => Err(reason),
-        })
+        Ok(
+            match unpack_and_build(file, archive, options.clone()).await? {
+                SdistMetadata::Static(metadata) => {
+                    self.cache_put(&key, &metadata);
+                    Ok(metadata)
+                }
+                SdistMetadata::Built(metadata) => {
+                    self.cache_put(&built_key, &metadata);
+                    Ok(metadata)
+                }
+                SdistMetadata::Unusable(reason) => Err(reason),
+            },
+        )
     }
 
     /// The sha256 of a file: from the index, else computed from a download.
@@ -1073,7 +1075,7 @@ enum SdistMetadata {
 /// and `pyproject.toml` are read as they come out; when they are static,
 /// that is the answer (the rest is not unpacked when a static `PKG-INFO`
 /// comes first), else the unpacked project is built (PEP 517).
-async fn build_sdist(
+async fn unpack_and_build(
     file: &IndexFile,
     archive: Vec<u8>,
     options: BuildOptions,
