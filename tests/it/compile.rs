@@ -1014,6 +1014,20 @@ fn builds_share_their_installed_build_requirements() {
     assert_eq!(installations, 1);
 }
 
+/// The `site-packages` of the one shared installation of build requirements
+/// in the run's cache.
+fn shared_build_requirements(context: &TestContext) -> std::path::PathBuf {
+    let installations: Vec<_> =
+        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
+            .expect("shared installations")
+            .map(|entry| entry.expect("entry").path().join("site-packages"))
+            .collect();
+    let [site_packages] = installations.as_slice() else {
+        panic!("one installation: {installations:?}");
+    };
+    site_packages.clone()
+}
+
 #[test]
 fn build_requirements_are_resolved_and_unpacked_by_plinth() {
     // The backend needs `helper`; version 2.0 of both came after the cutoff.
@@ -1049,14 +1063,7 @@ fn build_requirements_are_resolved_and_unpacked_by_plinth() {
         ["GET /files/backend-1.0-py3-none-any.whl"],
         "{backend_requests:?}"
     );
-    let installations: Vec<_> =
-        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
-            .expect("shared installations")
-            .map(|entry| entry.expect("entry").path().join("site-packages"))
-            .collect();
-    let [site_packages] = installations.as_slice() else {
-        panic!("one installation: {installations:?}");
-    };
+    let site_packages = &shared_build_requirements(&context);
     let mut installed: Vec<String> = std::fs::read_dir(site_packages)
         .expect("site-packages")
         .map(|entry| {
@@ -1102,14 +1109,7 @@ fn a_pip_constraint_file_leaves_build_requirements_to_pip() {
     command.env("PIP_CONSTRAINT", context.path("build-constraints.txt"));
     let output = context.run_command(command);
     assert!(output.status.success(), "{}", context.render(&output));
-    let installations: Vec<_> =
-        std::fs::read_dir(context.cache_dir().join("v1/build-requirements"))
-            .expect("shared installations")
-            .map(|entry| entry.expect("entry").path().join("site-packages"))
-            .collect();
-    let [site_packages] = installations.as_slice() else {
-        panic!("one installation: {installations:?}");
-    };
+    let site_packages = &shared_build_requirements(&context);
     let installer = std::fs::read_to_string(site_packages.join("backend-1.0.dist-info/INSTALLER"))
         .expect("backend 1.0, as constrained");
     assert_eq!(installer, "pip\n");

@@ -313,13 +313,20 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     return "logged-1.0.dist-info"
 "#;
 
+/// A project directory built by the in-tree backend `backend` (its source).
 #[cfg(target_os = "linux")]
-#[test]
-fn each_hook_starts_fresh_in_one_driver() -> TestResult {
+fn in_tree_project(backend: &str) -> Result<tempfile::TempDir, Box<dyn Error>> {
     let project = tempfile::tempdir()?;
     std::fs::write(project.path().join("pyproject.toml"), IN_TREE_PYPROJECT)?;
     std::fs::create_dir(project.path().join("_backend"))?;
-    std::fs::write(project.path().join("_backend/backend.py"), LOGGING_BACKEND)?;
+    std::fs::write(project.path().join("_backend/backend.py"), backend)?;
+    Ok(project)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn each_hook_starts_fresh_in_one_driver() -> TestResult {
+    let project = in_tree_project(LOGGING_BACKEND)?;
     let built = plinth_build::build_metadata_from_dir(project.path(), &options()?)?;
     assert_eq!(dependency_lines(&built), ["Name: logged", "Version: 1.0"]);
     let log = std::fs::read_to_string(project.path().join("hooks.log"))?;
@@ -340,11 +347,7 @@ fn each_hook_starts_fresh_in_one_driver() -> TestResult {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_hook_killed_by_a_signal_is_reported() -> TestResult {
-    let project = tempfile::tempdir()?;
-    std::fs::write(project.path().join("pyproject.toml"), IN_TREE_PYPROJECT)?;
-    std::fs::create_dir(project.path().join("_backend"))?;
-    std::fs::write(
-        project.path().join("_backend/backend.py"),
+    let project = in_tree_project(
         "import os, signal\n\ndef get_requires_for_build_wheel(config_settings=None):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
     )?;
     let error = plinth_build::build_metadata_from_dir(project.path(), &options()?)
