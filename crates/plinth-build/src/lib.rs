@@ -244,12 +244,6 @@ pub struct UnpackedSdist {
 }
 
 impl UnpackedSdist {
-    /// The project directory (where `PKG-INFO`, `pyproject.toml` or
-    /// `setup.py` are).
-    pub fn project(&self) -> &Path {
-        &self.project
-    }
-
     /// Builds its core metadata as [`build_metadata`] does for the archive;
     /// `sha256` (of the archive, checked by the caller) is the cache key.
     pub fn build_metadata(

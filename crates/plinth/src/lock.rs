@@ -208,13 +208,13 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         .enable_all()
         .build()
         .context("Failed to start the async runtime")?;
+    // The client's options without the direct references' credentials,
+    // which are added once those are known.
+    let base_client_options = client_options(args, indexes.clone(), find_links, printer)?;
     // Asking the interpreter for the target takes a while (0.15 s behind a
     // pyenv shim): the inputs' pages are fetched meanwhile, when the client
     // can be set up before the target is known (no direct references, whose
     // credentials it needs and which the target's markers select).
-    // Without the direct references' credentials, which are added once
-    // those are known.
-    let base_client_options = client_options(args, indexes.clone(), find_links, printer)?;
     let early_client = if !args.universal
         && crate::interpreter::probes_interpreter(&args.target)
         && projects.is_empty()
