@@ -1116,6 +1116,37 @@ fn a_pip_constraint_file_leaves_build_requirements_to_pip() {
 }
 
 #[test]
+fn a_large_sdist_is_downloaded_only_up_to_its_static_pkg_info() {
+    // PKG-INFO is the sdist's first entry; 8 MiB that do not compress follow.
+    let index = TestIndex::new()
+        .package("big", "1.0", |p| {
+            p.no_wheels()
+                .sdist(true)
+                .sdist_padding(8 << 20)
+                .requires("six")
+        })
+        .package("six", "1.16.0", |p| p)
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "big\n");
+    let output = context.run(compile_args(&context, &index, &["-o", "-", "-v"]));
+    assert!(output.status.success(), "{}", context.render(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("big==1.0") && stdout.contains("six==1.16.0"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let received: u64 = stderr
+        .split("received ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(received < 4096, "received {received} KiB of an 8 MiB sdist");
+}
+
+#[test]
 fn failing_sdist_build_is_an_error_and_keeps_the_lockfile() {
     // setuptools is not on the local index, so installing the build
     // requirements fails.

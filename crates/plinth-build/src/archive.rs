@@ -28,6 +28,23 @@ pub(crate) fn unpack_from<R: std::io::Read + std::io::Seek>(
     destination: &Path,
     visit: Visit<'_>,
 ) -> Result<Option<PathBuf>, BuildError> {
+    if !name.to_ascii_lowercase().ends_with(".zip") {
+        return unpack_tar_from(reader, name, destination, visit);
+    }
+    match unpack_zip(reader, name, destination, visit)? {
+        Some(top_level) => project_dir(&top_level, name, destination).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// [`unpack_from`] for the tar formats (`.tar.gz`, `.tgz`, `.tar`), which
+/// are read front to back: `reader` may be a stream still arriving.
+pub(crate) fn unpack_tar_from(
+    reader: impl std::io::Read,
+    name: &str,
+    destination: &Path,
+    visit: Visit<'_>,
+) -> Result<Option<PathBuf>, BuildError> {
     let lower = name.to_ascii_lowercase();
     let top_level = if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
         unpack_tar(
@@ -38,8 +55,6 @@ pub(crate) fn unpack_from<R: std::io::Read + std::io::Seek>(
         )?
     } else if lower.ends_with(".tar") {
         unpack_tar(reader, name, destination, visit)?
-    } else if lower.ends_with(".zip") {
-        unpack_zip(reader, name, destination, visit)?
     } else {
         return Err(BuildError::InvalidArchive {
             sdist: name.to_string(),

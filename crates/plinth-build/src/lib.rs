@@ -269,6 +269,37 @@ pub fn unpack_sdist(
     bytes: &[u8],
     mut stop: impl FnMut(&Path, &Path) -> bool,
 ) -> Result<Option<UnpackedSdist>, BuildError> {
+    unpack_sdist_with(filename, |source_root| {
+        archive::unpack_from(
+            std::io::Cursor::new(bytes),
+            filename,
+            source_root,
+            &mut |path| stop(path, &source_root.join(path)),
+        )
+    })
+}
+
+/// [`unpack_sdist`] for a `.tar.gz`, `.tgz` or `.tar` sdist read from
+/// `reader` as it arrives (a download in progress): the archive is never
+/// held whole.
+pub fn unpack_sdist_stream(
+    filename: &str,
+    reader: impl std::io::Read,
+    mut stop: impl FnMut(&Path, &Path) -> bool,
+) -> Result<Option<UnpackedSdist>, BuildError> {
+    unpack_sdist_with(filename, |source_root| {
+        archive::unpack_tar_from(reader, filename, source_root, &mut |path| {
+            stop(path, &source_root.join(path))
+        })
+    })
+}
+
+/// A new build workspace with the sdist `filename` unpacked by `unpack`
+/// into its `source` directory.
+fn unpack_sdist_with(
+    filename: &str,
+    unpack: impl FnOnce(&Path) -> Result<Option<PathBuf>, BuildError>,
+) -> Result<Option<UnpackedSdist>, BuildError> {
     let io_error = |source| BuildError::Io {
         sdist: filename.to_string(),
         source,
@@ -279,12 +310,7 @@ pub fn unpack_sdist(
         .map_err(io_error)?;
     let source_root = workspace.path().join("source");
     fs_err::create_dir(&source_root).map_err(io_error)?;
-    let project = archive::unpack_from(
-        std::io::Cursor::new(bytes),
-        filename,
-        &source_root,
-        &mut |path| stop(path, &source_root.join(path)),
-    )?;
+    let project = unpack(&source_root)?;
     Ok(project.map(|project| UnpackedSdist {
         name: filename.to_string(),
         workspace,

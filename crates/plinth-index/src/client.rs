@@ -716,8 +716,8 @@ impl IndexClient {
         if let Some(options) = build.cloned() {
             tokio::task::spawn_blocking(move || plinth_build::find_interpreter_ahead(&options));
         }
-        let archive = self.download(file).await?;
         let (Some(options), Some(built_key)) = (build, built_key) else {
+            let archive = self.download(file).await?;
             let invalid = |message: String| IndexError::Archive {
                 url: redact(&file.url().to_url()),
                 message,
@@ -732,19 +732,124 @@ impl IndexClient {
                 Err(reason) => Err(reason),
             });
         };
-        Ok(
-            match unpack_and_build(file, archive, options.clone()).await? {
-                SdistMetadata::Static(metadata) => {
-                    self.cache_put(&key, &metadata);
-                    Ok(metadata)
-                }
-                SdistMetadata::Built(metadata) => {
-                    self.cache_put(&built_key, &metadata);
-                    Ok(metadata)
-                }
-                SdistMetadata::Unusable(reason) => Err(reason),
-            },
-        )
+        let tar = [".tar.gz", ".tgz", ".tar"]
+            .iter()
+            .any(|suffix| file.filename().to_ascii_lowercase().ends_with(suffix));
+        let outcome = if tar {
+            self.stream_and_unpack(file, options).await?
+        } else {
+            None
+        };
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => {
+                let archive = self.download(file).await?;
+                unpack_and_build(file, SdistSource::Whole(archive), options.clone()).await?
+            }
+        };
+        Ok(match outcome {
+            SdistMetadata::Static(metadata) => {
+                self.cache_put(&key, &metadata);
+                Ok(metadata)
+            }
+            SdistMetadata::Built(metadata) => {
+                self.cache_put(&built_key, &metadata);
+                Ok(metadata)
+            }
+            SdistMetadata::Unusable(reason) => Err(reason),
+        })
+    }
+
+    /// The metadata of the tar sdist `file`, unpacked while it downloads
+    /// (the download stops once a static `PKG-INFO` is out; a build, or
+    /// metadata read from the whole archive, waits for the sha256 to match).
+    /// `None` when the download failed on the way: the caller downloads it
+    /// again, with retries, and unpacks that.
+    async fn stream_and_unpack(
+        &self,
+        file: &IndexFile,
+        options: &BuildOptions,
+    ) -> Result<Option<SdistMetadata>, IndexError> {
+        let (sink, chunks) = tokio::sync::mpsc::channel(16);
+        let (verified, is_verified) = tokio::sync::oneshot::channel();
+        let streaming = async {
+            let streamed = self.stream_file(file, sink).await;
+            let _ = verified.send(matches!(streamed, Ok(true)));
+            streamed
+        };
+        let source = SdistSource::Arriving {
+            chunks,
+            verified: is_verified,
+        };
+        let (streamed, outcome) =
+            tokio::join!(streaming, unpack_and_build(file, source, options.clone()));
+        match (streamed, outcome) {
+            (_, Ok(outcome)) => Ok(Some(outcome)),
+            (Err(_), Err(_)) => Ok(None),
+            (Ok(_), Err(error)) => Err(error),
+        }
+    }
+
+    /// Sends the body of `file` to `sink` as it arrives (one attempt);
+    /// `Ok(true)` when all of it came and matches the index's sha256,
+    /// `Ok(false)` when `sink` was closed first.
+    async fn stream_file(
+        &self,
+        file: &IndexFile,
+        sink: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    ) -> Result<bool, IndexError> {
+        let url = file.url().to_url();
+        if url.scheme() == "file" || self.options.offline {
+            return Err(IndexError::Client("not streamed".to_string()));
+        }
+        let (_permit, mut response, _) = self
+            .send(&url, HeaderMap::new())
+            .await
+            .map_err(|(error, _)| error)?;
+        if !response.status().is_success() {
+            return Err(IndexError::Status {
+                url: redact(&url),
+                status: response.status().as_u16(),
+            });
+        }
+        let expected = response.content_length();
+        let mut hasher = Sha256::new();
+        let mut received = 0_u64;
+        let mut complete = true;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.request_error(&url, error).0)?
+        {
+            hasher.update(&chunk);
+            received += chunk.len() as u64;
+            if sink.send(chunk).await.is_err() {
+                complete = false;
+                break;
+            }
+        }
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(received, Ordering::Relaxed);
+        if !complete {
+            return Ok(false);
+        }
+        if expected.is_some_and(|expected| expected != received) {
+            return Err(IndexError::Request {
+                url: redact(&url),
+                message: format!("the body ended after {received} bytes"),
+            });
+        }
+        if let Some(expected) = file.sha256() {
+            let actual = hex::encode(hasher.finalize());
+            if !actual.eq_ignore_ascii_case(&expected) {
+                return Err(IndexError::HashMismatch {
+                    filename: file.filename().to_string(),
+                    expected,
+                    actual,
+                });
+            }
+        }
+        Ok(true)
     }
 
     /// The sha256 of a file: from the index, else computed from a download.
@@ -818,92 +923,9 @@ impl IndexClient {
 
     /// One GET; an error says whether it is worth retrying.
     async fn get_once(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, (IndexError, bool)> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| (IndexError::Client(error.to_string()), false))?;
-        let request_error = |error: reqwest::Error| {
-            let message = if error.is_timeout() && error.is_connect() {
-                format!(
-                    "connect timed out after {} s (`--connect-timeout`)",
-                    self.options.connect_timeout.as_secs()
-                )
-            } else if error.is_timeout() {
-                format!(
-                    "read timed out after {} s (`--read-timeout`)",
-                    self.options.read_timeout.as_secs()
-                )
-            } else {
-                error_chain(&error.without_url())
-            };
-            // A certificate that does not verify will not verify next time either.
-            let retryable = !message.to_ascii_lowercase().contains("certificate");
-            let message = if retryable {
-                message
-            } else {
-                format!(
-                    "{message} (trust the index's CA with `SSL_CERT_FILE` or `SSL_CERT_DIR`, or skip verification for this host with `--allow-insecure-host`)"
-                )
-            };
-            (
-                IndexError::Request {
-                    url: redact(url),
-                    message,
-                },
-                retryable,
-            )
-        };
-        // Follow redirects by hand: each hop gets the credentials of its own
-        // origin (if any), so a redirect to another origin carries none.
-        let mut current = without_credentials(url);
-        let mut redirects = 0;
-        let response = loop {
-            let http = if self.is_insecure(&current) {
-                &self.insecure_http
-            } else {
-                &self.http
-            };
-            let http = http.get().map_err(|error| (error, false))?;
-            let mut request = http.get(current.clone()).headers(headers.clone());
-            if let Some((credentials, _)) = self.credentials.for_url(&current) {
-                request = request.basic_auth(&credentials.username, credentials.password.as_ref());
-            }
-            let response = request.send().await.map_err(request_error)?;
-            let location = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308)
-                .then(|| response.headers().get(LOCATION))
-                .flatten()
-                .and_then(|location| location.to_str().ok())
-                .and_then(|location| current.join(location).ok());
-            let Some(location) = location else {
-                break response;
-            };
-            redirects += 1;
-            if redirects > MAX_REDIRECTS || !matches!(location.scheme(), "http" | "https") {
-                let message = format!(
-                    "{} to `{}`",
-                    if redirects > MAX_REDIRECTS {
-                        "too many redirects"
-                    } else {
-                        "a redirect"
-                    },
-                    redact(&location)
-                );
-                return Err((
-                    IndexError::Request {
-                        url: redact(url),
-                        message,
-                    },
-                    false,
-                ));
-            }
-            current = without_credentials(&location);
-        };
+        let (_permit, response, final_url) = self.send(url, headers).await?;
+        let request_error = |error: reqwest::Error| self.request_error(url, error);
         let status = response.status();
-        if matches!(status.as_u16(), 401 | 403) {
-            return Err((self.unauthorized(&current, status), false));
-        }
-        let final_url = current;
         let header = |name: reqwest::header::HeaderName| {
             response
                 .headers()
@@ -957,6 +979,107 @@ impl IndexClient {
             validators,
             body,
         })
+    }
+
+    /// A failed request as an error, and whether it is worth retrying.
+    fn request_error(&self, url: &Url, error: reqwest::Error) -> (IndexError, bool) {
+        let message = if error.is_timeout() && error.is_connect() {
+            format!(
+                "connect timed out after {} s (`--connect-timeout`)",
+                self.options.connect_timeout.as_secs()
+            )
+        } else if error.is_timeout() {
+            format!(
+                "read timed out after {} s (`--read-timeout`)",
+                self.options.read_timeout.as_secs()
+            )
+        } else {
+            error_chain(&error.without_url())
+        };
+        // A certificate that does not verify will not verify next time either.
+        let retryable = !message.to_ascii_lowercase().contains("certificate");
+        let message = if retryable {
+            message
+        } else {
+            format!(
+                "{message} (trust the index's CA with `SSL_CERT_FILE` or `SSL_CERT_DIR`, or skip verification for this host with `--allow-insecure-host`)"
+            )
+        };
+        (
+            IndexError::Request {
+                url: redact(url),
+                message,
+            },
+            retryable,
+        )
+    }
+
+    /// The response to a GET of `url` (redirects followed by hand: each hop
+    /// gets the credentials of its own origin, if any, so a redirect to
+    /// another origin carries none), its body not read yet, with the
+    /// concurrency permit to hold while reading it, and the final URL. 401
+    /// and 403 are errors here.
+    async fn send(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+    ) -> Result<(tokio::sync::SemaphorePermit<'_>, reqwest::Response, Url), (IndexError, bool)>
+    {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| (IndexError::Client(error.to_string()), false))?;
+        let request_error = |error: reqwest::Error| self.request_error(url, error);
+        // Follow redirects by hand: each hop gets the credentials of its own
+        // origin (if any), so a redirect to another origin carries none.
+        let mut current = without_credentials(url);
+        let mut redirects = 0;
+        let response = loop {
+            let http = if self.is_insecure(&current) {
+                &self.insecure_http
+            } else {
+                &self.http
+            };
+            let http = http.get().map_err(|error| (error, false))?;
+            let mut request = http.get(current.clone()).headers(headers.clone());
+            if let Some((credentials, _)) = self.credentials.for_url(&current) {
+                request = request.basic_auth(&credentials.username, credentials.password.as_ref());
+            }
+            let response = request.send().await.map_err(request_error)?;
+            let location = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308)
+                .then(|| response.headers().get(LOCATION))
+                .flatten()
+                .and_then(|location| location.to_str().ok())
+                .and_then(|location| current.join(location).ok());
+            let Some(location) = location else {
+                break response;
+            };
+            redirects += 1;
+            if redirects > MAX_REDIRECTS || !matches!(location.scheme(), "http" | "https") {
+                let message = format!(
+                    "{} to `{}`",
+                    if redirects > MAX_REDIRECTS {
+                        "too many redirects"
+                    } else {
+                        "a redirect"
+                    },
+                    redact(&location)
+                );
+                return Err((
+                    IndexError::Request {
+                        url: redact(url),
+                        message,
+                    },
+                    false,
+                ));
+            }
+            current = without_credentials(&location);
+        };
+        if matches!(response.status().as_u16(), 401 | 403) {
+            return Err((self.unauthorized(&current, response.status()), false));
+        }
+        Ok((permit, response, current))
     }
 
     /// Whether `url`'s host (and port, when the flag gives one) is an
@@ -1070,14 +1193,45 @@ enum SdistMetadata {
     Unusable(String),
 }
 
-/// The metadata of the sdist `archive` (downloaded and verified), on a
-/// blocking thread: it is unpacked once, for a build, and its `PKG-INFO`
-/// and `pyproject.toml` are read as they come out; when they are static,
-/// that is the answer (the rest is not unpacked when a static `PKG-INFO`
-/// comes first), else the unpacked project is built (PEP 517).
+/// An sdist's bytes: downloaded (and verified), or arriving.
+enum SdistSource {
+    Whole(Vec<u8>),
+    Arriving {
+        chunks: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+        /// Whether all of it came and matched the index's sha256.
+        verified: tokio::sync::oneshot::Receiver<bool>,
+    },
+}
+
+/// Reads the chunks of a download as they arrive (on a blocking thread).
+struct ChunkReader {
+    chunks: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
+            }
+        }
+        let count = buf.len().min(self.current.len());
+        buf[..count].copy_from_slice(&self.current.split_to(count));
+        Ok(count)
+    }
+}
+
+/// The metadata of the sdist `source`, on a blocking thread: it is
+/// unpacked once, for a build, and its `PKG-INFO` and `pyproject.toml` are
+/// read as they come out; when they are static, that is the answer (the
+/// rest is not unpacked when a static `PKG-INFO` comes first), else the
+/// unpacked project is built (PEP 517). An arriving archive is used whole
+/// only once it is verified.
 async fn unpack_and_build(
     file: &IndexFile,
-    archive: Vec<u8>,
+    source: SdistSource,
     options: BuildOptions,
 ) -> Result<SdistMetadata, IndexError> {
     // Only the last path segment names the archive's format.
@@ -1092,7 +1246,7 @@ async fn unpack_and_build(
     let built = tokio::task::spawn_blocking(move || -> Result<SdistMetadata, String> {
         let mut files = SdistFiles::default();
         let mut read_error = None;
-        let unpacked = plinth_build::unpack_sdist(&filename, &archive, |path, written| {
+        let mut visit = |path: &std::path::Path, written: &std::path::Path| {
             let kept = fs_err::File::open(written)
                 .map_err(|error| error.to_string())
                 .and_then(|mut file| files.keep(&path.to_string_lossy(), &mut file));
@@ -1100,7 +1254,25 @@ async fn unpack_and_build(
                 read_error = Some(error);
                 true
             })
-        })
+        };
+        let unpacked = match source {
+            SdistSource::Whole(archive) => {
+                plinth_build::unpack_sdist(&filename, &archive, &mut visit)
+            }
+            SdistSource::Arriving { chunks, verified } => {
+                let reader = ChunkReader {
+                    chunks,
+                    current: bytes::Bytes::new(),
+                };
+                let unpacked = plinth_build::unpack_sdist_stream(&filename, reader, &mut visit);
+                if matches!(unpacked, Ok(Some(_))) && !verified.blocking_recv().unwrap_or(false) {
+                    return Err(
+                        "the download did not complete or did not match its sha256".to_string()
+                    );
+                }
+                unpacked
+            }
+        }
         .map_err(|error| error.to_string())?;
         if let Some(error) = read_error {
             return Err(error);

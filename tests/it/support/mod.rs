@@ -62,6 +62,9 @@ pub struct DistSpec {
     /// Empty modules added to the wheels before their `.dist-info` (a large
     /// central directory, as big projects have).
     pub extra_modules: usize,
+    /// Bytes that do not compress, in a file at the end of the sdist (a
+    /// large sdist).
+    pub sdist_padding: usize,
 }
 
 impl DistSpec {
@@ -85,7 +88,14 @@ impl DistSpec {
             installed_backend: None,
             is_backend: false,
             extra_modules: 0,
+            sdist_padding: 0,
         }
+    }
+
+    /// Ends the sdist with a file of `bytes` that do not compress.
+    pub fn sdist_padding(mut self, bytes: usize) -> Self {
+        self.sdist_padding = bytes;
+        self
     }
 
     /// Adds `count` empty modules to the wheels.

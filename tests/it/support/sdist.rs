@@ -47,6 +47,18 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
         format!("{name}/__init__.py"),
         format!("__version__ = \"{}\"\n", spec.version),
     ));
+    if spec.sdist_padding > 0 {
+        let mut state: u32 = 2_463_534_242;
+        let padding: String = (0..spec.sdist_padding)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                char::from(b'!' + u8::try_from(state % 90).unwrap_or(0))
+            })
+            .collect();
+        files.push((format!("{name}/padding.txt"), padding));
+    }
 
     let encoder: GzEncoder<Vec<u8>> = GzBuilder::new()
         .mtime(0)
