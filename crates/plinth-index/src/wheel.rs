@@ -472,15 +472,9 @@ mod tests {
         let static_info = "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n";
         let dynamic_info =
             "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\nDynamic: Requires-Dist\n";
-        // Bytes that do not compress, so that the archive is mostly these.
-        let mut state: u32 = 2_463_534_242;
-        let filler: String = (0..200_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                char::from(b'!' + u8::try_from(state % 90).unwrap_or(0))
-            })
+        // Text that compresses little, so that the archive is mostly this.
+        let filler: String = (0_u32..4000)
+            .map(|count| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(count.to_le_bytes())))
             .collect();
         for (info, whole) in [(static_info, false), (dynamic_info, true)] {
             let mut bytes = sdist(&[
