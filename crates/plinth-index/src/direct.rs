@@ -29,7 +29,7 @@ use crate::metadata::CoreMetadata;
 use crate::simple::IndexFile;
 use crate::source::IndexSource;
 use crate::target::Target;
-use crate::wheel::read_sdist_files;
+use crate::wheel::{read_sdist_files, wheel_metadata};
 
 /// Archive suffixes a file reference may have.
 const ARCHIVE_SUFFIXES: &[&str] = &[".whl", ".tar.gz", ".tgz", ".zip"];
@@ -626,34 +626,6 @@ fn lexically_clean(path: &Path) -> PathBuf {
 /// Whether metadata names its distribution and version.
 fn has_identity(core: &CoreMetadata) -> bool {
     core.name.is_some() && core.version.is_some()
-}
-
-/// The `METADATA` of a wheel in memory.
-fn wheel_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|error| format!("the wheel is not a valid zip file: {error}"))?;
-    let names: Vec<String> = archive
-        .file_names()
-        .filter(|name| {
-            name.strip_suffix(".dist-info/METADATA")
-                .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
-        })
-        .map(str::to_string)
-        .collect();
-    let [name] = names.as_slice() else {
-        return Err(format!(
-            "the wheel has {} `*.dist-info/METADATA` files instead of one",
-            names.len()
-        ));
-    };
-    let mut entry = archive.by_name(name).map_err(|error| error.to_string())?;
-    let mut metadata = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut entry, 64 << 20),
-        &mut metadata,
-    )
-    .map_err(|error| error.to_string())?;
-    Ok(metadata)
 }
 
 /// A reference for messages: a URL without credentials, a path as is.

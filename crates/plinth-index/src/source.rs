@@ -632,7 +632,11 @@ impl Inner {
         };
         let bytes = if file.filename().ends_with(".whl") && self.options.keep_wheels {
             let wheel = self.client.download(&file).await?;
-            let metadata = crate::wheel::whole_wheel_metadata(&file, &wheel)?;
+            let metadata =
+                crate::wheel::wheel_metadata(&wheel).map_err(|message| IndexError::Archive {
+                    url: crate::error::redact(&file.url().to_url()),
+                    message,
+                })?;
             self.kept_wheels
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())

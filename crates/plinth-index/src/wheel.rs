@@ -161,30 +161,32 @@ pub(crate) async fn read_wheel_metadata(
     read_metadata_entry(&mut zip).await
 }
 
-/// `METADATA` of a wheel downloaded whole (`bytes`).
-pub(crate) fn whole_wheel_metadata(file: &IndexFile, bytes: &[u8]) -> Result<Vec<u8>, IndexError> {
-    let invalid = |message: String| IndexError::Archive {
-        url: redact(&file.url().to_url()),
-        message,
-    };
+/// `METADATA` of a wheel downloaded whole (`bytes`): its one
+/// `*.dist-info/METADATA`.
+pub(crate) fn wheel_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|error| invalid(error.to_string()))?;
-    let directory = archive
+        .map_err(|error| format!("the wheel is not a valid zip file: {error}"))?;
+    let names: Vec<String> = archive
         .file_names()
-        .find(|name| {
+        .filter(|name| {
             name.strip_suffix(".dist-info/METADATA")
                 .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
         })
         .map(str::to_string)
-        .ok_or_else(|| invalid("no `.dist-info/METADATA` entry".to_string()))?;
-    let entry = archive
-        .by_name(&directory)
-        .map_err(|error| invalid(error.to_string()))?;
+        .collect();
+    let [name] = names.as_slice() else {
+        return Err(format!(
+            "the wheel has {} `*.dist-info/METADATA` files instead of one",
+            names.len()
+        ));
+    };
+    let mut entry = archive.by_name(name).map_err(|error| error.to_string())?;
     let mut metadata = Vec::new();
-    entry
-        .take(64 << 20)
-        .read_to_end(&mut metadata)
-        .map_err(|error| invalid(error.to_string()))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut entry, 64 << 20),
+        &mut metadata,
+    )
+    .map_err(|error| error.to_string())?;
     Ok(metadata)
 }
 
