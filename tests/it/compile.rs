@@ -968,6 +968,51 @@ fn sdist_without_static_metadata_is_built() {
 }
 
 #[test]
+fn dependencies_a_pkg_info_lists_are_fetched_while_the_sdist_builds() {
+    // The build waits until the index was asked for `six`, which only the
+    // sdist's PKG-INFO (not static: Metadata-Version 2.1) names before the
+    // build is done; a run that fetched it only after the build would wait
+    // in vain (the hook gives up after 20 s).
+    let signals = tempfile::tempdir().expect("a temporary directory");
+    let go = signals.path().join("six-was-asked");
+    let index = TestIndex::new()
+        .package("legacy", "1.0", |p| {
+            p.no_wheels()
+                .sdist(true)
+                .metadata_version("2.1")
+                .in_tree_backend()
+                .build_waits_for(&go)
+                .requires("six")
+        })
+        .package("six", "1.16.0", |p| p)
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "legacy\n");
+    let output = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..600 {
+                if index
+                    .requests()
+                    .iter()
+                    .any(|request| request.path == "/simple/six/")
+                {
+                    std::fs::write(&go, "").expect("write the signal file");
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        context.run(compile_args(&context, &index, &["-o", "-"]))
+    });
+    assert!(output.status.success(), "{}", context.render(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("legacy==1.0") && stdout.contains("six==1.16.0"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn builds_share_their_installed_build_requirements() {
     let index = TestIndex::new()
         .package("backend", "1.0", |p| p.backend())

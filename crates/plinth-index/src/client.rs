@@ -692,11 +692,14 @@ impl IndexClient {
     /// else its `pyproject.toml` `[project]` table when that is (PEP 621), else
     /// a PEP 517 build with `build` (when builds are allowed). `Err` with the
     /// reason when the sdist can't be used. The archive is downloaded and
-    /// verified; results are cached (builds per target Python).
+    /// verified; results are cached (builds per target Python). `hint` is
+    /// given a `PKG-INFO` that is not static as soon as it is read, before
+    /// the build (see [`PkgInfoHint`]).
     pub async fn sdist_metadata(
         &self,
         file: &IndexFile,
         build: Option<&BuildOptions>,
+        hint: Option<PkgInfoHint>,
     ) -> Result<Result<Vec<u8>, String>, IndexError> {
         let key = cache_key("sdist-metadata", file);
         if let Some(bytes) = self.cache_get(&key) {
@@ -736,7 +739,7 @@ impl IndexClient {
             .iter()
             .any(|suffix| file.filename().to_ascii_lowercase().ends_with(suffix));
         let outcome = if tar {
-            self.stream_and_unpack(file, options).await?
+            self.stream_and_unpack(file, options, &hint).await?
         } else {
             None
         };
@@ -744,7 +747,8 @@ impl IndexClient {
             Some(outcome) => outcome,
             None => {
                 let archive = self.download(file).await?;
-                unpack_and_build(file, SdistSource::Whole(archive), options.clone()).await?
+                let source = SdistSource::Whole(archive);
+                unpack_and_build(file, source, options.clone(), &hint).await?
             }
         };
         Ok(match outcome {
@@ -769,6 +773,7 @@ impl IndexClient {
         &self,
         file: &IndexFile,
         options: &BuildOptions,
+        hint: &Option<PkgInfoHint>,
     ) -> Result<Option<SdistMetadata>, IndexError> {
         let (sink, chunks) = tokio::sync::mpsc::channel(16);
         let (verified, is_verified) = tokio::sync::oneshot::channel();
@@ -781,8 +786,10 @@ impl IndexClient {
             chunks,
             verified: is_verified,
         };
-        let (streamed, outcome) =
-            tokio::join!(streaming, unpack_and_build(file, source, options.clone()));
+        let (streamed, outcome) = tokio::join!(
+            streaming,
+            unpack_and_build(file, source, options.clone(), hint)
+        );
         match (streamed, outcome) {
             (_, Ok(outcome)) => Ok(Some(outcome)),
             (Err(_), Err(_)) => Ok(None),
@@ -1193,6 +1200,13 @@ enum SdistMetadata {
     Unusable(String),
 }
 
+/// Told an sdist's `PKG-INFO` when it is not static (PEP 643), as soon as it
+/// is unpacked, while the archive still downloads and before the build:
+/// what it lists is most often what the build gives, so its dependencies are
+/// worth fetching meanwhile. The archive may not be verified yet: nothing
+/// but guesses may come of it.
+pub type PkgInfoHint = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// An sdist's bytes: downloaded (and verified), or arriving.
 enum SdistSource {
     Whole(Vec<u8>),
@@ -1233,6 +1247,7 @@ async fn unpack_and_build(
     file: &IndexFile,
     source: SdistSource,
     options: BuildOptions,
+    hint: &Option<PkgInfoHint>,
 ) -> Result<SdistMetadata, IndexError> {
     // Only the last path segment names the archive's format.
     let filename = std::path::Path::new(file.filename())
@@ -1243,6 +1258,7 @@ async fn unpack_and_build(
         );
     let sha256 = file.sha256();
     let url = redact(&file.url().to_url());
+    let mut hint = hint.clone();
     let built = tokio::task::spawn_blocking(move || -> Result<SdistMetadata, String> {
         let mut files = SdistFiles::default();
         let mut read_error = None;
@@ -1250,6 +1266,11 @@ async fn unpack_and_build(
             let kept = fs_err::File::open(written)
                 .map_err(|error| error.to_string())
                 .and_then(|mut file| files.keep(&path.to_string_lossy(), &mut file));
+            if let (Ok(false), Some(pkg_info)) = (&kept, &files.pkg_info)
+                && let Some(hint) = hint.take()
+            {
+                hint(pkg_info);
+            }
             kept.unwrap_or_else(|error| {
                 read_error = Some(error);
                 true

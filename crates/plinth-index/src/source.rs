@@ -17,7 +17,7 @@ use plinth_resolver::{
 };
 use tokio::runtime::Handle;
 
-use crate::client::IndexClient;
+use crate::client::{IndexClient, PkgInfoHint};
 use crate::error::IndexError;
 use crate::filename::DistFilename;
 use crate::metadata::CoreMetadata;
@@ -647,7 +647,7 @@ impl Inner {
         } else {
             let metadata = self
                 .client
-                .sdist_metadata(&file, self.options.build.as_ref())
+                .sdist_metadata(&file, self.options.build.as_ref(), self.pkg_info_hint(name))
                 .await
                 .map_err(|error| match error {
                     IndexError::Build { url, message, .. } => IndexError::Build {
@@ -701,6 +701,28 @@ impl Inner {
             let (inner, name) = (self.clone(), requirement.name.clone());
             tokio::spawn(async move { inner.run_ahead(&name, &extras, &range, true).await });
         }
+    }
+
+    /// Runs ahead to the dependencies an sdist of `name` lists in a
+    /// `PKG-INFO` that is not static, while it is built: a build most often
+    /// gives what `PKG-INFO` says. With the extras run ahead to for `name`.
+    fn pkg_info_hint(self: &Arc<Self>, name: &PackageName) -> Option<PkgInfoHint> {
+        self.speculation.as_ref()?;
+        let (inner, name) = (self.clone(), name.clone());
+        Some(Arc::new(move |pkg_info: &[u8]| {
+            let Ok(metadata) = CoreMetadata::parse(pkg_info).to_metadata() else {
+                return;
+            };
+            let extras: Vec<ExtraName> = inner
+                .speculated
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .iter()
+                .filter(|(speculated, _)| *speculated == name)
+                .filter_map(|(_, extra)| extra.clone())
+                .collect();
+            inner.speculate(&metadata, &extras);
+        }))
     }
 
     /// Notes that `name` with `extras` is run ahead to: `None` when it was

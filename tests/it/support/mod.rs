@@ -65,6 +65,9 @@ pub struct DistSpec {
     /// Bytes that do not compress, in a file at the end of the sdist (a
     /// large sdist).
     pub sdist_padding: usize,
+    /// The in-tree backend's metadata hook waits (up to 20 s, then fails)
+    /// until this file exists.
+    pub build_waits_for: Option<String>,
 }
 
 impl DistSpec {
@@ -89,6 +92,7 @@ impl DistSpec {
             is_backend: false,
             extra_modules: 0,
             sdist_padding: 0,
+            build_waits_for: None,
         }
     }
 
@@ -190,6 +194,13 @@ impl DistSpec {
     /// that it declares no static metadata (like a `setup.py` project).
     pub fn in_tree_backend(mut self) -> Self {
         self.in_tree_backend = true;
+        self
+    }
+
+    /// The in-tree backend's metadata hook waits until `path` exists (and
+    /// fails after 20 s).
+    pub fn build_waits_for(mut self, path: &std::path::Path) -> Self {
+        self.build_waits_for = Some(path.display().to_string());
         self
     }
 

@@ -111,14 +111,20 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 pub fn in_tree_backend(spec: &DistSpec) -> String {
     let metadata = spec.core_metadata("2.1", &[]);
     let dist_info = format!("{}-{}.dist-info", spec.filename_name(), spec.version);
+    let wait = spec.build_waits_for.as_ref().map_or_else(String::new, |path| {
+        format!(
+            "    for _ in range(400):\n        if os.path.exists({path:?}):\n            break\n        time.sleep(0.05)\n    else:\n        raise RuntimeError('waited in vain for ' + {path:?})\n"
+        )
+    });
     [
-        "import os".to_string(),
+        "import os, time".to_string(),
         String::new(),
         "def get_requires_for_build_wheel(config_settings=None):".to_string(),
         "    return []".to_string(),
         String::new(),
         "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):"
             .to_string(),
+        wait,
         format!("    path = os.path.join(metadata_directory, {dist_info:?})"),
         "    os.makedirs(path)".to_string(),
         "    with open(os.path.join(path, 'METADATA'), 'w') as file:".to_string(),
