@@ -23,7 +23,7 @@ plain = (sys.implementation.name == 'cpython' and struct.calcsize('P') == 8
 print('PLINTH_PROBE', sys.version_info[0], sys.version_info[1], pip_version,
       platform.python_version(), sys.platform, platform.machine(),
       ' '.join(platform.libc_ver()), platform.mac_ver()[0], int(plain),
-      sys.executable, sep='\\t')
+      int(sys.prefix == sys.base_prefix), sys.executable, sep='\\t')
 ";
 
 /// An interpreter that answered the probe.
@@ -37,6 +37,8 @@ pub(crate) struct Interpreter {
     pub(crate) pip: Option<(u64, u64)>,
     /// Its version and platform, for an [`crate::Installer`].
     pub(crate) host: HostPython,
+    /// Whether it is a base interpreter, not one of a virtual environment.
+    pub(crate) is_base: bool,
 }
 
 impl Interpreter {
@@ -146,7 +148,7 @@ fn probe(
     }
     let output = String::from_utf8_lossy(&finished.output);
     Ok(output.lines().find_map(|line| {
-        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(10, '\t');
+        let mut fields = line.strip_prefix("PLINTH_PROBE\t")?.splitn(11, '\t');
         let major = fields.next()?.parse().ok()?;
         let minor = fields.next()?.parse().ok()?;
         let pip = parse_pip_version(fields.next()?);
@@ -159,6 +161,7 @@ fn probe(
             macos: text()?,
             plain_cpython: text()? == "1",
         };
+        let is_base = text()? == "1";
         let executable = text().filter(|path| !path.is_empty());
         Some(Interpreter {
             executable: executable.map_or_else(|| candidate.to_path_buf(), PathBuf::from),
@@ -166,6 +169,7 @@ fn probe(
             minor,
             pip,
             host,
+            is_base,
         })
     }))
 }

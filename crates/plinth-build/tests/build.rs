@@ -344,6 +344,23 @@ fn each_hook_starts_fresh_in_one_driver() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn hooks_run_in_an_isolated_virtual_environment() -> TestResult {
+    // The interpreter running the tests has pip; the build's environment,
+    // made without pip and without the system site-packages, must not.
+    let project = in_tree_project(
+        "import importlib.util, os, sys, sysconfig\n\ndef get_requires_for_build_wheel(config_settings=None):\n    with open(os.path.join(os.getcwd(), 'env.log'), 'w') as log:\n        log.write(f'{sys.prefix != sys.base_prefix} {importlib.util.find_spec(\"pip\") is None} {sysconfig.get_paths()[\"purelib\"] in sys.path}')\n    return []\n\ndef prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n    os.makedirs(os.path.join(metadata_directory, 'isolated-1.0.dist-info'))\n    with open(os.path.join(metadata_directory, 'isolated-1.0.dist-info', 'METADATA'), 'w') as file:\n        file.write('Metadata-Version: 2.1\\nName: isolated\\nVersion: 1.0\\n')\n    return 'isolated-1.0.dist-info'\n",
+    )?;
+    let built = plinth_build::build_metadata_from_dir(project.path(), &options()?)?;
+    assert_eq!(dependency_lines(&built), ["Name: isolated", "Version: 1.0"]);
+    let log = std::fs::read_to_string(project.path().join("env.log"))?;
+    assert_eq!(
+        log, "True True True",
+        "in a venv, without pip, its site-packages on the path"
+    );
+    Ok(())
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_hook_killed_by_a_signal_is_reported() -> TestResult {
