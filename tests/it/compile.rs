@@ -9,7 +9,7 @@
 use std::net::TcpListener;
 use std::process::Command;
 
-use crate::support::{RunningIndex, ServerOptions, TestContext, TestIndex};
+use crate::support::{DistSpec, RunningIndex, ServerOptions, TestContext, TestIndex};
 
 /// `app` needs `Foo_Bar>=1.0` and `six`; `Foo_Bar` needs `six>=1.15`; older
 /// versions of `Foo_Bar` and `six` exist too.
@@ -969,20 +969,32 @@ fn sdist_without_static_metadata_is_built() {
 
 #[test]
 fn dependencies_a_pkg_info_lists_are_fetched_while_the_sdist_builds() {
-    // The build waits until the index was asked for `six`, which only the
-    // sdist's PKG-INFO (not static: Metadata-Version 2.1) names before the
-    // build is done; a run that fetched it only after the build would wait
-    // in vain (the hook gives up after 20 s).
+    // PKG-INFO is not static (Metadata-Version 2.1): only the build says.
+    assert_dependencies_are_fetched_while_building(|p| p.metadata_version("2.1"));
+}
+
+#[test]
+fn dependencies_an_egg_info_lists_are_fetched_while_the_sdist_builds() {
+    // No PKG-INFO, but setuptools' requires.txt.
+    assert_dependencies_are_fetched_while_building(|p| p.no_sdist_pkg_info().egg_info());
+}
+
+/// The build of `legacy` (an sdist made by `sdist`, requiring `six`) waits
+/// until the index was asked for `six`, which only the sdist's files name
+/// before the build is done; a run that fetched it only after the build
+/// would wait in vain (the hook gives up after 20 s).
+fn assert_dependencies_are_fetched_while_building(sdist: impl FnOnce(DistSpec) -> DistSpec) {
     let signals = tempfile::tempdir().expect("a temporary directory");
     let go = signals.path().join("six-was-asked");
     let index = TestIndex::new()
         .package("legacy", "1.0", |p| {
-            p.no_wheels()
-                .sdist(true)
-                .metadata_version("2.1")
-                .in_tree_backend()
-                .build_waits_for(&go)
-                .requires("six")
+            sdist(
+                p.no_wheels()
+                    .sdist(true)
+                    .in_tree_backend()
+                    .build_waits_for(&go)
+                    .requires("six"),
+            )
         })
         .package("six", "1.16.0", |p| p)
         .serve();

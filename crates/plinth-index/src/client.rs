@@ -25,9 +25,11 @@ use crate::compact;
 use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
 use crate::find_links;
+use crate::metadata::CoreMetadata;
 use crate::once::{self, OnceMap};
 use crate::simple::{IndexFile, parse_html, parse_json};
 use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
+use plinth_resolver::Metadata;
 
 mod listing;
 
@@ -693,13 +695,13 @@ impl IndexClient {
     /// a PEP 517 build with `build` (when builds are allowed). `Err` with the
     /// reason when the sdist can't be used. The archive is downloaded and
     /// verified; results are cached (builds per target Python). `hint` is
-    /// given a `PKG-INFO` that is not static as soon as it is read, before
-    /// the build (see [`PkgInfoHint`]).
+    /// told the dependencies the archive lists where they are not static, as
+    /// soon as they are read, before the build (see [`DependencyHint`]).
     pub async fn sdist_metadata(
         &self,
         file: &IndexFile,
         build: Option<&BuildOptions>,
-        hint: Option<PkgInfoHint>,
+        hint: Option<DependencyHint>,
     ) -> Result<Result<Vec<u8>, String>, IndexError> {
         let key = cache_key("sdist-metadata", file);
         if let Some(bytes) = self.cache_get(&key) {
@@ -773,7 +775,7 @@ impl IndexClient {
         &self,
         file: &IndexFile,
         options: &BuildOptions,
-        hint: &Option<PkgInfoHint>,
+        hint: &Option<DependencyHint>,
     ) -> Result<Option<SdistMetadata>, IndexError> {
         let (sink, chunks) = tokio::sync::mpsc::channel(16);
         let (verified, is_verified) = tokio::sync::oneshot::channel();
@@ -1200,12 +1202,57 @@ enum SdistMetadata {
     Unusable(String),
 }
 
-/// Told an sdist's `PKG-INFO` when it is not static (PEP 643), as soon as it
-/// is unpacked, while the archive still downloads and before the build:
-/// what it lists is most often what the build gives, so its dependencies are
-/// worth fetching meanwhile. The archive may not be verified yet: nothing
-/// but guesses may come of it.
-pub type PkgInfoHint = Arc<dyn Fn(&[u8]) + Send + Sync>;
+/// Told the dependencies an sdist that must be built lists where they are
+/// not static, as soon as they are unpacked, while the archive still
+/// downloads and before the build: those of its `PKG-INFO` (not static, PEP
+/// 643) and those of a setuptools `*.egg-info/requires.txt` (old `PKG-INFO`
+/// files list none). The build most often gives the same, so they are worth
+/// fetching meanwhile. The archive may not be verified yet: nothing but
+/// guesses may come of them.
+pub type DependencyHint = Arc<dyn Fn(&Metadata) + Send + Sync>;
+
+/// Gives a [`DependencyHint`] what the entries of an unpacking sdist list,
+/// `PKG-INFO` and the first `requires.txt` each once.
+struct Hinter {
+    hint: Option<DependencyHint>,
+    pkg_info_told: bool,
+    requires_txt_told: bool,
+}
+
+impl Hinter {
+    /// Looks at the archive entry `path` (written to `written`), after
+    /// `files` kept it when it is `PKG-INFO` or `pyproject.toml`.
+    fn visit(&mut self, path: &str, written: &std::path::Path, files: &SdistFiles) {
+        let Some(hint) = &self.hint else {
+            return;
+        };
+        if !self.pkg_info_told
+            && let Some(pkg_info) = &files.pkg_info
+        {
+            self.pkg_info_told = true;
+            let metadata = CoreMetadata::parse(pkg_info);
+            if !metadata.is_static()
+                && let Ok(metadata) = metadata.to_metadata()
+            {
+                hint(&metadata);
+            }
+        }
+        if !self.requires_txt_told && path.ends_with(".egg-info/requires.txt") {
+            self.requires_txt_told = true;
+            use std::io::Read;
+            let mut text = String::new();
+            let read = fs_err::File::open(written)
+                .and_then(|file| file.take(1 << 20).read_to_string(&mut text));
+            if read.is_ok() {
+                hint(&Metadata {
+                    requires_dist: crate::metadata::egg_info_requires(&text),
+                    requires_python: None,
+                    provides_extra: Vec::new(),
+                });
+            }
+        }
+    }
+}
 
 /// An sdist's bytes: downloaded (and verified), or arriving.
 enum SdistSource {
@@ -1247,7 +1294,7 @@ async fn unpack_and_build(
     file: &IndexFile,
     source: SdistSource,
     options: BuildOptions,
-    hint: &Option<PkgInfoHint>,
+    hint: &Option<DependencyHint>,
 ) -> Result<SdistMetadata, IndexError> {
     // Only the last path segment names the archive's format.
     let filename = std::path::Path::new(file.filename())
@@ -1258,7 +1305,11 @@ async fn unpack_and_build(
         );
     let sha256 = file.sha256();
     let url = redact(&file.url().to_url());
-    let mut hint = hint.clone();
+    let mut hinter = Hinter {
+        hint: hint.clone(),
+        pkg_info_told: false,
+        requires_txt_told: false,
+    };
     let built = tokio::task::spawn_blocking(move || -> Result<SdistMetadata, String> {
         let mut files = SdistFiles::default();
         let mut read_error = None;
@@ -1266,11 +1317,7 @@ async fn unpack_and_build(
             let kept = fs_err::File::open(written)
                 .map_err(|error| error.to_string())
                 .and_then(|mut file| files.keep(&path.to_string_lossy(), &mut file));
-            if let (Ok(false), Some(pkg_info)) = (&kept, &files.pkg_info)
-                && let Some(hint) = hint.take()
-            {
-                hint(pkg_info);
-            }
+            hinter.visit(&path.to_string_lossy(), written, &files);
             kept.unwrap_or_else(|error| {
                 read_error = Some(error);
                 true

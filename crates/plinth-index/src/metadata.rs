@@ -203,6 +203,43 @@ impl CoreMetadata {
     }
 }
 
+/// The requirements of a setuptools `*.egg-info/requires.txt`: PEP 508
+/// requirements, those under an `[extra]`, `[:marker]` or `[extra:marker]`
+/// header with that extra and marker. Lines that do not parse are left out.
+pub(crate) fn egg_info_requires(text: &str) -> Vec<Requirement> {
+    let mut section: Option<String> = None;
+    let mut requirements = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = line
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
+            let (extra, marker) = header.split_once(':').unwrap_or((header, ""));
+            let mut conditions = Vec::new();
+            if !marker.trim().is_empty() {
+                conditions.push(format!("({})", marker.trim()));
+            }
+            if !extra.trim().is_empty() {
+                conditions.push(format!("extra == \"{}\"", extra.trim()));
+            }
+            section = (!conditions.is_empty()).then(|| conditions.join(" and "));
+            continue;
+        }
+        let text = match (&section, line.split_once(';')) {
+            (None, _) => line.to_string(),
+            (Some(condition), None) => format!("{line} ; {condition}"),
+            (Some(condition), Some((requirement, own))) => {
+                format!("{requirement} ; ({own}) and {condition}")
+            }
+        };
+        requirements.extend(Requirement::from_str(&text).ok());
+    }
+    requirements
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +257,25 @@ Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\n
         let parsed = metadata.to_metadata().expect("valid");
         assert_eq!(parsed.requires_dist[0].name.as_ref(), "werkzeug");
         assert_eq!(parsed.provides_extra[0].as_ref(), "async");
+    }
+
+    #[test]
+    fn egg_info_requires_txt() {
+        let text = "Jinja2>=2.8\npython-slugify>=1.2.5\n\n[:python_version < \"3.8\"]\nimportlib-metadata\n\n[dev]\npytest ; os_name == \"nt\"\nnot a requirement !\n\n[socks:sys_platform == \"win32\"]\nwin-inet-pton\n";
+        let requirements: Vec<String> = egg_info_requires(text)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            requirements,
+            [
+                "jinja2>=2.8",
+                "python-slugify>=1.2.5",
+                "importlib-metadata ; python_full_version < '3.8'",
+                "pytest ; os_name == 'nt' and extra == 'dev'",
+                "win-inet-pton ; sys_platform == 'win32' and extra == 'socks'",
+            ]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use plinth_resolver::{
 };
 use tokio::runtime::Handle;
 
-use crate::client::{IndexClient, PkgInfoHint};
+use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
 use crate::filename::DistFilename;
 use crate::metadata::CoreMetadata;
@@ -647,7 +647,11 @@ impl Inner {
         } else {
             let metadata = self
                 .client
-                .sdist_metadata(&file, self.options.build.as_ref(), self.pkg_info_hint(name))
+                .sdist_metadata(
+                    &file,
+                    self.options.build.as_ref(),
+                    self.dependency_hint(name),
+                )
                 .await
                 .map_err(|error| match error {
                     IndexError::Build { url, message, .. } => IndexError::Build {
@@ -703,16 +707,13 @@ impl Inner {
         }
     }
 
-    /// Runs ahead to the dependencies an sdist of `name` lists in a
-    /// `PKG-INFO` that is not static, while it is built: a build most often
-    /// gives what `PKG-INFO` says. With the extras run ahead to for `name`.
-    fn pkg_info_hint(self: &Arc<Self>, name: &PackageName) -> Option<PkgInfoHint> {
+    /// Runs ahead to the dependencies an sdist of `name` lists where they
+    /// are not static, while it is built (see [`DependencyHint`]), with the
+    /// extras run ahead to for `name`.
+    fn dependency_hint(self: &Arc<Self>, name: &PackageName) -> Option<DependencyHint> {
         self.speculation.as_ref()?;
         let (inner, name) = (self.clone(), name.clone());
-        Some(Arc::new(move |pkg_info: &[u8]| {
-            let Ok(metadata) = CoreMetadata::parse(pkg_info).to_metadata() else {
-                return;
-            };
+        Some(Arc::new(move |metadata: &plinth_resolver::Metadata| {
             let extras: Vec<ExtraName> = inner
                 .speculated
                 .lock()
@@ -721,7 +722,7 @@ impl Inner {
                 .filter(|(speculated, _)| *speculated == name)
                 .filter_map(|(_, extra)| extra.clone())
                 .collect();
-            inner.speculate(&metadata, &extras);
+            inner.speculate(metadata, &extras);
         }))
     }
 

@@ -68,6 +68,9 @@ pub struct DistSpec {
     /// The in-tree backend's metadata hook waits (up to 20 s, then fails)
     /// until this file exists.
     pub build_waits_for: Option<String>,
+    /// The sdist has a setuptools `{name}.egg-info/requires.txt` listing its
+    /// requirements.
+    pub egg_info: bool,
 }
 
 impl DistSpec {
@@ -93,6 +96,7 @@ impl DistSpec {
             extra_modules: 0,
             sdist_padding: 0,
             build_waits_for: None,
+            egg_info: false,
         }
     }
 
@@ -181,6 +185,13 @@ impl DistSpec {
 
     pub fn no_upload_time(mut self) -> Self {
         self.upload_time = None;
+        self
+    }
+
+    /// Adds `{name}.egg-info/requires.txt` (the requirements, extras in
+    /// sections) to the sdist, as setuptools writes it.
+    pub fn egg_info(mut self) -> Self {
+        self.egg_info = true;
         self
     }
 

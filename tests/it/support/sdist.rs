@@ -43,6 +43,13 @@ pub fn build_sdist(spec: &DistSpec) -> (String, Vec<u8>) {
     } else {
         files.push(("pyproject.toml".to_string(), pyproject_toml(spec)));
     }
+    if spec.egg_info {
+        let mut requires = spec.requires_dist.join("\n");
+        for (extra, requirements) in &spec.extras {
+            requires.push_str(&format!("\n\n[{extra}]\n{}", requirements.join("\n")));
+        }
+        files.push((format!("{name}.egg-info/requires.txt"), requires + "\n"));
+    }
     files.push((
         format!("{name}/__init__.py"),
         format!("__version__ = \"{}\"\n", spec.version),
