@@ -63,10 +63,14 @@ pub(crate) fn find(
     env: &[(OsString, OsString)],
     deadline: Instant,
 ) -> Result<(Interpreter, Option<String>), FindError> {
-    // Found once per process: probing through shims (pyenv's take some
-    // 0.3 s) is paid by the first build only, and a build that asks while
-    // another finds it (see `crate::find_interpreter_ahead`) waits for that.
-    type Found = HashMap<(u64, u64, Vec<(OsString, OsString)>), (Interpreter, Option<String>)>;
+    // Found once per process, or found missing: probing through shims
+    // (pyenv's take some 0.3 s) is paid by the first build only, and a build
+    // that asks while another finds it (see `crate::find_interpreter_ahead`)
+    // waits for that. A probe that timed out is tried again.
+    type Found = HashMap<
+        (u64, u64, Vec<(OsString, OsString)>),
+        Result<(Interpreter, Option<String>), String>,
+    >;
     static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
     let key = (major, minor, env.to_vec());
     let mut found = FOUND
@@ -74,11 +78,15 @@ pub(crate) fn find(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(hit) = found.get(&key) {
-        return Ok(hit.clone());
+        return hit.clone().map_err(FindError::NotFound);
     }
-    let result = find_uncached(major, minor, env, deadline)?;
+    let result = match find_uncached(major, minor, env, deadline) {
+        Ok(found) => Ok(found),
+        Err(FindError::NotFound(message)) => Err(message),
+        Err(FindError::TimedOut) => return Err(FindError::TimedOut),
+    };
     found.insert(key, result.clone());
-    Ok(result)
+    result.map_err(FindError::NotFound)
 }
 
 fn find_uncached(
@@ -236,5 +244,34 @@ mod tests {
         assert_eq!(parse_pip_version("22.3rc1"), Some((22, 3)));
         assert_eq!(parse_pip_version("24"), Some((24, 0)));
         assert_eq!(parse_pip_version(""), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_interpreter_found_missing_is_not_looked_for_again() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let log = directory.path().join("probes.log");
+        let python = directory.path().join("python3");
+        std::fs::write(
+            &python,
+            format!("#!/bin/sh\necho probed >> '{}'\nexit 1\n", log.display()),
+        )
+        .expect("write the script");
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755))
+            .expect("make it executable");
+        let env = vec![(
+            OsString::from("PATH"),
+            directory.path().as_os_str().to_owned(),
+        )];
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        for _ in 0..2 {
+            assert!(matches!(
+                find(3, 11, &env, deadline),
+                Err(FindError::NotFound(message)) if message.contains("no `python3` there runs")
+            ));
+        }
+        let probes = std::fs::read_to_string(&log).expect("the script ran");
+        assert_eq!(probes.lines().count(), 1, "{probes}");
     }
 }
