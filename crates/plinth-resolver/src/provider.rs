@@ -333,7 +333,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// down the versions does not wait for one round trip per version. The
     /// batch doubles with each try (2, 4, ... up to
     /// [`PREFETCH_AFTER_BACKTRACK`]), so a package tried twice costs little
-    /// and one walked down far does not wait.
+    /// and one walked down far does not wait. Versions in `range` come
+    /// first; when it holds fewer, the batch goes on below it in order: a
+    /// range as narrow as one version (botocore's, set by each boto3 walked
+    /// down) moves down with the package that sets it.
     fn prefetch_older(
         &self,
         name: &PackageName,
@@ -348,14 +351,26 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let Ok(versions) = self.versions(name) else {
             return;
         };
-        let older: Vec<Version> = versions
-            .versions
-            .range(..chosen.clone())
-            .rev()
-            .filter(|(version, info)| range.contains(version) && info.candidate_for(&self.python))
-            .map(|(version, _)| version.clone())
+        let below = || {
+            versions
+                .versions
+                .range(..chosen.clone())
+                .rev()
+                .filter(|(_, info)| info.candidate_for(&self.python))
+                .map(|(version, _)| version)
+        };
+        let mut older: Vec<Version> = below()
+            .filter(|version| range.contains(version))
             .take(batch)
+            .cloned()
             .collect();
+        let missing = batch - older.len();
+        older.extend(
+            below()
+                .filter(|version| !range.contains(version))
+                .take(missing)
+                .cloned(),
+        );
         self.source.prefetch_versions(name, &older);
     }
 

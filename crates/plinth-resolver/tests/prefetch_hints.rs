@@ -86,3 +86,79 @@ fn each_package_and_each_new_extra_is_hinted_once() {
     hints.sort();
     assert_eq!(hints, ["a[x]", "b[y]", "b[z]", "c[]"]);
 }
+
+/// Versions 1 to 10 of `a`, `b` and `d`: `a==k` requires `b==k`, every `b`
+/// but the first requires `d<2`, recording every `prefetch_versions`.
+struct Lockstep {
+    prefetched: Mutex<Vec<(String, Version)>>,
+}
+
+impl PackageSource for Lockstep {
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        let last = if name.as_ref() == "d" { 2 } else { 10 };
+        Ok(Arc::new(PackageVersions {
+            versions: (1..=last)
+                .map(|version| (Version::new([version]), VersionInfo::default()))
+                .collect(),
+            ..PackageVersions::default()
+        }))
+    }
+
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError> {
+        let requires = match (name.as_ref(), version.release()[0]) {
+            ("a", release) => vec![format!("b=={release}")],
+            ("b", release) if release > 1 => vec!["d<2".to_string()],
+            _ => Vec::new(),
+        };
+        Ok(Ok(Arc::new(Metadata {
+            requires_dist: requires
+                .iter()
+                .map(|text| Requirement::from_str(text))
+                .collect::<Result<_, _>>()?,
+            ..Metadata::default()
+        })))
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        self.prefetched.lock().expect("prefetched").extend(
+            versions
+                .iter()
+                .map(|version| (name.to_string(), version.clone())),
+        );
+    }
+}
+
+#[test]
+fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
+    // `d` is decided first (2), so `a` walks down from 10 to 1, and with
+    // it `b`, whose range is always the one version `a` pins.
+    let source = Lockstep {
+        prefetched: Mutex::default(),
+    };
+    let roots: Vec<RootRequirement> = ["d", "a"]
+        .iter()
+        .map(|text| RootRequirement {
+            requirement: Requirement::from_str(text).expect("requirement"),
+            source: "-r requirements.in".to_string(),
+            origin: "requirements.in".to_string(),
+        })
+        .collect();
+    let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
+    let pins: Vec<String> = resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    assert_eq!(pins, ["a==1", "b==1", "d==2"]);
+    let prefetched = source.prefetched.lock().expect("prefetched").clone();
+    for version in 1..=8 {
+        assert!(
+            prefetched.contains(&("b".to_string(), Version::new([version]))),
+            "b {version} was not fetched ahead: {prefetched:?}"
+        );
+    }
+}
