@@ -2,7 +2,7 @@
 //! directory.
 
 use std::collections::BTreeSet;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::BuildError;
@@ -46,7 +46,7 @@ pub(crate) fn unpack_tar_from(
     visit: Visit<'_>,
 ) -> Result<Option<PathBuf>, BuildError> {
     let lower = name.to_ascii_lowercase();
-    let top_level = if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+    let top_level = if is_tar_gz(name) {
         unpack_tar(
             flate2::read::GzDecoder::new(reader),
             name,
@@ -65,6 +65,27 @@ pub(crate) fn unpack_tar_from(
         Some(top_level) => project_dir(&top_level, name, destination).map(Some),
         None => Ok(None),
     }
+}
+
+/// [`unpack_tar_from`] for a `.tar.gz` (or `.tgz`) `reader` that is a
+/// download in progress: it is decompressed by a thread of its own (see
+/// [`inflated_ahead`]) while this one writes out the files.
+pub(crate) fn unpack_tar_gz_from_stream(
+    reader: impl std::io::Read + Send + 'static,
+    name: &str,
+    destination: &Path,
+    visit: Visit<'_>,
+) -> Result<Option<PathBuf>, BuildError> {
+    match unpack_tar(inflated_ahead(reader), name, destination, visit)? {
+        Some(top_level) => project_dir(&top_level, name, destination).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Whether `name` is that of a gzipped tar archive.
+pub(crate) fn is_tar_gz(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".tar.gz") || lower.ends_with(".tgz")
 }
 
 fn open(sdist: &Path, name: &str) -> Result<fs_err::File, BuildError> {
@@ -102,6 +123,71 @@ fn relative_components(path: &Path) -> Option<Vec<&std::ffi::OsStr>> {
 }
 
 /// Unpacks a tar stream; returns the names at the top level (`None`: stopped).
+/// The gzip stream `reader` decompressed by a thread of its own, in blocks
+/// sent ahead: inflating a large sdist (some 250 MB/s) and writing out its
+/// files then take as long as the slower of the two, not both. Once the
+/// returned reader is dropped, the thread stops at its next block (without
+/// the caller waiting for it).
+fn inflated_ahead(reader: impl std::io::Read + Send + 'static) -> BlockReader {
+    const BLOCK: usize = 256 << 10;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(8);
+    std::thread::spawn(move || {
+        let mut decoder = flate2::read::GzDecoder::new(reader);
+        loop {
+            let mut block = vec![0; BLOCK];
+            let mut filled = 0;
+            let outcome = loop {
+                match decoder.read(&mut block[filled..]) {
+                    Ok(0) => break Ok(()),
+                    Ok(count) => {
+                        filled += count;
+                        if filled == BLOCK {
+                            break Ok(());
+                        }
+                    }
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(error) => break Err(error),
+                }
+            };
+            block.truncate(filled);
+            let last = filled < BLOCK || outcome.is_err();
+            if sender.send(outcome.map(|()| block)).is_err() || last {
+                return;
+            }
+        }
+    });
+    BlockReader {
+        blocks: receiver,
+        current: Vec::new(),
+        position: 0,
+    }
+}
+
+/// Reads the blocks an [`inflated_ahead`] thread sends.
+struct BlockReader {
+    blocks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl std::io::Read for BlockReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.position == self.current.len() {
+            match self.blocks.recv() {
+                Ok(Ok(block)) if block.is_empty() => return Ok(0),
+                Ok(Ok(block)) => (self.current, self.position) = (block, 0),
+                Ok(Err(error)) => return Err(error),
+                // The thread sent its last block.
+                Err(_) => return Ok(0),
+            }
+        }
+        let count = buf.len().min(self.current.len() - self.position);
+        buf[..count].copy_from_slice(&self.current[self.position..self.position + count]);
+        self.position += count;
+        Ok(count)
+    }
+}
+
 fn unpack_tar(
     reader: impl std::io::Read,
     name: &str,
@@ -272,6 +358,43 @@ fn project_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn gzipped(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).expect("compress");
+        encoder.finish().expect("finish")
+    }
+
+    #[test]
+    fn inflated_ahead_gives_the_whole_stream_in_order() {
+        // Several blocks and a partial last one, read in odd sizes.
+        let data: Vec<u8> = (0..700_001u32).flat_map(u32::to_le_bytes).collect();
+        let mut reader = inflated_ahead(std::io::Cursor::new(gzipped(&data)));
+        let mut read = Vec::new();
+        let mut buffer = [0; 4093];
+        loop {
+            let count = reader.read(&mut buffer).expect("read");
+            if count == 0 {
+                break;
+            }
+            read.extend_from_slice(&buffer[..count]);
+        }
+        assert_eq!(read.len(), data.len());
+        assert!(read == data);
+        assert_eq!(reader.read(&mut buffer).expect("read after the end"), 0);
+    }
+
+    #[test]
+    fn inflated_ahead_reports_a_corrupt_stream() {
+        let mut bytes = gzipped(&vec![7; 1 << 20]);
+        bytes.truncate(bytes.len() / 2);
+        let mut read = Vec::new();
+        let error = inflated_ahead(std::io::Cursor::new(bytes))
+            .read_to_end(&mut read)
+            .expect_err("a truncated stream");
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof, "{error}");
+    }
 
     #[test]
     fn symlink_targets() {

@@ -284,13 +284,16 @@ pub fn unpack_sdist(
 /// held whole.
 pub fn unpack_sdist_stream(
     filename: &str,
-    reader: impl std::io::Read,
+    reader: impl std::io::Read + Send + 'static,
     mut stop: impl FnMut(&Path, &Path) -> bool,
 ) -> Result<Option<UnpackedSdist>, BuildError> {
     unpack_sdist_with(filename, |source_root| {
-        archive::unpack_tar_from(reader, filename, source_root, &mut |path| {
-            stop(path, &source_root.join(path))
-        })
+        let mut visit = |path: &Path| stop(path, &source_root.join(path));
+        if archive::is_tar_gz(filename) {
+            archive::unpack_tar_gz_from_stream(reader, filename, source_root, &mut visit)
+        } else {
+            archive::unpack_tar_from(reader, filename, source_root, &mut visit)
+        }
     })
 }
 
