@@ -968,6 +968,38 @@ fn sdist_without_static_metadata_is_built() {
 }
 
 #[test]
+fn an_sdist_with_wheels_for_other_targets_is_not_built() {
+    // Only a Windows wheel and an sdist whose PKG-INFO is not static: the
+    // wheel's metadata is read (as uv does), the sdist is never fetched.
+    let index = TestIndex::new()
+        .package("legacy", "1.0", |p| {
+            p.wheel_tags(&["cp311-cp311-win_amd64"])
+                .sdist(true)
+                .metadata_version("2.1")
+                .in_tree_backend()
+                .requires("six")
+        })
+        .package("six", "1.16.0", |p| p)
+        .serve();
+    let stdout = compile_to_stdout(&index, "legacy\n");
+    assert!(
+        stdout.contains("legacy==1.0") && stdout.contains("six==1.16.0"),
+        "{stdout}"
+    );
+    let requests = request_lines(&index);
+    assert!(
+        requests
+            .iter()
+            .any(|request| request.contains("/files/legacy-1.0-cp311-cp311-win_amd64.whl")),
+        "{requests:#?}"
+    );
+    assert!(
+        !requests.iter().any(|request| request.contains(".tar.gz")),
+        "{requests:#?}"
+    );
+}
+
+#[test]
 fn dependencies_a_pkg_info_lists_are_fetched_while_the_sdist_builds() {
     // PKG-INFO is not static (Metadata-Version 2.1): only the build says.
     assert_dependencies_are_fetched_while_building(|p| p.metadata_version("2.1"));

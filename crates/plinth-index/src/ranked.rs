@@ -111,6 +111,9 @@ pub(crate) struct RankedFor<'a> {
     pub exclude_newer: Option<Timestamp>,
     pub wheels_allowed: bool,
     pub sdists_allowed: bool,
+    /// Whether sdists may be built (else their metadata is never read from
+    /// another file of the version).
+    pub builds_allowed: bool,
 }
 
 /// The cache key of the ranking of a project for `ranked_for`; the entry
@@ -118,7 +121,7 @@ pub(crate) struct RankedFor<'a> {
 /// older one) is not used but replaced, so that no ranking is left behind.
 pub(crate) fn key(ranked_for: &RankedFor<'_>) -> String {
     let text = format!(
-        "{HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         ranked_for.sources,
         ranked_for.name,
         ranked_for.target.python_version,
@@ -129,6 +132,7 @@ pub(crate) fn key(ranked_for: &RankedFor<'_>) -> String {
             .unwrap_or_default(),
         ranked_for.wheels_allowed,
         ranked_for.sdists_allowed,
+        ranked_for.builds_allowed,
     );
     format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
@@ -393,6 +397,7 @@ mod tests {
             exclude_newer: None,
             wheels_allowed,
             sdists_allowed: true,
+            builds_allowed: true,
         };
         let base = key(&ranked_for(&linux, true));
         assert_eq!(base, key(&ranked_for(&linux, true)));
@@ -403,6 +408,11 @@ mod tests {
             ..ranked_for(&linux, true)
         };
         assert_ne!(base, key(&elsewhere));
+        let without_builds = RankedFor {
+            builds_allowed: false,
+            ..ranked_for(&linux, true)
+        };
+        assert_ne!(base, key(&without_builds));
     }
 
     fn version_of(text: &str) -> Version {

@@ -379,6 +379,7 @@ impl Inner {
             exclude_newer: self.options.exclude_newer,
             wheels_allowed: !self.options.no_binary.contains(name),
             sdists_allowed: !self.options.only_binary.contains(name),
+            builds_allowed: self.options.build.is_some(),
         }
     }
 
@@ -505,8 +506,13 @@ impl Inner {
         Project::new(ranked, Some(page), page_id)
     }
 
-    /// What the resolver needs to know of one version, and the position of
-    /// its best file in `files` (positions in `page`, and their kinds).
+    /// What the resolver needs to know of one version, and the position in
+    /// `files` (positions in `page`, and their kinds) of the file to read its
+    /// metadata from: its best wheel for the target, else its sdist. When
+    /// the sdist would have to be built for it, one of the version's other
+    /// wheels instead, as uv does: the files of a version carry the same
+    /// metadata, a range read is cheaper than a build, and the sdist is still
+    /// what installs (its `Requires-Python` counts).
     fn rank(
         &self,
         name: &PackageName,
@@ -518,12 +524,14 @@ impl Inner {
         // (rank, position) of the best wheel, position of the sdist.
         let mut best_wheel: Option<(usize, usize)> = None;
         let mut sdist = None;
+        let mut other_wheel = None;
         let (mut has_wheel, mut has_sdist) = (false, false);
         let mut usable: Vec<&IndexFile> = Vec::new();
         for (position, &(at, kind)) in files.iter().enumerate() {
             match kind {
                 Kind::Wheel { rank } => {
                     has_wheel = true;
+                    other_wheel.get_or_insert(position);
                     if let Some(rank) = rank {
                         usable.push(&page[at]);
                         if best_wheel.is_none_or(|(best, _)| rank < best) {
@@ -600,13 +608,19 @@ impl Inner {
         let requires_python = best
             .and_then(|position| page[files[position].0].requires_python())
             .and_then(|text| VersionSpecifiers::from_str(text).ok());
+        let metadata_from = match (best_wheel, sdist, other_wheel) {
+            (None, Some(_), Some(wheel)) if wheels_allowed && self.options.build.is_some() => {
+                Some(wheel)
+            }
+            _ => best,
+        };
         (
             VersionInfo {
                 yanked,
                 unusable,
                 requires_python,
             },
-            best,
+            metadata_from,
         )
     }
 
