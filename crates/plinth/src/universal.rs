@@ -430,13 +430,20 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             }
             known.extend(points);
         }
-        for environment in environments.drain(..) {
-            let source = IndexSource::new(
-                universal.client.clone(),
-                environment.target.clone(),
-                universal.file_options.clone(),
-                universal.runtime.handle().clone(),
-            );
+        let mut pending: Vec<(Environment, IndexSource)> = environments
+            .drain(..)
+            .map(|environment| {
+                let source = IndexSource::new(
+                    universal.client.clone(),
+                    environment.target.clone(),
+                    universal.file_options.clone(),
+                    universal.runtime.handle().clone(),
+                );
+                (environment, source)
+            })
+            .collect();
+        pending.reverse();
+        while let Some((environment, source)) = pending.pop() {
             let mut options = universal.options.clone();
             options.markers = environment.markers.clone();
             options.python_version = environment.target.python_version.clone();
@@ -457,6 +464,18 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                         "Resolved {} packages for {label}",
                         resolution.packages.len()
                     ));
+                    // The environments still to resolve mostly pin the same
+                    // versions, each from its own wheel (another platform's
+                    // or Python's): fetch their metadata now, all at once,
+                    // rather than one environment after the other.
+                    for (_, later) in &pending {
+                        for package in &resolution.packages {
+                            later.prefetch_versions(
+                                &package.name,
+                                std::slice::from_ref(&package.version),
+                            );
+                        }
+                    }
                     // A pre-release taken because nothing else fits here
                     // (the only wheels for the newest Python) is no
                     // preference where a final release fits.
