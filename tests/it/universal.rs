@@ -94,6 +94,43 @@ fn environments_without_a_solution_are_reported() {
 }
 
 #[test]
+fn a_long_report_is_cut_short_in_the_warning() {
+    // 24 versions with only a Linux wheel each and a different Windows wheel
+    // for Python 2: the report elsewhere names them one by one.
+    let mut index = TestIndex::new();
+    for minor in 1..=24 {
+        let windows = format!("cp2{minor}-cp2{minor}-win_amd64");
+        index = index.package("oldlib", &format!("1.{minor}"), |p| {
+            p.wheel_tags(&["py3-none-manylinux_2_17_x86_64", &windows])
+        });
+    }
+    let index = index.serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "oldlib\n");
+    let url = index.url();
+    let output = context.run([
+        "compile",
+        "requirements.in",
+        "--universal",
+        "--python-version",
+        "3.14",
+        "--index-url",
+        url.as_str(),
+    ]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("more lines (`--require-coverage` shows them all)"),
+        "{stderr}"
+    );
+    // Per environment: its label, 8 report lines and the "more" line.
+    let environments = stderr.matches("\n  Python 3.14 on ").count();
+    assert!(environments > 0, "{stderr}");
+    assert!(stderr.lines().count() <= 3 + environments * 10, "{stderr}");
+    assert!(context.read("requirements.txt").contains("oldlib==1.24"));
+}
+
+#[test]
 fn require_coverage_fails_on_an_uncovered_environment() {
     let index = index().serve();
     let context = TestContext::new().with_index(&index);

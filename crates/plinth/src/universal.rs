@@ -403,6 +403,9 @@ struct Merged {
     environments: BTreeSet<usize>,
 }
 
+/// The lines of an environment's no-solution report that its warning shows.
+const REPORT_LINES_IN_WARNING: usize = 8;
+
 pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock> {
     let args = universal.args;
     let mut environments = grid(args, &universal.lowest)?;
@@ -524,11 +527,17 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
             if failed.len() == 1 { "it" } else { "them" }
         );
         for (environment, report) in &failed {
-            message.push_str(&format!(
-                "\n  {}:\n    {}",
-                environment.label(),
-                report.replace('\n', "\n    ")
-            ));
+            // A report over hundreds of versions (each without a wheel
+            // here) runs to pages: the warning shows its start.
+            let lines: Vec<&str> = report.lines().collect();
+            let mut shown = lines[..lines.len().min(REPORT_LINES_IN_WARNING)].join("\n    ");
+            if lines.len() > REPORT_LINES_IN_WARNING {
+                shown.push_str(&format!(
+                    "\n    ... and {} more lines (`--require-coverage` shows them all)",
+                    lines.len() - REPORT_LINES_IN_WARNING
+                ));
+            }
+            message.push_str(&format!("\n  {}:\n    {shown}", environment.label()));
         }
         printer.warn(&message);
     }
