@@ -72,6 +72,29 @@ fn compile_to_stdout(index: &RunningIndex, input: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `run` while a thread writes the file `go` as soon as `index` has
+/// been asked for `path` (it gives up after 30 s): for runs that must ask
+/// for something before a step they would otherwise wait on.
+fn run_signalling_when_asked(
+    index: &RunningIndex,
+    path: &str,
+    go: &std::path::Path,
+    run: impl FnOnce() -> std::process::Output,
+) -> std::process::Output {
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..600 {
+                if index.requests().iter().any(|request| request.path == path) {
+                    std::fs::write(go, "").expect("write the signal file");
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        run()
+    })
+}
+
 // 1. The lockfile.
 
 #[test]
@@ -839,20 +862,7 @@ fn the_inputs_pages_are_fetched_while_the_interpreter_describes_itself() {
         .expect("make the script executable");
     let mut command = context.command(["compile", "-o", "-", "--index-url", &index.url()]);
     command.env("PLINTH_PYTHON", &python);
-    let output = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            for _ in 0..600 {
-                if index
-                    .requests()
-                    .iter()
-                    .any(|request| request.path == "/simple/flask/")
-                {
-                    std::fs::write(&go, "").expect("write the signal file");
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        });
+    let output = run_signalling_when_asked(&index, "/simple/flask/", &go, || {
         context.run_command(command)
     });
     assert!(output.status.success(), "{}", context.render(&output));
@@ -1032,20 +1042,7 @@ fn assert_dependencies_are_fetched_while_building(sdist: impl FnOnce(DistSpec) -
         .serve();
     let context = context(&index);
     context.write("requirements.in", "legacy\n");
-    let output = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            for _ in 0..600 {
-                if index
-                    .requests()
-                    .iter()
-                    .any(|request| request.path == "/simple/six/")
-                {
-                    std::fs::write(&go, "").expect("write the signal file");
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        });
+    let output = run_signalling_when_asked(&index, "/simple/six/", &go, || {
         context.run(compile_args(&context, &index, &["-o", "-"]))
     });
     assert!(output.status.success(), "{}", context.render(&output));

@@ -61,6 +61,18 @@ impl PackageSource for Recorded {
     }
 }
 
+/// The requirements of a `requirements.in` with these lines.
+fn roots(lines: &[&str]) -> Vec<RootRequirement> {
+    lines
+        .iter()
+        .map(|text| RootRequirement {
+            requirement: Requirement::from_str(text).expect("requirement"),
+            source: "-r requirements.in".to_string(),
+            origin: "requirements.in".to_string(),
+        })
+        .collect()
+}
+
 #[test]
 fn each_package_and_each_new_extra_is_hinted_once() {
     let source = Recorded {
@@ -71,14 +83,7 @@ fn each_package_and_each_new_extra_is_hinted_once() {
         ]),
         hints: Mutex::default(),
     };
-    let roots: Vec<RootRequirement> = ["a[x]", "c"]
-        .iter()
-        .map(|text| RootRequirement {
-            requirement: Requirement::from_str(text).expect("requirement"),
-            source: "-r requirements.in".to_string(),
-            origin: "requirements.in".to_string(),
-        })
-        .collect();
+    let roots = roots(&["a[x]", "c"]);
     let options = common::options();
     let resolution = resolve(&source, &roots, &[], &options).expect("a resolution");
     assert_eq!(resolution.packages.len(), 3);
@@ -139,14 +144,7 @@ fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
     let source = Lockstep {
         prefetched: Mutex::default(),
     };
-    let roots: Vec<RootRequirement> = ["d", "a"]
-        .iter()
-        .map(|text| RootRequirement {
-            requirement: Requirement::from_str(text).expect("requirement"),
-            source: "-r requirements.in".to_string(),
-            origin: "requirements.in".to_string(),
-        })
-        .collect();
+    let roots = roots(&["d", "a"]);
     let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
     let pins: Vec<String> = resolution
         .packages
