@@ -1054,6 +1054,32 @@ fn assert_dependencies_are_fetched_while_building(sdist: impl FnOnce(DistSpec) -
 }
 
 #[test]
+fn builds_work_with_a_relative_cache_dir() {
+    // The build's venv finds the shared build requirements through the
+    // cache directory, from the project's directory.
+    let index = TestIndex::new()
+        .package("backend", "1.0", |p| p.backend())
+        .package("first", "1.0", |p| {
+            p.no_wheels().sdist(true).built_by("backend")
+        })
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "first\n");
+    let output = context.run(compile_args(
+        &context,
+        &index,
+        &["-o", "-", "--cache-dir", "relative-cache"],
+    ));
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("first==1.0"));
+    assert!(
+        context
+            .path("relative-cache/v1/build-requirements")
+            .is_dir()
+    );
+}
+
+#[test]
 fn builds_share_their_installed_build_requirements() {
     let index = TestIndex::new()
         .package("backend", "1.0", |p| p.backend())

@@ -1068,14 +1068,18 @@ fn cache(args: &cli::CacheArgs) -> Option<Cache> {
     cache_dir(args).map(Cache::new)
 }
 
-/// The cache directory; `None` with `--no-cache`.
+/// The cache directory, absolute (builds run in other directories and
+/// find their shared build requirements through it); `None` with
+/// `--no-cache`.
 fn cache_dir(args: &cli::CacheArgs) -> Option<std::path::PathBuf> {
     if args.no_cache {
         return None;
     }
-    args.cache_dir
+    let dir = args
+        .cache_dir
         .clone()
-        .or_else(|| dirs::cache_dir().map(|dir| dir.join("plinth")))
+        .or_else(|| dirs::cache_dir().map(|dir| dir.join("plinth")))?;
+    Some(std::path::absolute(&dir).unwrap_or(dir))
 }
 
 fn selection(names: &[String]) -> anyhow::Result<PackageSelection> {
