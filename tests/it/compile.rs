@@ -978,6 +978,18 @@ fn sdist_without_static_metadata_is_built() {
 }
 
 #[test]
+fn a_wildcard_on_an_ordered_requires_python_is_read_leniently() {
+    // pylint 2.3.0 says `Requires-Python: >=3.4.*` (not PEP 440); uv reads
+    // it as `>=3.4`, and so does plinth rather than refusing the version.
+    let index = TestIndex::new()
+        .package("oldlint", "1.0", |p| p)
+        .package("oldlint", "2.0", |p| p.requires_python(">=3.4.*"))
+        .serve();
+    let stdout = compile_to_stdout(&index, "oldlint\n");
+    assert!(stdout.contains("oldlint==2.0"), "{stdout}");
+}
+
+#[test]
 fn an_sdist_with_wheels_for_other_targets_is_not_built() {
     // Only a Windows wheel and an sdist whose PKG-INFO is not static: the
     // wheel's metadata is read (as uv does), the sdist is never fetched.

@@ -185,8 +185,8 @@ impl CoreMetadata {
             .collect::<Result<Vec<_>, _>>()?;
         let requires_python = match &self.requires_python {
             Some(text) if !text.trim().is_empty() => Some(
-                VersionSpecifiers::from_str(text)
-                    .map_err(|_| MetadataError::RequiresPython(text.clone()))?,
+                lenient_specifiers(text)
+                    .ok_or_else(|| MetadataError::RequiresPython(text.clone()))?,
             ),
             _ => None,
         };
@@ -201,6 +201,39 @@ impl CoreMetadata {
             provides_extra,
         })
     }
+}
+
+/// Version specifiers as PEP 440 writes them, else as old releases
+/// sometimes wrote them and uv accepts: `>=3.4.*` (a wildcard on an ordered
+/// comparison) read as `>=3.4`, `=>` and `=<` as `>=` and `<=`, empty
+/// clauses (a trailing comma) left out. `None` when even that does not
+/// parse.
+pub(crate) fn lenient_specifiers(text: &str) -> Option<VersionSpecifiers> {
+    if let Ok(specifiers) = VersionSpecifiers::from_str(text) {
+        return Some(specifiers);
+    }
+    let repaired: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|clause| !clause.is_empty())
+        .map(|clause| {
+            let clause = if let Some(rest) = clause.strip_prefix("=>") {
+                format!(">={rest}")
+            } else if let Some(rest) = clause.strip_prefix("=<") {
+                format!("<={rest}")
+            } else {
+                clause.to_string()
+            };
+            let ordered = [">=", "<=", "~=", ">", "<"]
+                .iter()
+                .any(|operator| clause.starts_with(operator));
+            match clause.strip_suffix(".*") {
+                Some(stripped) if ordered => stripped.to_string(),
+                _ => clause,
+            }
+        })
+        .collect();
+    VersionSpecifiers::from_str(&repaired.join(", ")).ok()
 }
 
 /// The requirements of a setuptools `*.egg-info/requires.txt`: PEP 508
@@ -257,6 +290,19 @@ Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\n
         let parsed = metadata.to_metadata().expect("valid");
         assert_eq!(parsed.requires_dist[0].name.as_ref(), "werkzeug");
         assert_eq!(parsed.provides_extra[0].as_ref(), "async");
+    }
+
+    #[test]
+    fn lenient_requires_python() {
+        let read = |text: &str| lenient_specifiers(text).map(|specifiers| specifiers.to_string());
+        assert_eq!(read(">=3.8"), Some(">=3.8".to_string()));
+        assert_eq!(read(">=3.4.*"), Some(">=3.4".to_string()));
+        assert_eq!(
+            read(">=2.7, !=3.0.*, <4.*,"),
+            Some(">=2.7, !=3.0.*, <4".to_string())
+        );
+        assert_eq!(read("=>3.6"), Some(">=3.6".to_string()));
+        assert_eq!(read("not a specifier"), None);
     }
 
     #[test]

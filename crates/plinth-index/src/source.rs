@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
 use plinth_resolver::{
     MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
@@ -607,7 +607,7 @@ impl Inner {
         };
         let requires_python = best
             .and_then(|position| page[files[position].0].requires_python())
-            .and_then(|text| VersionSpecifiers::from_str(text).ok());
+            .and_then(crate::metadata::lenient_specifiers);
         let metadata_from = match (best_wheel, sdist, other_wheel) {
             (None, Some(_), Some(wheel)) if wheels_allowed && self.options.build.is_some() => {
                 Some(wheel)
