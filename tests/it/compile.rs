@@ -67,7 +67,13 @@ fn request_lines(index: &RunningIndex) -> Vec<String> {
 fn compile_to_stdout(index: &RunningIndex, input: &str) -> String {
     let context = context(index);
     context.write("requirements.in", input);
-    let output = context.run(compile_args(&context, index, &["-o", "-"]));
+    compile_succeeds(&context, index, &[])
+}
+
+/// Runs `plinth compile -o - <args>` in `context` against `index`, which
+/// must succeed, and returns the lockfile it printed.
+fn compile_succeeds(context: &TestContext, index: &RunningIndex, args: &[&str]) -> String {
+    let output = context.run(compile_args(context, index, &[&["-o", "-"], args].concat()));
     assert!(output.status.success(), "{}", context.render(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -1077,13 +1083,8 @@ fn builds_work_with_a_relative_cache_dir() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "first\n");
-    let output = context.run(compile_args(
-        &context,
-        &index,
-        &["-o", "-", "--cache-dir", "relative-cache"],
-    ));
-    assert!(output.status.success(), "{}", context.render(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("first==1.0"));
+    let stdout = compile_succeeds(&context, &index, &["--cache-dir", "relative-cache"]);
+    assert!(stdout.contains("first==1.0"), "{stdout}");
     assert!(
         context
             .path("relative-cache/v1/build-requirements")
@@ -1170,13 +1171,8 @@ fn build_requirements_are_resolved_and_unpacked_by_plinth() {
         .serve();
     let context = context(&index);
     context.write("requirements.in", "first\n");
-    let output = context.run(compile_args(
-        &context,
-        &index,
-        &["-o", "-", "--exclude-newer", "2026-01-01"],
-    ));
-    assert!(output.status.success(), "{}", context.render(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("first==1.0"));
+    let stdout = compile_succeeds(&context, &index, &["--exclude-newer", "2026-01-01"]);
+    assert!(stdout.contains("first==1.0"), "{stdout}");
     // Each wheel is read whole once: for its metadata, then unpacked.
     let backend_requests: Vec<String> = request_lines(&index)
         .into_iter()
