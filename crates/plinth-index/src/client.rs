@@ -1223,6 +1223,7 @@ impl Hinter {
     /// Looks at the archive entry `path` (written to `written`), after
     /// `files` kept it when it is `PKG-INFO` or `pyproject.toml`.
     fn visit(&mut self, path: &str, written: &std::path::Path, files: &SdistFiles) {
+        use std::io::Read;
         let Some(hint) = &self.hint else {
             return;
         };
@@ -1239,7 +1240,6 @@ impl Hinter {
         }
         if !self.requires_txt_told && path.ends_with(".egg-info/requires.txt") {
             self.requires_txt_told = true;
-            use std::io::Read;
             let mut text = String::new();
             let read = fs_err::File::open(written)
                 .and_then(|file| file.take(1 << 20).read_to_string(&mut text));
