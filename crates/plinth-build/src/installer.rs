@@ -154,6 +154,35 @@ fn placed(parts: &[String]) -> Option<PathBuf> {
     }
 }
 
+/// The `METADATA` of a wheel read from `reader`: its one
+/// `*.dist-info/METADATA` (at most 64 MiB).
+pub fn wheel_metadata(reader: impl std::io::Read + std::io::Seek) -> Result<Vec<u8>, String> {
+    let mut archive = zip::ZipArchive::new(reader)
+        .map_err(|error| format!("the wheel is not a valid zip file: {error}"))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter(|name| {
+            name.strip_suffix(".dist-info/METADATA")
+                .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
+        })
+        .map(str::to_string)
+        .collect();
+    let [name] = names.as_slice() else {
+        return Err(format!(
+            "the wheel has {} `*.dist-info/METADATA` files instead of one",
+            names.len()
+        ));
+    };
+    let mut entry = archive.by_name(name).map_err(|error| error.to_string())?;
+    let mut metadata = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut entry, 64 << 20),
+        &mut metadata,
+    )
+    .map_err(|error| error.to_string())?;
+    Ok(metadata)
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

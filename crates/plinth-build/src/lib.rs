@@ -107,7 +107,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use error::BuildError;
-pub use installer::{HostPython, Installer, install_wheel};
+pub use installer::{HostPython, Installer, install_wheel, wheel_metadata};
 
 use interpreter::{FindError, Interpreter};
 use process::{Finished, RunError};
@@ -840,30 +840,7 @@ impl Builder<'_> {
             message: format!("the wheel `{}` built from it: {message}", wheel.display()),
         };
         let file = fs_err::File::open(wheel).map_err(|source| self.io(source))?;
-        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
-            .map_err(|error| invalid(error.to_string()))?;
-        let names: Vec<String> = archive
-            .file_names()
-            .filter(|name| {
-                name.strip_suffix(".dist-info/METADATA")
-                    .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
-            })
-            .map(str::to_string)
-            .collect();
-        let [name] = names.as_slice() else {
-            return Err(invalid(format!(
-                "expected one `*.dist-info/METADATA`, found {}",
-                names.len()
-            )));
-        };
-        let mut entry = archive
-            .by_name(name)
-            .map_err(|error| invalid(error.to_string()))?;
-        let mut metadata = Vec::new();
-        entry
-            .read_to_end(&mut metadata)
-            .map_err(|error| invalid(error.to_string()))?;
-        Ok(metadata)
+        wheel_metadata(std::io::BufReader::new(file)).map_err(invalid)
     }
 }
 

@@ -29,7 +29,7 @@ use crate::metadata::CoreMetadata;
 use crate::simple::IndexFile;
 use crate::source::IndexSource;
 use crate::target::Target;
-use crate::wheel::{read_sdist_files, wheel_metadata};
+use crate::wheel::read_sdist_files;
 
 /// Archive suffixes a file reference may have.
 const ARCHIVE_SUFFIXES: &[&str] = &[".whl", ".tar.gz", ".tgz", ".zip"];
@@ -403,7 +403,10 @@ impl IndexSource {
             )));
         }
         let core = if filename.ends_with(".whl") {
-            CoreMetadata::parse(&wheel_metadata(&bytes).map_err(fail)?)
+            CoreMetadata::parse(
+                &plinth_build::wheel_metadata(std::io::Cursor::new(bytes.as_slice()))
+                    .map_err(fail)?,
+            )
         } else {
             let files = read_sdist_files(filename, &bytes).map_err(fail)?;
             let pkg_info = files.pkg_info.as_deref().map(CoreMetadata::parse);

@@ -646,8 +646,8 @@ impl Inner {
         };
         let bytes = if file.filename().ends_with(".whl") && self.options.keep_wheels {
             let wheel = self.client.download(&file).await?;
-            let metadata =
-                crate::wheel::wheel_metadata(&wheel).map_err(|message| IndexError::Archive {
+            let metadata = plinth_build::wheel_metadata(std::io::Cursor::new(wheel.as_slice()))
+                .map_err(|message| IndexError::Archive {
                     url: crate::error::redact(&file.url().to_url()),
                     message,
                 })?;

@@ -161,35 +161,6 @@ pub(crate) async fn read_wheel_metadata(
     read_metadata_entry(&mut zip).await
 }
 
-/// `METADATA` of a wheel downloaded whole (`bytes`): its one
-/// `*.dist-info/METADATA`.
-pub(crate) fn wheel_metadata(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|error| format!("the wheel is not a valid zip file: {error}"))?;
-    let names: Vec<String> = archive
-        .file_names()
-        .filter(|name| {
-            name.strip_suffix(".dist-info/METADATA")
-                .is_some_and(|directory| !directory.is_empty() && !directory.contains('/'))
-        })
-        .map(str::to_string)
-        .collect();
-    let [name] = names.as_slice() else {
-        return Err(format!(
-            "the wheel has {} `*.dist-info/METADATA` files instead of one",
-            names.len()
-        ));
-    };
-    let mut entry = archive.by_name(name).map_err(|error| error.to_string())?;
-    let mut metadata = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut entry, 64 << 20),
-        &mut metadata,
-    )
-    .map_err(|error| error.to_string())?;
-    Ok(metadata)
-}
-
 async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
     let (directory_offset, directory_size) = find_central_directory(zip).await?;
     if directory_offset < zip.window.0 {
