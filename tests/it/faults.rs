@@ -132,7 +132,7 @@ fn a_cut_off_body_is_retried_and_never_used() {
         (
             pkg.wheel_path.clone(),
             vec![
-                Reply::Truncated(pkg.wheel.clone()),
+                Reply::Truncated(pkg.wheel.clone(), "application/octet-stream"),
                 Reply::Body(pkg.wheel.clone(), "application/octet-stream"),
             ],
         ),
@@ -141,6 +141,54 @@ fn a_cut_off_body_is_retried_and_never_used() {
     let output = compile(&context, &server, &[]);
     assert!(output.status.success(), "{}", context.render(&output));
     assert_eq!(server.hits(&pkg.wheel_path).len(), 2);
+}
+
+#[test]
+fn a_page_is_read_while_it_arrives_and_again_after_a_cut_off() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let server = FaultServer::start(vec![
+        (
+            pkg.page_path.clone(),
+            vec![
+                Reply::Truncated(pkg.page.clone(), JSON),
+                Reply::Pieces(pkg.page.clone(), JSON, 7),
+            ],
+        ),
+        (
+            pkg.wheel_path.clone(),
+            vec![Reply::Body(pkg.wheel.clone(), "application/octet-stream")],
+        ),
+    ]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert_eq!(server.hits(&pkg.page_path).len(), 2);
+    assert_eq!(
+        context.read("requirements.txt"),
+        "pkg==1.0\n    # via -r requirements.in\n"
+    );
+}
+
+#[test]
+fn a_page_that_is_not_json_fails_naming_where() {
+    let pkg = OneWheel::new("pkg", "1.0");
+    let page = br#"{"meta": {"api-version": "1.1"}, "files": [{"filename": oops}]}"#;
+    let server = FaultServer::start(vec![(
+        pkg.page_path.clone(),
+        vec![Reply::Pieces(page.to_vec(), JSON, 10)],
+    )]);
+    let context = context(&server);
+    let output = compile(&context, &server, &[]);
+    insta::assert_snapshot!(context.render(&output), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Failed to get `pkg`
+      caused by: Invalid response from `http://[INDEX]/simple/pkg/`: Invalid JSON project page: expected value at line 1 column 57
+    ");
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
 }
 
 #[test]
@@ -153,7 +201,10 @@ fn a_body_that_is_always_cut_off_is_an_error() {
         ),
         (
             pkg.wheel_path.clone(),
-            vec![Reply::Truncated(pkg.wheel.clone())],
+            vec![Reply::Truncated(
+                pkg.wheel.clone(),
+                "application/octet-stream",
+            )],
         ),
     ]);
     let context = context(&server);

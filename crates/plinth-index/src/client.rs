@@ -27,7 +27,7 @@ use crate::filename::DistFilename;
 use crate::find_links;
 use crate::metadata::CoreMetadata;
 use crate::once::{self, OnceMap};
-use crate::simple::{IndexFile, parse_html, parse_json};
+use crate::simple::{IndexFile, JsonPageReader, parse_html, parse_json};
 use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
 use plinth_resolver::Metadata;
 
@@ -498,12 +498,16 @@ impl IndexClient {
                 }
             }
         }
-        let mut response = self.get(url, headers).await?;
+        let mut reading = PageReading::default();
+        let mut response = self
+            .get_reading(url, headers, project_page.then_some(&mut reading))
+            .await?;
         let validators = std::mem::take(&mut response.validators);
         let fresh_until = now.saturating_add(validators.max_age);
         // A page is named by its body as served: one served again unchanged
         // (an index without validators sends it whole every time) is the
-        // stored one, as after a 304, and is neither parsed nor stored again.
+        // stored one, as after a 304, and is not stored again (what was read
+        // of it on its way in is dropped).
         let served_id = response
             .status
             .is_success()
@@ -546,7 +550,12 @@ impl IndexClient {
                     response.check(url)?;
                     let mut page = CachedPage::from(response);
                     page.id = served_id;
-                    if project_page && let Ok(files) = parse_page(&page) {
+                    let files = project_page.then(|| {
+                        reading
+                            .finish(&page.body)
+                            .map_or_else(|| parse_page(&page), Ok)
+                    });
+                    if let Some(Ok(files)) = files {
                         return Ok(Some(self.store_project_page(
                             key,
                             fresh_until,
@@ -905,6 +914,16 @@ impl IndexClient {
     /// truncated bodies, 408, 429 and 5xx with jittered exponential backoff
     /// (or the server's `Retry-After`, capped). Other statuses are returned.
     async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, IndexError> {
+        self.get_reading(url, headers, None).await
+    }
+
+    /// [`Self::get`], with a project page read while it arrives.
+    async fn get_reading(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        mut reading: Option<&mut PageReading>,
+    ) -> Result<Fetched, IndexError> {
         if url.scheme() == "file" {
             return find_links::read_local(url).await;
         }
@@ -913,7 +932,9 @@ impl IndexClient {
         }
         let mut attempt = 0;
         loop {
-            let outcome = self.get_once(url, headers.clone()).await;
+            let outcome = self
+                .get_once(url, headers.clone(), reading.as_deref_mut())
+                .await;
             let wait = match &outcome {
                 Ok(fetched) if is_retryable(fetched.status) => Some(fetched.retry_after),
                 Err((_, retryable)) if *retryable => Some(None),
@@ -931,7 +952,12 @@ impl IndexClient {
     }
 
     /// One GET; an error says whether it is worth retrying.
-    async fn get_once(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, (IndexError, bool)> {
+    async fn get_once(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        mut reading: Option<&mut PageReading>,
+    ) -> Result<Fetched, (IndexError, bool)> {
         let (_permit, response, final_url) = self.send(url, headers).await?;
         let request_error = |error: reqwest::Error| self.request_error(url, error);
         let status = response.status();
@@ -958,8 +984,14 @@ impl IndexClient {
         let mut body = Vec::with_capacity(
             usize::try_from(expected_length.unwrap_or(0).min(64 << 20)).unwrap_or(0),
         );
+        if let Some(reading) = reading.as_deref_mut() {
+            reading.begin(status, &content_type, &final_url);
+        }
         while let Some(chunk) = response.chunk().await.map_err(request_error)? {
             body.extend_from_slice(&chunk);
+            if let Some(reading) = reading.as_deref_mut() {
+                reading.grew(&body);
+            }
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats
@@ -1420,6 +1452,32 @@ struct PageHead {
     content_type: String,
     id: Option<String>,
     body_start: usize,
+}
+
+/// A JSON project page read while it arrives (see [`JsonPageReader`]).
+#[derive(Default)]
+struct PageReading {
+    reader: Option<JsonPageReader>,
+}
+
+impl PageReading {
+    /// A response begins (again, after a retry): read on only a page.
+    fn begin(&mut self, status: StatusCode, content_type: &str, final_url: &Url) {
+        self.reader = (status == StatusCode::OK && content_type.contains("json"))
+            .then(|| JsonPageReader::new(final_url.clone()));
+    }
+
+    /// `body` is all of the body so far.
+    fn grew(&mut self, body: &[u8]) {
+        if let Some(reader) = &mut self.reader {
+            reader.grew(body);
+        }
+    }
+
+    /// The page's files, when they could be read on the way.
+    fn finish(self, body: &[u8]) -> Option<Vec<IndexFile>> {
+        self.reader?.finish(body)
+    }
 }
 
 /// The files of a project page: JSON, HTML, or as the cache stores them.

@@ -22,7 +22,10 @@ pub enum Reply {
     /// This status, an empty body, and these headers (e.g. `Retry-After`).
     Status(u16, Vec<(&'static str, String)>),
     /// A 200 that announces the whole body but closes after half of it.
-    Truncated(Vec<u8>),
+    Truncated(Vec<u8>, &'static str),
+    /// 200 with this body and content type, sent in pieces of this many
+    /// bytes with a pause after each (a large page on a slow link).
+    Pieces(Vec<u8>, &'static str, usize),
     /// Nothing at all for this long (the request is read), then a close.
     Stall(Duration),
 }
@@ -158,12 +161,25 @@ fn serve(
             head.push_str("\r\n");
             stream.write_all(head.as_bytes())
         }
-        Reply::Truncated(body) => write!(
+        Reply::Truncated(body, content_type) => write!(
             stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         )
         .and_then(|()| stream.write_all(&body[..body.len() / 2])),
+        Reply::Pieces(body, content_type, size) => write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .and_then(|()| {
+            body.chunks(size.max(1)).try_for_each(|piece| {
+                stream.write_all(piece)?;
+                stream.flush()?;
+                std::thread::sleep(Duration::from_millis(5));
+                Ok(())
+            })
+        }),
         Reply::Stall(duration) => {
             std::thread::sleep(duration);
             Ok(())
