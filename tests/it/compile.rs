@@ -833,9 +833,10 @@ fn wheel_metadata_is_read_with_range_requests() {
 }
 
 #[test]
-fn a_large_central_directory_and_metadata_come_in_one_more_request() {
+fn metadata_beyond_the_first_request_comes_in_one_small_request() {
     // 3000 modules: a central directory of some 200 KiB, beyond the first
-    // 64 KiB tail request.
+    // 64 KiB tail request, which has the directory's last entries (the
+    // `.dist-info` files'): only `METADATA` itself is asked for next.
     let index = TestIndex::new()
         .package("big", "1.0", |p| p.extra_modules(3000))
         .serve();
@@ -845,6 +846,13 @@ fn a_large_central_directory_and_metadata_come_in_one_more_request() {
         .filter(|request| request.contains("/files/big-1.0-py3-none-any.whl"))
         .collect();
     assert_eq!(wheel_requests.len(), 2, "{wheel_requests:#?}");
+    let (first, last) = wheel_requests[1]
+        .rsplit_once("[bytes=")
+        .and_then(|(_, range)| range.trim_end_matches(']').split_once('-'))
+        .map(|(first, last)| (first.parse::<u64>(), last.parse::<u64>()))
+        .expect("a range");
+    let length = last.expect("a number") - first.expect("a number") + 1;
+    assert!(length < 2048, "{wheel_requests:#?}");
 }
 
 #[test]

@@ -163,14 +163,19 @@ pub(crate) async fn read_wheel_metadata(
 
 async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexError> {
     let (directory_offset, directory_size) = find_central_directory(zip).await?;
-    if directory_offset < zip.window.0 {
-        let before = directory_size + BEFORE_DIRECTORY;
-        zip.extend_back(directory_offset.saturating_sub(before))
-            .await?;
-    }
-    let directory = zip.read(directory_offset, directory_size).await?;
-    let entry = find_metadata_entry(&directory)
-        .ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?;
+    let entry = match directory_end_entry(zip, directory_offset, directory_size) {
+        Some(entry) => entry,
+        None => {
+            if directory_offset < zip.window.0 {
+                let before = directory_size + BEFORE_DIRECTORY;
+                zip.extend_back(directory_offset.saturating_sub(before))
+                    .await?;
+            }
+            let directory = zip.read(directory_offset, directory_size).await?;
+            find_metadata_entry(&directory)
+                .ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?
+        }
+    };
     // The local header's extra field may differ from the central one: read a
     // little more than needed and fix up once it is known.
     let guess = 30 + entry.name_len + 256 + entry.compressed_size;
@@ -207,6 +212,52 @@ async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexEr
         }
         method => Err(zip.invalid(&format!("unsupported compression method {method}"))),
     }
+}
+
+/// The `METADATA` entry, when it is in the part of a central directory
+/// that is in the window though the directory starts before it: a wheel's
+/// `.dist-info` files are written last, so their entries end the directory
+/// (django's directory is 300 KiB; its `METADATA` is then read with one
+/// small request, not with the directory and what precedes it).
+fn directory_end_entry(zip: &RemoteZip<'_>, offset: u64, size: u64) -> Option<Entry> {
+    let (window_start, window) = &zip.window;
+    let end = offset.checked_add(size)?;
+    if offset >= *window_start || end <= *window_start {
+        return None;
+    }
+    let end = usize::try_from(end - window_start).ok()?;
+    find_metadata_entry_in_end(window.get(..end)?)
+}
+
+/// The `METADATA` entry among the entries that end `directory_end`, the last
+/// bytes of a central directory (starting anywhere in an entry): read from
+/// the first signature from which whole entries follow one another up to
+/// the end exactly.
+fn find_metadata_entry_in_end(directory_end: &[u8]) -> Option<Entry> {
+    let signature = CENTRAL_SIGNATURE.to_le_bytes();
+    let start = directory_end
+        .windows(4)
+        .enumerate()
+        .filter(|(_, bytes)| *bytes == signature)
+        .map(|(at, _)| at)
+        .find(|&at| entries_end_at_end(&directory_end[at..]))?;
+    find_metadata_entry(&directory_end[start..])
+}
+
+/// Whether `entries` is a run of whole central directory entries.
+fn entries_end_at_end(entries: &[u8]) -> bool {
+    let mut position = 0;
+    while position < entries.len() {
+        if read_u32(entries, position) != Some(CENTRAL_SIGNATURE) {
+            return false;
+        }
+        let lengths = [28, 30, 32].map(|at| read_u16(entries, position + at).map(usize::from));
+        let [Some(name), Some(extra), Some(comment)] = lengths else {
+            return false;
+        };
+        position += 46 + name + extra + comment;
+    }
+    position == entries.len()
 }
 
 /// `(offset, size)` of the central directory, zip64 aware.
@@ -420,6 +471,61 @@ mod tests {
         assert_eq!(parse_content_range(Some("bytes 0-9/*")), Some((0, None)));
         assert_eq!(parse_content_range(Some("items 0-9/10")), None);
         assert_eq!(parse_content_range(None), None);
+    }
+
+    /// A zip of `names` (each holding its own name), and where its central
+    /// directory starts.
+    fn zip_of(names: &[String]) -> (Vec<u8>, usize) {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for name in names {
+            writer
+                .start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .expect("entry");
+            std::io::Write::write_all(&mut writer, name.as_bytes()).expect("write");
+        }
+        let bytes = writer.finish().expect("zip").into_inner();
+        let eocd = (0..bytes.len() - 21)
+            .rev()
+            .find(|&at| read_u32(&bytes, at) == Some(EOCD_SIGNATURE))
+            .expect("an end record");
+        let offset = read_u32(&bytes, eocd + 16).expect("an offset") as usize;
+        (bytes[..eocd].to_vec(), offset)
+    }
+
+    #[test]
+    fn metadata_is_found_in_the_end_of_a_central_directory() {
+        // Names with a signature in them, before and among the dist-info files.
+        let mut names: Vec<String> = (0..300)
+            .map(|n| format!("demo/PK\u{1}\u{2}_{n}.py"))
+            .collect();
+        names.extend(
+            ["METADATA", "PK\u{1}\u{2}", "WHEEL", "RECORD"]
+                .map(|file| format!("demo-1.0.dist-info/{file}")),
+        );
+        let (with_directory, offset) = zip_of(&names);
+        let directory = &with_directory[offset..];
+        let whole = find_metadata_entry(directory).expect("in the directory");
+        for cut in [
+            1,
+            2,
+            45,
+            46,
+            47,
+            1000,
+            directory.len() / 2,
+            directory.len() - 400,
+        ] {
+            let entry = find_metadata_entry_in_end(&directory[cut..]).expect("in its end");
+            assert_eq!(entry.local_offset, whole.local_offset, "cut at {cut}");
+            assert_eq!(entry.compressed_size, whole.compressed_size);
+        }
+        // Not among the last entries: left to the whole directory.
+        assert!(find_metadata_entry_in_end(&directory[directory.len() - 250..]).is_none());
+        names.rotate_right(4);
+        let (with_directory, offset) = zip_of(&names);
+        let directory = &with_directory[offset..];
+        assert!(find_metadata_entry(directory).is_some());
+        assert!(find_metadata_entry_in_end(&directory[100..]).is_none());
     }
 
     /// A `.tar.gz` of `entries`.
