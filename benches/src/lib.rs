@@ -300,6 +300,14 @@ impl<S: PackageSource> PackageSource for Recorder<S> {
     fn prefetch(&self, name: &PackageName, extras: &[ExtraName], range: &Ranges<Version>) {
         self.inner.prefetch(name, extras, range);
     }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        self.inner.prefetch_versions(name, versions);
+    }
+
+    fn root_bounds(&self, bounds: HashMap<PackageName, Ranges<Version>>) {
+        self.inner.root_bounds(bounds);
+    }
 }
 
 /// `fixtures/bench/` of the repository.

@@ -1080,6 +1080,39 @@ fn assert_dependencies_are_fetched_while_building(sdist: impl FnOnce(DistSpec) -
 }
 
 #[test]
+fn versions_the_root_rules_out_are_read_past_ahead_of_the_resolver() {
+    // app 2.0 asks for `lib>=2`, which the root rules out. The resolver
+    // gets to app only after `slow`, whose build waits until the index was
+    // asked for app 1.0's wheel: only fetching ahead past 2.0 asks in time.
+    let signals = tempfile::tempdir().expect("a temporary directory");
+    let go = signals.path().join("app-1.0-was-asked");
+    let index = TestIndex::new()
+        .package("slow", "1.0", |p| {
+            // Metadata 2.1: not static, so it is built.
+            p.no_wheels()
+                .sdist(true)
+                .metadata_version("2.1")
+                .in_tree_backend()
+                .build_waits_for(&go)
+        })
+        .package("lib", "1.0", |p| p)
+        .package("lib", "2.0", |p| p)
+        .package("app", "1.0", |p| p.requires("lib"))
+        .package("app", "2.0", |p| p.requires("lib>=2"))
+        .serve();
+    let context = context(&index);
+    context.write("requirements.in", "slow\nlib<2\napp\n");
+    let output = run_signalling_when_asked(&index, "/files/app-1.0-py3-none-any.whl", &go, || {
+        context.run(compile_args(&context, &index, &["-o", "-"]))
+    });
+    assert!(output.status.success(), "{}", context.render(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for pin in ["app==1.0", "lib==1.0", "slow==1.0"] {
+        assert!(stdout.contains(pin), "{stdout}");
+    }
+}
+
+#[test]
 fn builds_work_with_a_relative_cache_dir() {
     // The build's venv finds the shared build requirements through the
     // cache directory, from the project's directory.

@@ -27,6 +27,12 @@ use crate::ranked::{self, Ranked, RankedFor, VersionFiles};
 use crate::simple::IndexFile;
 use crate::target::Target;
 
+/// Running ahead past versions the root rules out reads this many older
+/// versions at once, at most this many times (the resolver's own hints
+/// take over after a backtrack).
+const WALK_PAST_BATCH: usize = 4;
+const WALK_PAST_BATCHES: usize = 4;
+
 /// Packages a `--no-binary` / `--only-binary` option applies to.
 #[derive(Debug, Clone, Default)]
 pub struct PackageSelection {
@@ -125,6 +131,9 @@ struct Inner {
     /// The packages already run ahead to, each without extras (`None`) and
     /// with each extra asked for.
     speculated: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
+    /// What the root allows of the packages it names (see
+    /// [`PackageSource::root_bounds`]).
+    root_bounds: std::sync::OnceLock<HashMap<PackageName, Ranges<Version>>>,
     /// Wheels downloaded whole, by filename (see [`FileOptions::keep_wheels`]).
     kept_wheels: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
@@ -172,6 +181,7 @@ impl IndexSource {
                     .flatten()
                     .zip(Version::from_str(&target.python_full_version()).ok()),
                 speculated: Mutex::default(),
+                root_bounds: std::sync::OnceLock::new(),
                 kept_wheels: Mutex::default(),
                 client,
                 target,
@@ -783,7 +793,91 @@ impl Inner {
         if (!wheels_only || wheel())
             && let Ok(Ok(metadata)) = self.metadata(name, &version).await
         {
+            // Even a version the root rules out mostly shares its
+            // dependencies with the one chosen in its place.
             self.speculate(&metadata, extras);
+            if self.outside_root_bounds(&metadata, extras) {
+                self.walk_past(name, extras, range, version).await;
+            }
+        }
+    }
+
+    /// Whether a version with `metadata` asks for a version of a package
+    /// that the root rules out: the resolver will pass over it (as over
+    /// djangorestframework 3.18, which asks for `django>=5`, under a root
+    /// `django<5`).
+    fn outside_root_bounds(
+        &self,
+        metadata: &plinth_resolver::Metadata,
+        extras: &[ExtraName],
+    ) -> bool {
+        let (Some((markers, _)), Some(bounds)) = (&self.speculation, self.root_bounds.get()) else {
+            return false;
+        };
+        metadata.requires_dist.iter().any(|requirement| {
+            let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) =
+                (bounds.get(&requirement.name), &requirement.version_or_url)
+            else {
+                return false;
+            };
+            requirement.marker.evaluate(markers, extras)
+                && plinth_resolver::specifiers::specifiers_to_range(specifiers)
+                    .intersection(bound)
+                    .is_empty()
+        })
+    }
+
+    /// Runs ahead past `version` of `name`, which the root rules out: the
+    /// metadata of the next older wheels in `range` is read a few versions
+    /// at a time, and the run goes on from the first that fits, so that the
+    /// resolver, backtracking there later, finds them read.
+    async fn walk_past(
+        self: &Arc<Self>,
+        name: &PackageName,
+        extras: &[ExtraName],
+        range: &Ranges<Version>,
+        version: Version,
+    ) {
+        let Some((_, python)) = &self.speculation else {
+            return;
+        };
+        let Ok(project) = self.project(name).await else {
+            return;
+        };
+        let mut below = version;
+        for _ in 0..WALK_PAST_BATCHES {
+            let batch: Vec<Version> = project
+                .versions
+                .versions
+                .range(..below.clone())
+                .rev()
+                .filter(|(older, info)| {
+                    range.contains(older) && info.candidate_for(python) && !older.any_prerelease()
+                })
+                .map(|(older, _)| older.clone())
+                .take(WALK_PAST_BATCH)
+                .take_while(|older| {
+                    project
+                        .best(older)
+                        .is_some_and(|file| file.filename().ends_with(".whl"))
+                })
+                .collect();
+            let Some(last) = batch.last().cloned() else {
+                return;
+            };
+            let read =
+                futures::future::join_all(batch.iter().map(|older| self.metadata(name, older)))
+                    .await;
+            for result in read {
+                let Ok(Ok(metadata)) = result else {
+                    return;
+                };
+                if !self.outside_root_bounds(&metadata, extras) {
+                    self.speculate(&metadata, extras);
+                    return;
+                }
+            }
+            below = last;
         }
     }
 
@@ -827,6 +921,10 @@ impl PackageSource for IndexSource {
         Ok(self
             .runtime
             .block_on(async move { inner.metadata(name, version).await })?)
+    }
+
+    fn root_bounds(&self, bounds: HashMap<PackageName, Ranges<Version>>) {
+        let _ = self.inner.root_bounds.set(bounds);
     }
 
     /// Wheels only: a metadata build of an older sdist is no cheap guess.

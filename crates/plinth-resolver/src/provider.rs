@@ -152,6 +152,7 @@ pub fn resolve<S: PackageSource>(
         }
     }
     let provider = Provider::new(source, requirements, constraints, options);
+    source.root_bounds(provider.root_bounds());
     match pubgrub::resolve(&provider, Package::Root, Version::new([0])) {
         Ok(selected) => Ok(provider.resolution(&selected)),
         Err(PubGrubError::NoSolution(tree)) => {
@@ -428,6 +429,30 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             _ => range.clone(),
         };
         self.source.prefetch(name, &new_extras, &hint);
+    }
+
+    /// What the root's requirements and constraints that apply to the
+    /// target leave of each package they name with versions; not for a
+    /// package with an override (which replaces every requirement on it) or
+    /// a direct reference.
+    fn root_bounds(&self) -> HashMap<PackageName, Ranges<Version>> {
+        let mut bounds: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+        for root in self.requirements.iter().chain(self.constraints) {
+            let requirement = &root.requirement;
+            if self.overrides.contains_key(&requirement.name)
+                || self.options.direct.contains_key(&requirement.name)
+                || !requirement.marker.evaluate(&self.options.markers, &[])
+            {
+                continue;
+            }
+            if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+                let bound = bounds
+                    .entry(requirement.name.clone())
+                    .or_insert_with(Ranges::full);
+                *bound = bound.intersection(&specifiers_to_range(specifiers));
+            }
+        }
+        bounds
     }
 
     /// Each constrained package with its constraint range and where the

@@ -4,7 +4,7 @@
 //! implement it in memory. The resolver calls it synchronously from its own
 //! thread; implementations may block.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
@@ -90,6 +90,11 @@ pub trait PackageSource {
     /// A hint that these versions of `name` may be tried next (after a
     /// backtrack). Implementations may fetch what is cheap to fetch.
     fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
+
+    /// What the root's requirements and constraints leave of some packages,
+    /// told before resolving: a version whose dependencies ask for none of
+    /// that is never chosen, and fetching ahead may pass over it.
+    fn root_bounds(&self, _bounds: HashMap<PackageName, Ranges<Version>>) {}
 
     /// Up to three known names close to `name`, a package no index has, best
     /// first (see [`crate::similar_names`]); for a "did you mean" hint. Called
