@@ -1156,10 +1156,14 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         match package {
             Package::Root => Ok(Some(Version::new([0]))),
             Package::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
-            Package::Dist(name) => {
+            // An extra walks down in step with its package: whichever is
+            // decided first goes lower, and its older versions are fetched.
+            Package::Dist(name) | Package::Extra(name, _) => {
                 let chosen = self.pick(name, range, true).map_err(ProviderError)?;
                 if let Some(version) = &chosen {
-                    self.count_choice(name);
+                    if matches!(package, Package::Dist(_)) {
+                        self.count_choice(name);
+                    }
                     // Chosen again at the same version (after a backtrack
                     // elsewhere) is no walk down: nothing older is fetched.
                     let steps_down = {
@@ -1180,7 +1184,6 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                 }
                 Ok(chosen)
             }
-            Package::Extra(name, _) => self.pick(name, range, true).map_err(ProviderError),
         }
     }
 

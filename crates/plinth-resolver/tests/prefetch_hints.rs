@@ -93,8 +93,11 @@ fn each_package_and_each_new_extra_is_hinted_once() {
 }
 
 /// Versions 1 to 10 of `a`, `b` and `d`: `a==k` requires `b==k`, every `b`
-/// but the first requires `d<2`, recording every `prefetch_versions`.
+/// but the first requires `d<2`, recording every `prefetch_versions`. With
+/// `through_extra`, every `a` but the first requires `d<2` itself, only
+/// with its extra `x`.
 struct Lockstep {
+    through_extra: bool,
     prefetched: Mutex<Vec<(String, Version)>>,
 }
 
@@ -115,6 +118,10 @@ impl PackageSource for Lockstep {
         version: &Version,
     ) -> Result<MetadataResult, SourceError> {
         let requires = match (name.as_ref(), version.release()[0]) {
+            ("a", release) if self.through_extra && release > 1 => {
+                vec!["d<2 ; extra == 'x'".to_string()]
+            }
+            ("a", _) if self.through_extra => Vec::new(),
             ("a", release) => vec![format!("b=={release}")],
             ("b", release) if release > 1 => vec!["d<2".to_string()],
             _ => Vec::new(),
@@ -124,6 +131,7 @@ impl PackageSource for Lockstep {
                 .iter()
                 .map(|text| Requirement::from_str(text))
                 .collect::<Result<_, _>>()?,
+            provides_extra: vec![ExtraName::from_str("x")?],
             ..Metadata::default()
         })))
     }
@@ -142,6 +150,7 @@ fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
     // `d` is decided first (2), so `a` walks down from 10 to 1, and with
     // it `b`, whose range is always the one version `a` pins.
     let source = Lockstep {
+        through_extra: false,
         prefetched: Mutex::default(),
     };
     let roots = roots(&["d", "a"]);
@@ -157,6 +166,32 @@ fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
         assert!(
             prefetched.contains(&("b".to_string(), Version::new([version]))),
             "b {version} was not fetched ahead: {prefetched:?}"
+        );
+    }
+}
+
+#[test]
+fn a_walk_down_through_an_extra_fetches_ahead() {
+    // `a[x]` walks down from 10 to 1, each version ruled out by its own
+    // requirement: its package is chosen only at 1, and its older versions
+    // are fetched ahead as for the package.
+    let source = Lockstep {
+        through_extra: true,
+        prefetched: Mutex::default(),
+    };
+    let roots = roots(&["d", "a[x]"]);
+    let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
+    let pins: Vec<String> = resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    assert_eq!(pins, ["a==1", "d==2"]);
+    let prefetched = source.prefetched.lock().expect("prefetched").clone();
+    for version in 1..=8 {
+        assert!(
+            prefetched.contains(&("a".to_string(), Version::new([version]))),
+            "a {version} was not fetched ahead: {prefetched:?}"
         );
     }
 }
