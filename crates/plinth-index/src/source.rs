@@ -19,7 +19,7 @@ use tokio::runtime::Handle;
 
 use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
-use crate::filename::DistFilename;
+use crate::filename::{DistFilename, PageFileNames};
 use crate::metadata::CoreMetadata;
 use crate::once::{self, OnceMap};
 use crate::pins;
@@ -462,35 +462,29 @@ impl Inner {
         let wheels_allowed = !self.options.no_binary.contains(name);
         let mut by_version: BTreeMap<Version, Vec<(usize, Kind)>> = BTreeMap::new();
         let mut newer_than_cutoff = BTreeSet::new();
+        let mut names = PageFileNames::new(name);
         for (at, file) in page.iter().enumerate() {
-            let Some(parsed) = DistFilename::parse(file.filename(), name) else {
+            let Some(parsed) = names.read(file.filename()) else {
                 continue;
             };
             if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time())
                 && uploaded > cutoff
             {
-                newer_than_cutoff.insert(parsed.version().clone());
+                newer_than_cutoff.insert(parsed.version);
                 continue;
             }
-            let kind = match &parsed {
-                DistFilename::Wheel(wheel) => Kind::Wheel {
+            let kind = match parsed.wheel_tags {
+                Some(tags) => Kind::Wheel {
                     rank: wheels_allowed
-                        .then(|| {
-                            self.target.wheel_rank(
-                                &wheel.python_tags,
-                                &wheel.abi_tags,
-                                &wheel.platform_tags,
-                            )
-                        })
+                        .then(|| self.target.wheel_rank_of_sets(tags))
                         .flatten(),
                 },
-                DistFilename::Sdist { .. } => Kind::Sdist,
+                None => Kind::Sdist,
             };
-            let version = match parsed {
-                DistFilename::Wheel(wheel) => wheel.version,
-                DistFilename::Sdist { version, .. } => version,
-            };
-            by_version.entry(version).or_default().push((at, kind));
+            by_version
+                .entry(parsed.version)
+                .or_default()
+                .push((at, kind));
         }
         let mut versions = BTreeMap::new();
         let mut project_files = BTreeMap::new();

@@ -271,17 +271,36 @@ impl Target {
         abi_tags: &[impl AsRef<str>],
         platform_tags: &[impl AsRef<str>],
     ) -> Option<usize> {
+        self.rank_of(
+            python_tags.iter().map(AsRef::as_ref),
+            abi_tags.iter().map(AsRef::as_ref),
+            platform_tags.iter().map(AsRef::as_ref),
+        )
+    }
+
+    /// [`Self::wheel_rank`] of the tag sets as a wheel's name writes them
+    /// (python, abi, platform; `cp311.cp312`).
+    pub(crate) fn wheel_rank_of_sets(&self, [python, abi, platform]: [&str; 3]) -> Option<usize> {
+        self.rank_of(python.split('.'), abi.split('.'), platform.split('.'))
+    }
+
+    fn rank_of<'t>(
+        &self,
+        python_tags: impl Iterator<Item = &'t str>,
+        abi_tags: impl Iterator<Item = &'t str> + Clone,
+        platform_tags: impl Iterator<Item = &'t str> + Clone,
+    ) -> Option<usize> {
         let mut best = None;
         for python in python_tags {
-            let Some(abis) = self.tags.get(python.as_ref()) else {
+            let Some(abis) = self.tags.get(python) else {
                 continue;
             };
-            for abi in abi_tags {
-                let Some(platforms) = abis.get(abi.as_ref()) else {
+            for abi in abi_tags.clone() {
+                let Some(platforms) = abis.get(abi) else {
                     continue;
                 };
-                for platform in platform_tags {
-                    if let Some(rank) = platforms.get(platform.as_ref()) {
+                for platform in platform_tags.clone() {
+                    if let Some(rank) = platforms.get(platform) {
                         best = Some(best.map_or(*rank, |best: usize| best.min(*rank)));
                     }
                 }
