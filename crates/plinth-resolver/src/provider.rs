@@ -151,9 +151,25 @@ pub fn resolve<S: PackageSource>(
             )));
         }
     }
-    let provider = Provider::new(source, requirements, constraints, options);
-    source.root_bounds(provider.root_bounds());
-    match pubgrub::resolve(&provider, Package::Root, Version::new([0])) {
+    // Packages decided early after they kept being ruled out by another
+    // package decided before them (see `Provider::note_culprits`).
+    let mut early = HashSet::new();
+    let mut retries = Retries::default();
+    let (provider, outcome) = loop {
+        let provider = Provider::new(source, requirements, constraints, options, &early, retries);
+        if early.is_empty() {
+            source.root_bounds(provider.root_bounds());
+        }
+        let outcome = pubgrub::resolve(&provider, Package::Root, Version::new([0]));
+        match provider.restart.take() {
+            Some(name) => {
+                retries = provider.retries();
+                early.insert(name);
+            }
+            None => break (provider, outcome),
+        }
+    };
+    match outcome {
         Ok(selected) => Ok(provider.resolution(&selected)),
         Err(PubGrubError::NoSolution(tree)) => {
             // Fold "no versions" facts into the requirements they contradict,
@@ -209,6 +225,14 @@ pub fn resolve<S: PackageSource>(
     }
 }
 
+/// Backtracks counted over the attempts of a resolution: in all, and the
+/// choices of each package after its first.
+#[derive(Debug, Default)]
+struct Retries {
+    backtracks: u64,
+    packages: HashMap<PackageName, u64>,
+}
+
 struct Provider<'a, S> {
     source: &'a S,
     options: &'a ResolveOptions,
@@ -236,11 +260,22 @@ struct Provider<'a, S> {
     applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
     /// How often the version of each package was chosen (a second choice is a backtrack).
     choices: RefCell<HashMap<PackageName, u64>>,
+    /// The backtracks of the attempts before a restart.
+    earlier: Retries,
     /// The lowest version chosen for each package so far, and how often a
     /// choice went below the one before (walking down its versions).
     lowest_chosen: RefCell<HashMap<PackageName, (Version, u64)>>,
     /// Backtracks so far.
     backtracks: std::cell::Cell<u64>,
+    /// Packages decided before all but exact pins (a restart's lesson).
+    early: &'a HashSet<PackageName>,
+    /// The version each package was last decided at.
+    decided: RefCell<HashMap<PackageName, Version>>,
+    /// How often a version of a package (first) asked for a version of
+    /// another (second) that is not the one decided.
+    culprits: RefCell<HashMap<(PackageName, PackageName), u32>>,
+    /// Set when the resolution should start again with this package early.
+    restart: RefCell<Option<PackageName>>,
 }
 
 impl<'a, S: PackageSource> Provider<'a, S> {
@@ -249,6 +284,8 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         requirements: &'a [RootRequirement],
         constraints: &'a [RootRequirement],
         options: &'a ResolveOptions,
+        early: &'a HashSet<PackageName>,
+        earlier: Retries,
     ) -> Self {
         let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
         let mut explicit_prereleases = HashSet::new();
@@ -315,8 +352,68 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             applied_overrides: RefCell::new(HashMap::new()),
             choices: RefCell::new(HashMap::new()),
             lowest_chosen: RefCell::new(HashMap::new()),
-            backtracks: std::cell::Cell::new(0),
+            backtracks: std::cell::Cell::new(earlier.backtracks),
+            earlier,
+            early,
+            decided: RefCell::new(HashMap::new()),
+            culprits: RefCell::new(HashMap::new()),
+            restart: RefCell::new(None),
         }
+    }
+
+    /// The backtracks so far, over the attempts before a restart too.
+    fn retries(&self) -> Retries {
+        let mut packages = self.earlier.packages.clone();
+        for (name, choices) in self.choices.borrow().iter() {
+            *packages.entry(name.clone()).or_default() += choices.saturating_sub(1);
+        }
+        Retries {
+            backtracks: self.backtracks.get(),
+            packages,
+        }
+    }
+
+    /// Counts, for a version of `name` with these dependencies, each
+    /// package decided at a version they rule out. pubgrub 0.4 then only
+    /// rules out that version: a package whose versions keep asking for
+    /// another version of a package decided before it walks down all of
+    /// them (dagster-dbt, each release pinning its own dagster, under the
+    /// newest dagster, down to 2021) where deciding it first would move the
+    /// other (uv's fork backtracks to that decision). After
+    /// [`CONFLICT_THRESHOLD`] such versions, the resolution starts again
+    /// with the package decided early; the metadata read so far is kept by
+    /// the source, so a restart costs little.
+    fn note_culprits(
+        &self,
+        name: &PackageName,
+        dependencies: &[(Package, Ranges<Version>)],
+    ) -> Result<(), SourceError> {
+        if self.early.contains(name) || self.early.len() >= MAX_RESTARTS {
+            return Ok(());
+        }
+        let decided = self.decided.borrow();
+        let mut culprits = self.culprits.borrow_mut();
+        for (package, range) in dependencies {
+            let Package::Dist(other) = package else {
+                continue;
+            };
+            if other == name
+                || decided
+                    .get(other)
+                    .is_none_or(|version| range.contains(version))
+            {
+                continue;
+            }
+            let count = culprits.entry((name.clone(), other.clone())).or_insert(0);
+            *count += 1;
+            if *count >= CONFLICT_THRESHOLD {
+                *self.restart.borrow_mut() = Some(name.clone());
+                return Err(
+                    format!("`{name}` keeps conflicting with `{other}`: starting again").into(),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Count a version chosen for `name`: every choice after the first is a backtrack.
@@ -384,11 +481,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 
     /// Up to `count` packages whose versions were chosen again most often, as `` `name` ``.
     fn most_retried(&self, count: usize) -> Vec<String> {
-        let choices = self.choices.borrow();
-        let mut retried: Vec<(&PackageName, u64)> = choices
+        let retries = self.retries();
+        let mut retried: Vec<(&PackageName, u64)> = retries
+            .packages
             .iter()
-            .filter(|(_, choices)| **choices > 1)
-            .map(|(name, choices)| (name, *choices))
+            .filter(|(_, retries)| **retries > 0)
+            .map(|(name, retries)| (name, *retries))
             .collect();
         retried.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         retried
@@ -791,6 +889,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if let Err(reason) = outcome {
             return Ok(Dependencies::Unavailable(reason));
         }
+        self.note_culprits(name, &collected.ranges)?;
         Ok(self.available(package, version, collected))
     }
 
@@ -1106,12 +1205,16 @@ fn python_range(requires_python: &pep440_rs::VersionSpecifiers) -> Ranges<Versio
     pep440_rs::release_specifiers_to_ranges(requires_python.clone())
 }
 
-/// Decision order: the root and Python first, then exact pins, then packages
-/// that keep conflicting, then the order in which packages were discovered.
+/// Decision order: the root and Python first, then exact pins, then the
+/// packages a restart decides early, then packages that keep conflicting,
+/// then the order in which packages were discovered.
 /// An extra goes just before its base package so the base follows its version.
 type Priority = (u8, Reverse<usize>, u8);
 
 const CONFLICT_THRESHOLD: u32 = 5;
+
+/// At most this many restarts with a package decided early.
+const MAX_RESTARTS: usize = 8;
 
 impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
     type P = Package;
@@ -1132,6 +1235,8 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Dist(name) | Package::Extra(name, _) => name,
         };
         let class = if range.as_singleton().is_some() {
+            4
+        } else if self.early.contains(name) {
             3
         } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
             2
@@ -1163,6 +1268,12 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                 if let Some(version) = &chosen {
                     if matches!(package, Package::Dist(_)) {
                         self.count_choice(name);
+                        // A version forced on it is not for a restart to move.
+                        let mut decided = self.decided.borrow_mut();
+                        match range.as_singleton() {
+                            None => decided.insert(name.clone(), version.clone()),
+                            Some(_) => decided.remove(name),
+                        };
                     }
                     // Chosen again at the same version (after a backtrack
                     // elsewhere) is no walk down: nothing older is fetched.

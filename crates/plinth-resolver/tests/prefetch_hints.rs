@@ -147,13 +147,13 @@ impl PackageSource for Lockstep {
 
 #[test]
 fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
-    // `d` is decided first (2), so `a` walks down from 10 to 1, and with
-    // it `b`, whose range is always the one version `a` pins.
+    // `d` is pinned to 2, so `a` walks down from 10 to 1, and with it `b`,
+    // whose range is always the one version `a` pins.
     let source = Lockstep {
         through_extra: false,
         prefetched: Mutex::default(),
     };
-    let roots = roots(&["d", "a"]);
+    let roots = roots(&["d==2", "a"]);
     let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
     let pins: Vec<String> = resolution
         .packages
@@ -179,7 +179,7 @@ fn a_walk_down_through_an_extra_fetches_ahead() {
         through_extra: true,
         prefetched: Mutex::default(),
     };
-    let roots = roots(&["d", "a[x]"]);
+    let roots = roots(&["d==2", "a[x]"]);
     let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
     let pins: Vec<String> = resolution
         .packages
