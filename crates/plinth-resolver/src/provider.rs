@@ -151,9 +151,9 @@ pub fn resolve<S: PackageSource>(
             )));
         }
     }
-    // Packages decided early after they kept being ruled out by another
-    // package decided before them (see `Provider::note_culprits`).
-    let mut early = HashSet::new();
+    // Packages decided before another that kept ruling them out (see
+    // `Provider::note_culprits`).
+    let mut early = HashMap::new();
     let mut retries = Retries::default();
     let (provider, outcome) = loop {
         let provider = Provider::new(source, requirements, constraints, options, &early, retries);
@@ -162,9 +162,9 @@ pub fn resolve<S: PackageSource>(
         }
         let outcome = pubgrub::resolve(&provider, Package::Root, Version::new([0]));
         match provider.restart.take() {
-            Some(name) => {
+            Some((name, culprit)) => {
                 retries = provider.retries();
-                early.insert(name);
+                early.insert(name, culprit);
             }
             None => break (provider, outcome),
         }
@@ -267,15 +267,18 @@ struct Provider<'a, S> {
     lowest_chosen: RefCell<HashMap<PackageName, (Version, u64)>>,
     /// Backtracks so far.
     backtracks: std::cell::Cell<u64>,
-    /// Packages decided before all but exact pins (a restart's lesson).
-    early: &'a HashSet<PackageName>,
+    /// Packages decided just before another (a restart's lesson).
+    early: &'a HashMap<PackageName, PackageName>,
+    /// The class of each package's last priority.
+    classes: RefCell<HashMap<PackageName, u8>>,
     /// The version each package was last decided at.
     decided: RefCell<HashMap<PackageName, Version>>,
     /// How often a version of a package (first) asked for a version of
     /// another (second) that is not the one decided.
     culprits: RefCell<HashMap<(PackageName, PackageName), u32>>,
-    /// Set when the resolution should start again with this package early.
-    restart: RefCell<Option<PackageName>>,
+    /// Set when the resolution should start again with the first package
+    /// decided just before the second.
+    restart: RefCell<Option<(PackageName, PackageName)>>,
 }
 
 impl<'a, S: PackageSource> Provider<'a, S> {
@@ -284,7 +287,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         requirements: &'a [RootRequirement],
         constraints: &'a [RootRequirement],
         options: &'a ResolveOptions,
-        early: &'a HashSet<PackageName>,
+        early: &'a HashMap<PackageName, PackageName>,
         earlier: Retries,
     ) -> Self {
         let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
@@ -355,6 +358,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             backtracks: std::cell::Cell::new(earlier.backtracks),
             earlier,
             early,
+            classes: RefCell::new(HashMap::new()),
             decided: RefCell::new(HashMap::new()),
             culprits: RefCell::new(HashMap::new()),
             restart: RefCell::new(None),
@@ -379,16 +383,17 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// another version of a package decided before it walks down all of
     /// them (dagster-dbt, each release pinning its own dagster, under the
     /// newest dagster, down to 2021) where deciding it first would move the
-    /// other (uv's fork backtracks to that decision). After
-    /// [`CONFLICT_THRESHOLD`] such versions, the resolution starts again
-    /// with the package decided early; the metadata read so far is kept by
-    /// the source, so a restart costs little.
+    /// other (uv's fork backtracks to that decision, keeping those before
+    /// it). After [`CONFLICT_THRESHOLD`] such versions, the resolution
+    /// starts again with the package decided just before the other; the
+    /// metadata read so far is kept by the source, so a restart costs
+    /// little.
     fn note_culprits(
         &self,
         name: &PackageName,
         dependencies: &[(Package, Ranges<Version>)],
     ) -> Result<(), SourceError> {
-        if self.early.contains(name) || self.early.len() >= MAX_RESTARTS {
+        if self.early.contains_key(name) || self.early.len() >= MAX_RESTARTS {
             return Ok(());
         }
         let decided = self.decided.borrow();
@@ -407,7 +412,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             let count = culprits.entry((name.clone(), other.clone())).or_insert(0);
             *count += 1;
             if *count >= CONFLICT_THRESHOLD {
-                *self.restart.borrow_mut() = Some(name.clone());
+                *self.restart.borrow_mut() = Some((name.clone(), other.clone()));
                 return Err(
                     format!("`{name}` keeps conflicting with `{other}`: starting again").into(),
                 );
@@ -1205,15 +1210,15 @@ fn python_range(requires_python: &pep440_rs::VersionSpecifiers) -> Ranges<Versio
     pep440_rs::release_specifiers_to_ranges(requires_python.clone())
 }
 
-/// Decision order: the root and Python first, then exact pins, then the
-/// packages a restart decides early, then packages that keep conflicting,
-/// then the order in which packages were discovered.
+/// Decision order: the root and Python first, then exact pins, then packages
+/// that keep conflicting, then the order in which packages were discovered
+/// (a package a restart moves goes just before the one that ruled it out).
 /// An extra goes just before its base package so the base follows its version.
 type Priority = (u8, Reverse<usize>, u8);
 
 const CONFLICT_THRESHOLD: u32 = 5;
 
-/// At most this many restarts with a package decided early.
+/// At most this many restarts with a package moved.
 const MAX_RESTARTS: usize = 8;
 
 impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
@@ -1234,23 +1239,28 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Root | Package::Python => return (u8::MAX, Reverse(0), 0),
             Package::Dist(name) | Package::Extra(name, _) => name,
         };
-        let class = if range.as_singleton().is_some() {
-            4
-        } else if self.early.contains(name) {
+        let mut class = if range.as_singleton().is_some() {
             3
         } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
             2
         } else {
             1
         };
-        let discovered = self
-            .discovery
-            .borrow()
-            .get(name)
-            .copied()
-            .unwrap_or(usize::MAX);
-        let tiebreak = u8::from(matches!(package, Package::Extra(..)));
-        (class, Reverse(discovered), tiebreak)
+        self.classes.borrow_mut().insert(name.clone(), class);
+        let discovery = self.discovery.borrow();
+        let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
+        let mut place = discovered(name);
+        let mut tiebreak = u8::from(matches!(package, Package::Extra(..)));
+        // Just before the package that kept ruling it out.
+        if let Some(culprit) = self.early.get(name) {
+            let culprit_class = self.classes.borrow().get(culprit).copied().unwrap_or(1);
+            if (culprit_class, Reverse(discovered(culprit))) > (class, Reverse(place)) {
+                class = culprit_class;
+                place = discovered(culprit);
+                tiebreak = 2;
+            }
+        }
+        (class, Reverse(place), tiebreak)
     }
 
     fn choose_version(

@@ -12,16 +12,17 @@ use plinth_resolver::{
 
 mod common;
 
-/// `a` 1 to 11 with no requirements; `b` 1 to 10, each `b==k` requiring
-/// `a==k` but the first, which takes any `a` (as each dagster-dbt release
-/// pins its dagster, and one from 2021 takes any).
-struct Lockstep;
+/// Packages with versions 1 to `last` each, and the requirements of each
+/// version as `requires` gives them.
+struct Rules {
+    last: fn(&str) -> u64,
+    requires: fn(&str, u64) -> Vec<String>,
+}
 
-impl PackageSource for Lockstep {
+impl PackageSource for Rules {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        let last = if name.as_ref() == "a" { 11 } else { 10 };
         Ok(Arc::new(PackageVersions {
-            versions: (1..=last)
+            versions: (1..=(self.last)(name.as_ref()))
                 .map(|version| (Version::new([version]), VersionInfo::default()))
                 .collect(),
             ..PackageVersions::default()
@@ -33,11 +34,7 @@ impl PackageSource for Lockstep {
         name: &PackageName,
         version: &Version,
     ) -> Result<MetadataResult, SourceError> {
-        let requires = match (name.as_ref(), version.release()[0]) {
-            ("b", 1) => vec!["a>=1".to_string()],
-            ("b", release) => vec![format!("a=={release}")],
-            _ => Vec::new(),
-        };
+        let requires = (self.requires)(name.as_ref(), version.release()[0]);
         Ok(Ok(Arc::new(Metadata {
             requires_dist: requires
                 .iter()
@@ -48,13 +45,8 @@ impl PackageSource for Lockstep {
     }
 }
 
-#[test]
-fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
-    // `a` is decided first, at 11, which only the oldest `b` allows. After
-    // five versions of `b` asked for another `a`, the resolution starts
-    // again with `b` decided first, and `a` follows it (uv's answer),
-    // instead of keeping `a==11` with the oldest `b`.
-    let roots: Vec<RootRequirement> = ["a", "b"]
+fn pins(source: &Rules, roots: &[&str]) -> Vec<String> {
+    let roots: Vec<RootRequirement> = roots
         .iter()
         .map(|text| RootRequirement {
             requirement: Requirement::from_str(text).expect("requirement"),
@@ -62,11 +54,51 @@ fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
             origin: "requirements.in".to_string(),
         })
         .collect();
-    let resolution = resolve(&Lockstep, &roots, &[], &common::options()).expect("a resolution");
-    let pins: Vec<String> = resolution
+    let resolution = resolve(source, &roots, &[], &common::options()).expect("a resolution");
+    resolution
         .packages
         .iter()
         .map(|package| format!("{}=={}", package.name, package.version))
-        .collect();
-    assert_eq!(pins, ["a==10", "b==10"]);
+        .collect()
+}
+
+#[test]
+fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
+    // `a` 1 to 11; `b` 1 to 10, each `b==k` requiring `a==k` but the
+    // first, which takes any `a` (as each dagster-dbt release pins its
+    // dagster, and one from 2021 takes any). `a` is decided first, at 11,
+    // which only the oldest `b` allows. After five versions of `b` asked
+    // for another `a`, the resolution starts again with `b` decided before
+    // `a`, and `a` follows it (uv's answer), instead of keeping `a==11`
+    // with the oldest `b`.
+    let source = Rules {
+        last: |name| if name == "a" { 11 } else { 10 },
+        requires: |name, version| match (name, version) {
+            ("b", 1) => vec!["a>=1".to_string()],
+            ("b", version) => vec![format!("a=={version}")],
+            _ => Vec::new(),
+        },
+    };
+    assert_eq!(pins(&source, &["a", "b"]), ["a==10", "b==10"]);
+}
+
+#[test]
+fn decisions_before_the_culprit_are_kept() {
+    // `k==2` asks for `c<2`; every `p` but the first asks for `c>=2`. `k`,
+    // `c` and `p` are decided in this order: `p` keeps conflicting with
+    // `c`. It is then decided just before `c`, still after `k`, whose
+    // decision stands (as uv backtracks to `c` only): `p` goes down to 1,
+    // rather than `k`.
+    let source = Rules {
+        last: |name| match name {
+            "k" | "c" => 2,
+            _ => 10,
+        },
+        requires: |name, version| match (name, version) {
+            ("k", 2) => vec!["c<2".to_string()],
+            ("p", version) if version > 1 => vec!["c>=2".to_string()],
+            _ => Vec::new(),
+        },
+    };
+    assert_eq!(pins(&source, &["k", "c", "p"]), ["c==1", "k==2", "p==1"]);
 }
