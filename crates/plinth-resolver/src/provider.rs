@@ -158,7 +158,7 @@ pub fn resolve<S: PackageSource>(
     let (provider, outcome) = loop {
         let provider = Provider::new(source, requirements, constraints, options, &early, retries);
         if early.is_empty() {
-            source.root_bounds(provider.root_bounds());
+            source.root_bounds(provider.bounds.clone());
         }
         let outcome = pubgrub::resolve(&provider, Package::Root, Version::new([0]));
         match provider.restart.take() {
@@ -276,6 +276,8 @@ struct Provider<'a, S> {
     /// How often a version of a package (first) asked for a version of
     /// another (second) that is not the one decided.
     culprits: RefCell<HashMap<(PackageName, PackageName), u32>>,
+    /// What the root allows of the packages it names (see `root_bounds`).
+    bounds: HashMap<PackageName, Ranges<Version>>,
     /// Set when the resolution should start again with the first package
     /// decided just before the second.
     restart: RefCell<Option<(PackageName, PackageName)>>,
@@ -338,7 +340,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 *entry = entry.union(&range);
             }
         }
-        Self {
+        let mut provider = Self {
             source,
             options,
             python: options.python_version.only_release(),
@@ -361,8 +363,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             classes: RefCell::new(HashMap::new()),
             decided: RefCell::new(HashMap::new()),
             culprits: RefCell::new(HashMap::new()),
+            bounds: HashMap::new(),
             restart: RefCell::new(None),
-        }
+        };
+        provider.bounds = provider.root_bounds();
+        provider
     }
 
     /// The backtracks so far, over the attempts before a restart too.
@@ -402,10 +407,22 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             let Package::Dist(other) = package else {
                 continue;
             };
+            // Not when the root rules out what it asks for, nor when the
+            // other was itself walked down to its version: deciding this
+            // package first would not move it.
             if other == name
                 || decided
                     .get(other)
                     .is_none_or(|version| range.contains(version))
+                || self
+                    .bounds
+                    .get(other)
+                    .is_some_and(|bound| range.intersection(bound).is_empty())
+                || self
+                    .lowest_chosen
+                    .borrow()
+                    .get(other)
+                    .is_some_and(|(_, steps_down)| *steps_down > 0)
             {
                 continue;
             }
