@@ -153,19 +153,28 @@ fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
         through_extra: false,
         prefetched: Mutex::default(),
     };
-    let roots = roots(&["d==2", "a"]);
-    let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
-    let pins: Vec<String> = resolution
+    assert_eq!(walk(&source, &["d==2", "a"]), ["a==1", "b==1", "d==2"]);
+    assert_fetched_ahead(&source, "b");
+}
+
+/// The pins of a resolution of `roots` from `source`.
+fn walk(source: &Lockstep, roots: &[&str]) -> Vec<String> {
+    let roots = self::roots(roots);
+    let resolution = resolve(source, &roots, &[], &common::options()).expect("a resolution");
+    resolution
         .packages
         .iter()
         .map(|package| format!("{}=={}", package.name, package.version))
-        .collect();
-    assert_eq!(pins, ["a==1", "b==1", "d==2"]);
+        .collect()
+}
+
+/// Checks that versions 1 to 8 of `name` were fetched ahead.
+fn assert_fetched_ahead(source: &Lockstep, name: &str) {
     let prefetched = source.prefetched.lock().expect("prefetched").clone();
     for version in 1..=8 {
         assert!(
-            prefetched.contains(&("b".to_string(), Version::new([version]))),
-            "b {version} was not fetched ahead: {prefetched:?}"
+            prefetched.contains(&(name.to_string(), Version::new([version]))),
+            "{name} {version} was not fetched ahead: {prefetched:?}"
         );
     }
 }
@@ -179,19 +188,6 @@ fn a_walk_down_through_an_extra_fetches_ahead() {
         through_extra: true,
         prefetched: Mutex::default(),
     };
-    let roots = roots(&["d==2", "a[x]"]);
-    let resolution = resolve(&source, &roots, &[], &common::options()).expect("a resolution");
-    let pins: Vec<String> = resolution
-        .packages
-        .iter()
-        .map(|package| format!("{}=={}", package.name, package.version))
-        .collect();
-    assert_eq!(pins, ["a==1", "d==2"]);
-    let prefetched = source.prefetched.lock().expect("prefetched").clone();
-    for version in 1..=8 {
-        assert!(
-            prefetched.contains(&("a".to_string(), Version::new([version]))),
-            "a {version} was not fetched ahead: {prefetched:?}"
-        );
-    }
+    assert_eq!(walk(&source, &["d==2", "a[x]"]), ["a==1", "d==2"]);
+    assert_fetched_ahead(&source, "a");
 }
