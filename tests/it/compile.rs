@@ -1066,17 +1066,28 @@ fn assert_dependencies_are_fetched_while_building(sdist: impl FnOnce(DistSpec) -
         })
         .package("six", "1.16.0", |p| p)
         .serve();
-    let context = context(&index);
-    context.write("requirements.in", "legacy\n");
-    let output = run_signalling_when_asked(&index, "/simple/six/", &go, || {
-        context.run(compile_args(&context, &index, &["-o", "-"]))
-    });
-    assert!(output.status.success(), "{}", context.render(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = compile_signalling_when_asked(&index, "legacy\n", "/simple/six/", &go);
     assert!(
         stdout.contains("legacy==1.0") && stdout.contains("six==1.16.0"),
         "{stdout}"
     );
+}
+
+/// The output of `plinth compile -o -` of `requirements` against `index`,
+/// which must succeed, with `go` written once the index was asked for `path`.
+fn compile_signalling_when_asked(
+    index: &RunningIndex,
+    requirements: &str,
+    path: &str,
+    go: &std::path::Path,
+) -> String {
+    let context = context(index);
+    context.write("requirements.in", requirements);
+    let output = run_signalling_when_asked(index, path, go, || {
+        context.run(compile_args(&context, index, &["-o", "-"]))
+    });
+    assert!(output.status.success(), "{}", context.render(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -1100,13 +1111,12 @@ fn versions_the_root_rules_out_are_read_past_ahead_of_the_resolver() {
         .package("app", "1.0", |p| p.requires("lib"))
         .package("app", "2.0", |p| p.requires("lib>=2"))
         .serve();
-    let context = context(&index);
-    context.write("requirements.in", "slow\nlib<2\napp\n");
-    let output = run_signalling_when_asked(&index, "/files/app-1.0-py3-none-any.whl", &go, || {
-        context.run(compile_args(&context, &index, &["-o", "-"]))
-    });
-    assert!(output.status.success(), "{}", context.render(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = compile_signalling_when_asked(
+        &index,
+        "slow\nlib<2\napp\n",
+        "/files/app-1.0-py3-none-any.whl",
+        &go,
+    );
     for pin in ["app==1.0", "lib==1.0", "slow==1.0"] {
         assert!(stdout.contains(pin), "{stdout}");
     }
