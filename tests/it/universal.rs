@@ -1746,3 +1746,25 @@ fn a_pre_release_needed_by_one_python_stays_there() {
         # via -r requirements.in
     ");
 }
+
+#[test]
+fn a_wheel_every_environment_reads_is_read_once() {
+    // `colorama` has one py3 wheel, the one every environment reads its
+    // metadata from; without a cache to share, each environment's own
+    // source asks the client for it, which reads it once.
+    let index = index().serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "colorama\n");
+    let rendered = universal(
+        &context,
+        &index,
+        &["--no-cache", "--python-version", "3.11"],
+    );
+    assert!(rendered.contains("colorama==0.4.6"), "{rendered}");
+    let wheel_requests = index
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/colorama-0.4.6-py3-none-any.whl"))
+        .count();
+    assert_eq!(wheel_requests, 1, "{rendered}");
+}

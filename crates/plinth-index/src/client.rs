@@ -199,6 +199,8 @@ pub struct IndexClient {
     /// The files of each project, read once per run however many sources
     /// (one per environment of a universal resolution) ask.
     projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
+    /// The metadata of each wheel read this run, by cache key.
+    wheel_metadata: Arc<OnceMap<String, Result<Vec<u8>, IndexError>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
     /// Whether a connection to the files host was opened ahead (see
@@ -249,6 +251,7 @@ impl IndexClient {
             find_links: Arc::default(),
             project_names: Arc::default(),
             projects: Arc::default(),
+            wheel_metadata: Arc::default(),
             stats: Arc::default(),
             connected_ahead: Arc::default(),
             writer: Arc::default(),
@@ -676,10 +679,24 @@ impl IndexClient {
         find_links::parse_page(&page.body, &page.final_url)
     }
 
-    /// The core metadata of a wheel: PEP 658 file, else range requests, else the whole wheel.
+    /// The core metadata of a wheel: PEP 658 file, else range requests, else
+    /// the whole wheel. Read once per run however many sources ask (the
+    /// environments of a universal resolution read many of the same wheels,
+    /// at the same time).
     pub async fn wheel_metadata(&self, file: &IndexFile) -> Result<Vec<u8>, IndexError> {
         let key = cache_key("metadata", file);
-        if let Some(bytes) = self.cache_get(&key) {
+        once::cell(&self.wheel_metadata, &key)
+            .get_or_init(|| self.read_wheel_metadata(file, &key))
+            .await
+            .clone()
+    }
+
+    async fn read_wheel_metadata(
+        &self,
+        file: &IndexFile,
+        key: &str,
+    ) -> Result<Vec<u8>, IndexError> {
+        if let Some(bytes) = self.cache_get(key) {
             return Ok(bytes);
         }
         let bytes = match file.core_metadata() {
@@ -695,7 +712,7 @@ impl IndexClient {
             }
             None => read_wheel_metadata(self, file).await?,
         };
-        self.cache_put(&key, &bytes);
+        self.cache_put(key, &bytes);
         Ok(bytes)
     }
 
