@@ -217,8 +217,9 @@ async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexEr
 /// The `METADATA` entry, when it is in the part of a central directory
 /// that is in the window though the directory starts before it: a wheel's
 /// `.dist-info` files are written last, so their entries end the directory
-/// (django's directory is 300 KiB; its `METADATA` is then read with one
-/// small request, not with the directory and what precedes it).
+/// (numpy 2.4's directory is 92 KiB: its 3 KB `METADATA` is then read with
+/// one small request, not with 185 KiB of the directory and what precedes
+/// it).
 fn directory_end_entry(zip: &RemoteZip<'_>, offset: u64, size: u64) -> Option<Entry> {
     let (window_start, window) = &zip.window;
     let end = offset.checked_add(size)?;
