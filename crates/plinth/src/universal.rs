@@ -470,8 +470,9 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                     // The environments still to resolve mostly pin the same
                     // versions, each from its own wheel (another platform's
                     // or Python's): fetch their metadata now, all at once,
-                    // rather than one environment after the other.
-                    for (_, later) in &pending {
+                    // rather than one environment after the other; the next
+                    // to resolve (the last in `pending`) first.
+                    for (_, later) in pending.iter().rev() {
                         for package in &resolution.packages {
                             later.prefetch_versions(
                                 &package.name,
