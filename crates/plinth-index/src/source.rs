@@ -113,6 +113,13 @@ impl Project {
     fn best(&self, version: &Version) -> Option<IndexFile> {
         self.files.get(version)?.best()
     }
+
+    /// Whether the metadata of `version` comes from a wheel (a cheap read,
+    /// never a build).
+    fn read_from_wheel(&self, version: &Version) -> bool {
+        self.best(version)
+            .is_some_and(|file| file.filename().ends_with(".whl"))
+    }
 }
 
 #[derive(Debug)]
@@ -779,19 +786,15 @@ impl Inner {
         let Some(version) = Inner::likely_candidate(&project, range, python) else {
             return;
         };
-        let wheel = || {
-            project
-                .best(&version)
-                .is_some_and(|file| file.filename().ends_with(".whl"))
-        };
-        if (!wheels_only || wheel())
+        if (!wheels_only || project.read_from_wheel(&version))
             && let Ok(Ok(metadata)) = self.metadata(name, &version).await
         {
             // Even a version the root rules out mostly shares its
             // dependencies with the one chosen in its place.
             self.speculate(&metadata, extras);
             if self.outside_root_bounds(&metadata, extras) {
-                self.walk_past(name, extras, range, version).await;
+                self.walk_past(name, extras, range, version, &project, python)
+                    .await;
             }
         }
     }
@@ -831,13 +834,9 @@ impl Inner {
         extras: &[ExtraName],
         range: &Ranges<Version>,
         version: Version,
+        project: &Project,
+        python: &Version,
     ) {
-        let Some((_, python)) = &self.speculation else {
-            return;
-        };
-        let Ok(project) = self.project(name).await else {
-            return;
-        };
         let mut below = version;
         for _ in 0..WALK_PAST_BATCHES {
             let batch: Vec<Version> = project
@@ -850,11 +849,7 @@ impl Inner {
                 })
                 .map(|(older, _)| older.clone())
                 .take(WALK_PAST_BATCH)
-                .take_while(|older| {
-                    project
-                        .best(older)
-                        .is_some_and(|file| file.filename().ends_with(".whl"))
-                })
+                .take_while(|older| project.read_from_wheel(older))
                 .collect();
             let Some(last) = batch.last().cloned() else {
                 return;
@@ -927,11 +922,7 @@ impl PackageSource for IndexSource {
         self.prefetch_metadata(name, move |project| {
             versions
                 .into_iter()
-                .filter(|version| {
-                    project
-                        .best(version)
-                        .is_some_and(|file| file.filename().ends_with(".whl"))
-                })
+                .filter(|version| project.read_from_wheel(version))
                 .collect()
         });
     }
