@@ -32,6 +32,7 @@ use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
 use plinth_resolver::Metadata;
 
 mod listing;
+mod roots;
 
 /// Why an sdist without static metadata can't be used when builds are off.
 const NEEDS_BUILD: &str = "its source distribution has no static metadata (PEP 643 PKG-INFO or PEP 621 pyproject.toml) and `--no-build` forbids building it";
@@ -163,17 +164,23 @@ impl LazyHttp {
 
     /// Redirects are followed by hand, so that credentials go to their
     /// origin only. Roots: the system's, or those of `SSL_CERT_FILE` /
-    /// `SSL_CERT_DIR` when set (rustls-native-certs); proxies:
-    /// `HTTP(S)_PROXY`, `NO_PROXY`.
+    /// `SSL_CERT_DIR` when set (rustls-native-certs), read while the first
+    /// connection opens (see [`roots`]); proxies: `HTTP(S)_PROXY`,
+    /// `NO_PROXY`.
     fn get(&self) -> Result<&reqwest::Client, IndexError> {
         self.client
             .get_or_init(|| {
-                reqwest::Client::builder()
+                let builder = reqwest::Client::builder()
                     .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
                     .connect_timeout(self.connect_timeout)
                     .read_timeout(self.read_timeout)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .danger_accept_invalid_certs(self.insecure)
+                    .redirect(reqwest::redirect::Policy::none());
+                let builder = if self.insecure {
+                    builder.danger_accept_invalid_certs(true)
+                } else {
+                    builder.use_preconfigured_tls(roots::client_config())
+                };
+                builder
                     .build()
                     .map_err(|error| error.to_string())
             })
