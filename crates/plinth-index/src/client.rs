@@ -180,9 +180,7 @@ impl LazyHttp {
                 } else {
                     builder.use_preconfigured_tls(roots::client_config())
                 };
-                builder
-                    .build()
-                    .map_err(|error| error.to_string())
+                builder.build().map_err(|error| error.to_string())
             })
             .as_ref()
             .map_err(|error| IndexError::Client(error.clone()))
