@@ -308,6 +308,10 @@ impl<S: PackageSource> PackageSource for Recorder<S> {
     fn root_bounds(&self, bounds: HashMap<PackageName, Ranges<Version>>) {
         self.inner.root_bounds(bounds);
     }
+
+    fn ruled_out_by_root(&self, name: &PackageName, version: &Version, wait: bool) -> Option<bool> {
+        self.inner.ruled_out_by_root(name, version, wait)
+    }
 }
 
 /// `fixtures/bench/` of the repository.

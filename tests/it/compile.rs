@@ -1123,6 +1123,64 @@ fn versions_the_root_rules_out_are_read_past_ahead_of_the_resolver() {
 }
 
 #[test]
+fn a_walk_past_versions_the_root_rules_out_fetches_nothing_below_where_it_stops() {
+    // app 8.0 to 10.0 ask for `lib>=2`, which the root rules out; running
+    // ahead reads app 9.0 to 6.0 while `slow` builds, and 7.0 fits. The
+    // resolver, walking down from 10.0 to 7.0, would have fetched the next
+    // older wheels at each step (7.0 is its third step: a batch of four);
+    // `later`, which app 7.0 asks for and which is built only once the
+    // resolver gets to it, gives those fetches time to go out.
+    let signals = tempfile::tempdir().expect("a temporary directory");
+    let go = signals.path().join("app-7.0-was-asked");
+    let mut index = TestIndex::new()
+        .package("slow", "1.0", |p| {
+            p.no_wheels()
+                .sdist(true)
+                .metadata_version("2.1")
+                .in_tree_backend()
+                .build_waits_for(&go)
+        })
+        .package("later", "1.0", |p| {
+            p.no_wheels()
+                .sdist(true)
+                .metadata_version("2.1")
+                .in_tree_backend()
+        })
+        .package("lib", "1.0", |p| p)
+        .package("lib", "2.0", |p| p);
+    for major in 1..=10 {
+        let requirements: &[&str] = if major >= 8 {
+            &["lib>=2"]
+        } else {
+            &["lib", "later"]
+        };
+        index = index.package("app", &format!("{major}.0"), |p| {
+            requirements
+                .iter()
+                .fold(p, |p, requirement| p.requires(requirement))
+        });
+    }
+    let index = index.serve();
+    let stdout = compile_signalling_when_asked(
+        &index,
+        "slow\nlib<2\napp\n",
+        "/files/app-7.0-py3-none-any.whl",
+        &go,
+    );
+    assert!(stdout.contains("app==7.0"), "{stdout}");
+    let asked: Vec<String> = index
+        .requests()
+        .into_iter()
+        .map(|request| request.path)
+        .filter(|path| path.starts_with("/files/app-"))
+        .collect();
+    for major in 1..=5 {
+        let wheel = format!("/files/app-{major}.0-py3-none-any.whl");
+        assert!(!asked.contains(&wheel), "{wheel} was fetched: {asked:?}");
+    }
+}
+
+#[test]
 fn builds_work_with_a_relative_cache_dir() {
     // The build's venv finds the shared build requirements through the
     // cache directory, from the project's directory.

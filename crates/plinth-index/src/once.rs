@@ -14,3 +14,22 @@ pub(crate) fn cell<K: Eq + Hash + Clone, V>(map: &OnceMap<K, V>, key: &K) -> Arc
     let mut cells = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     cells.entry(key.clone()).or_default().clone()
 }
+
+/// Where the work for a key stands.
+pub(crate) enum Progress<V> {
+    NotAsked,
+    Underway,
+    Done(V),
+}
+
+/// Where the work for `key` in `map` stands (this never waits).
+pub(crate) fn progress<K: Eq + Hash, V: Clone>(map: &OnceMap<K, V>, key: &K) -> Progress<V> {
+    let cells = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match cells.get(key) {
+        None => Progress::NotAsked,
+        Some(cell) => cell
+            .get()
+            .cloned()
+            .map_or(Progress::Underway, Progress::Done),
+    }
+}

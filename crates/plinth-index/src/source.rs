@@ -21,7 +21,7 @@ use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
 use crate::filename::{DistFilename, PageFileNames};
 use crate::metadata::CoreMetadata;
-use crate::once::{self, OnceMap};
+use crate::once::{self, OnceMap, Progress};
 use crate::pins;
 use crate::ranked::{self, Ranked, RankedFor, VersionFiles};
 use crate::simple::IndexFile;
@@ -914,6 +914,24 @@ impl PackageSource for IndexSource {
 
     fn root_bounds(&self, bounds: HashMap<PackageName, Ranges<Version>>) {
         let _ = self.inner.root_bounds.set(bounds);
+    }
+
+    fn ruled_out_by_root(&self, name: &PackageName, version: &Version, wait: bool) -> Option<bool> {
+        self.inner.root_bounds.get()?;
+        let key = (name.clone(), version.clone());
+        let read = match once::progress(&self.inner.metadata, &key) {
+            Progress::Done(read) => read,
+            Progress::Underway if wait => {
+                let inner = self.inner.clone();
+                self.runtime
+                    .block_on(async move { inner.metadata(name, version).await })
+            }
+            Progress::Underway | Progress::NotAsked => return None,
+        };
+        let Ok(Ok(metadata)) = read else {
+            return None;
+        };
+        Some(self.inner.outside_root_bounds(&metadata, &[]))
     }
 
     /// Wheels only: a metadata build of an older sdist is no cheap guess.

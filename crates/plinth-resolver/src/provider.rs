@@ -457,15 +457,34 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// first; when it holds fewer, the batch goes on below it in order: a
     /// range as narrow as one version (botocore's, set by each boto3 walked
     /// down) moves down with the package that sets it.
+    ///
+    /// While the walk passes over versions that the root's requirements rule
+    /// out (djangorestframework 3.18 asks for `django>=5` under a root
+    /// `django<5`), the source reads on ahead to the first version they
+    /// allow ([`PackageSource::ruled_out_by_root`]): the batch stops above
+    /// it, and the step from `passed`, ruled out, to an allowed `chosen`
+    /// fetches nothing, as the walk most likely ends there (if it goes on,
+    /// the next step fetches the batch its steps have earned). Deciding
+    /// waits for metadata the source is already reading only where the
+    /// resolver reads it next anyway: `chosen`'s, and after a ruled-out
+    /// `chosen`, the next version's.
     fn prefetch_older(
         &self,
         name: &PackageName,
         range: &Ranges<Version>,
+        passed: &Version,
         chosen: &Version,
         tries: u64,
     ) {
         let batch = (1_usize << tries.min(8).saturating_sub(1)).min(PREFETCH_AFTER_BACKTRACK);
         if self.options.direct.contains_key(name) {
+            return;
+        }
+        let ruled_out =
+            |version: &Version, wait: bool| self.source.ruled_out_by_root(name, version, wait);
+        let passed_ruled_out = ruled_out(passed, false) == Some(true);
+        let chosen_ruled_out = ruled_out(chosen, passed_ruled_out);
+        if passed_ruled_out && chosen_ruled_out == Some(false) {
             return;
         }
         let Ok(versions) = self.versions(name) else {
@@ -491,6 +510,17 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .take(missing)
                 .cloned(),
         );
+        if chosen_ruled_out == Some(true) {
+            if let Some(next) = older.first() {
+                ruled_out(next, true);
+            }
+            if let Some(allowed) = older
+                .iter()
+                .position(|version| ruled_out(version, false) == Some(false))
+            {
+                older.truncate(allowed);
+            }
+        }
         self.source.prefetch_versions(name, &older);
     }
 
@@ -1310,14 +1340,15 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                             .entry(name.clone())
                             .or_insert_with(|| (version.clone(), 0));
                         if *version < entry.0 {
-                            *entry = (version.clone(), entry.1 + 1);
-                            Some(entry.1)
+                            let passed = std::mem::replace(&mut entry.0, version.clone());
+                            entry.1 += 1;
+                            Some((entry.1, passed))
                         } else {
                             None
                         }
                     };
-                    if let Some(steps) = steps_down {
-                        self.prefetch_older(name, range, version, steps + 1);
+                    if let Some((tries, passed)) = steps_down {
+                        self.prefetch_older(name, range, &passed, version, tries);
                     }
                 }
                 Ok(chosen)

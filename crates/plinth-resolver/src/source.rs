@@ -96,6 +96,19 @@ pub trait PackageSource {
     /// that is never chosen, and fetching ahead may pass over it.
     fn root_bounds(&self, _bounds: HashMap<PackageName, Ranges<Version>>) {}
 
+    /// Whether the root's bounds (see [`Self::root_bounds`]) rule out
+    /// `name==version` by what its dependencies ask for; `None` while its
+    /// metadata is not read. With `wait`, metadata already asked for (by a
+    /// prefetch) is waited for; metadata nobody asked for never is.
+    fn ruled_out_by_root(
+        &self,
+        _name: &PackageName,
+        _version: &Version,
+        _wait: bool,
+    ) -> Option<bool> {
+        None
+    }
+
     /// Up to three known names close to `name`, a package no index has, best
     /// first (see [`crate::similar_names`]); for a "did you mean" hint. Called
     /// only when a resolution failed, so it may be slow; it never fails (no
