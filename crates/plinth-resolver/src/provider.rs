@@ -466,8 +466,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// fetches nothing, as the walk most likely ends there (if it goes on,
     /// the next step fetches the batch its steps have earned). Deciding
     /// waits for metadata the source is already reading only where the
-    /// resolver reads it next anyway: `chosen`'s, and after a ruled-out
-    /// `chosen`, the next version's.
+    /// resolver reads it next anyway: `chosen`'s.
     fn prefetch_older(
         &self,
         name: &PackageName,
@@ -510,16 +509,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .take(missing)
                 .cloned(),
         );
-        if chosen_ruled_out == Some(true) {
-            if let Some(next) = older.first() {
-                ruled_out(next, true);
-            }
-            if let Some(allowed) = older
+        if chosen_ruled_out == Some(true)
+            && let Some(allowed) = older
                 .iter()
                 .position(|version| ruled_out(version, false) == Some(false))
-            {
-                older.truncate(allowed);
-            }
+        {
+            older.truncate(allowed);
         }
         self.source.prefetch_versions(name, &older);
     }
