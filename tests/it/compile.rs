@@ -1127,7 +1127,7 @@ fn a_walk_past_versions_the_root_rules_out_fetches_nothing_below_where_it_stops(
     // app 8.0 to 10.0 ask for `lib>=2`, which the root rules out; running
     // ahead reads app 9.0 to 6.0 while `slow` builds, and 7.0 fits. The
     // resolver, walking down from 10.0 to 7.0, would have fetched the next
-    // older wheels at each step (7.0 is its third step: a batch of four);
+    // older wheels at each step (7.0 is its third step: a batch of eight);
     // `later`, which app 7.0 asks for and which is built only once the
     // resolver gets to it, gives those fetches time to go out.
     let signals = tempfile::tempdir().expect("a temporary directory");

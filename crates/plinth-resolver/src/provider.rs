@@ -1337,7 +1337,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                         if *version < entry.0 {
                             let passed = std::mem::replace(&mut entry.0, version.clone());
                             entry.1 += 1;
-                            Some((entry.1, passed))
+                            Some((entry.1 + 1, passed))
                         } else {
                             None
                         }

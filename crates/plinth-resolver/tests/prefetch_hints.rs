@@ -93,12 +93,12 @@ fn each_package_and_each_new_extra_is_hinted_once() {
 }
 
 /// Versions 1 to 10 of `a`, `b` and `d`: `a==k` requires `b==k`, every `b`
-/// but the first requires `d<2`, recording every `prefetch_versions`. With
+/// but the first requires `d<2`, recording each `prefetch_versions` call. With
 /// `through_extra`, every `a` but the first requires `d<2` itself, only
 /// with its extra `x`.
 struct Lockstep {
     through_extra: bool,
-    prefetched: Mutex<Vec<(String, Version)>>,
+    prefetched: Mutex<Vec<(String, Vec<Version>)>>,
 }
 
 impl PackageSource for Lockstep {
@@ -137,11 +137,10 @@ impl PackageSource for Lockstep {
     }
 
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
-        self.prefetched.lock().expect("prefetched").extend(
-            versions
-                .iter()
-                .map(|version| (name.to_string(), version.clone())),
-        );
+        self.prefetched
+            .lock()
+            .expect("prefetched")
+            .push((name.to_string(), versions.to_vec()));
     }
 }
 
@@ -168,15 +167,37 @@ fn walk(source: &Lockstep, roots: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Each batch of `name`'s versions fetched ahead, in the order asked for.
+fn batches(source: &Lockstep, name: &str) -> Vec<Vec<Version>> {
+    let prefetched = source.prefetched.lock().expect("prefetched");
+    prefetched
+        .iter()
+        .filter(|(prefetched, _)| prefetched == name)
+        .map(|(_, versions)| versions.clone())
+        .collect()
+}
+
 /// Checks that versions 1 to 8 of `name` were fetched ahead.
 fn assert_fetched_ahead(source: &Lockstep, name: &str) {
-    let prefetched = source.prefetched.lock().expect("prefetched").clone();
+    let fetched: Vec<Version> = batches(source, name).concat();
     for version in 1..=8 {
         assert!(
-            prefetched.contains(&(name.to_string(), Version::new([version]))),
-            "{name} {version} was not fetched ahead: {prefetched:?}"
+            fetched.contains(&Version::new([version])),
+            "{name} {version} was not fetched ahead: {fetched:?}"
         );
     }
+}
+
+#[test]
+fn the_batch_fetched_ahead_doubles_with_each_step_down() {
+    let source = Lockstep {
+        through_extra: false,
+        prefetched: Mutex::default(),
+    };
+    walk(&source, &["d==2", "a"]);
+    let sizes: Vec<usize> = batches(&source, "a").iter().map(Vec::len).collect();
+    // From 9 (first step): 8 and 7; from 8: 7 to 4; from 7: what is left.
+    assert_eq!(sizes[..3], [2, 4, 6], "{:?}", batches(&source, "a"));
 }
 
 #[test]
