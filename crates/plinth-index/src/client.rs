@@ -717,7 +717,8 @@ impl IndexClient {
             }
             None => read_wheel_metadata(self, file).await?,
         };
-        self.cache_put(key, &bytes);
+        // Read back from `self.wheel_metadata` for the rest of the run.
+        self.cache_put_later(key.to_string(), bytes.clone());
         Ok(bytes)
     }
 
@@ -1242,6 +1243,17 @@ impl IndexClient {
     pub(crate) fn cache_put(&self, key: &str, bytes: &[u8]) {
         if let Some(cache) = &self.options.cache {
             cache.put(key, bytes);
+        }
+    }
+
+    /// Stores an entry on the background writer, for entries this run does
+    /// not read back from the cache: a cold run writes thousands (each
+    /// wheel's metadata, each page's ranking per environment), and creating
+    /// them from the async workers, several at once in one directory, cost
+    /// a fifth of a universal run's CPU in the filesystem's locks.
+    pub(crate) fn cache_put_later(&self, key: String, bytes: Vec<u8>) {
+        if let Some(cache) = self.options.cache.clone() {
+            self.writer.run(move || cache.put(&key, &bytes));
         }
     }
 }

@@ -376,9 +376,10 @@ impl Inner {
             let project = self.build_project(name, files, id);
             if let Some(id) = &project.page_id {
                 let sources = self.client.sources_fingerprint();
-                self.client.cache_put(
-                    &ranked::key(&self.ranked_for(&sources, name)),
-                    &ranked::encode(id, &project.versions, &project.files),
+                // This source keeps the project for the rest of the run.
+                self.client.cache_put_later(
+                    ranked::key(&self.ranked_for(&sources, name)),
+                    ranked::encode(id, &project.versions, &project.files),
                 );
             }
             Ok(Arc::new(project))
