@@ -963,13 +963,7 @@ fn sdist_without_static_metadata_is_unusable_with_no_build() {
 #[test]
 fn sdist_without_static_metadata_is_built() {
     let index = TestIndex::new()
-        .package("legacy", "1.0", |p| {
-            p.no_wheels()
-                .sdist(true)
-                .metadata_version("2.1")
-                .in_tree_backend()
-                .requires("six")
-        })
+        .package("legacy", "1.0", |p| built_only(p).requires("six"))
         .package("six", "1.16.0", |p| p)
         .serve();
     let context = context(&index);
@@ -1090,6 +1084,14 @@ fn compile_signalling_when_asked(
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// An sdist alone, whose metadata (2.1: not static) is built.
+fn built_only(p: DistSpec) -> DistSpec {
+    p.no_wheels()
+        .sdist(true)
+        .metadata_version("2.1")
+        .in_tree_backend()
+}
+
 #[test]
 fn versions_the_root_rules_out_are_read_past_ahead_of_the_resolver() {
     // app 2.0 asks for `lib>=2`, which the root rules out. The resolver
@@ -1098,14 +1100,7 @@ fn versions_the_root_rules_out_are_read_past_ahead_of_the_resolver() {
     let signals = tempfile::tempdir().expect("a temporary directory");
     let go = signals.path().join("app-1.0-was-asked");
     let index = TestIndex::new()
-        .package("slow", "1.0", |p| {
-            // Metadata 2.1: not static, so it is built.
-            p.no_wheels()
-                .sdist(true)
-                .metadata_version("2.1")
-                .in_tree_backend()
-                .build_waits_for(&go)
-        })
+        .package("slow", "1.0", |p| built_only(p).build_waits_for(&go))
         .package("lib", "1.0", |p| p)
         .package("lib", "2.0", |p| p)
         .package("app", "1.0", |p| p.requires("lib"))
@@ -1133,19 +1128,8 @@ fn a_walk_past_versions_the_root_rules_out_fetches_nothing_below_where_it_stops(
     let signals = tempfile::tempdir().expect("a temporary directory");
     let go = signals.path().join("app-7.0-was-asked");
     let mut index = TestIndex::new()
-        .package("slow", "1.0", |p| {
-            p.no_wheels()
-                .sdist(true)
-                .metadata_version("2.1")
-                .in_tree_backend()
-                .build_waits_for(&go)
-        })
-        .package("later", "1.0", |p| {
-            p.no_wheels()
-                .sdist(true)
-                .metadata_version("2.1")
-                .in_tree_backend()
-        })
+        .package("slow", "1.0", |p| built_only(p).build_waits_for(&go))
+        .package("later", "1.0", built_only)
         .package("lib", "1.0", |p| p)
         .package("lib", "2.0", |p| p);
     for major in 1..=10 {
