@@ -112,6 +112,32 @@ fn ssl_cert_file_and_ssl_cert_dir_add_the_ca() {
 }
 
 #[test]
+fn roots_that_cannot_be_read_are_named() {
+    if !tools_present("roots_that_cannot_be_read_are_named") {
+        return;
+    }
+    // The roots are read while the first connection opens; when none can
+    // be, the handshake fails naming what was tried.
+    let (context, _ca, _server, url) = https_index();
+    let mut command = compile(&context, &url, &[]);
+    command
+        .env("SSL_CERT_FILE", context.path("missing.pem"))
+        .env("SSL_CERT_DIR", context.path("missing-certs"));
+    let output = context.run_command(command);
+    assert_eq!(output.status.code(), Some(2), "{}", context.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "no usable root certificates",
+        "missing.pem",
+        "missing-certs",
+        "SSL_CERT_FILE",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert_eq!(context.read("requirements.txt"), "pkg==0.1\n");
+}
+
+#[test]
 fn allow_insecure_host_skips_verification_for_that_host_only() {
     if !tools_present("allow_insecure_host_skips_verification_for_that_host_only") {
         return;
