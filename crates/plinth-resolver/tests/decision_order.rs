@@ -1,14 +1,10 @@
 //! The order in which packages are decided, where it changes the answer.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use pep440_rs::Version;
-use pep508_rs::{PackageName, Requirement};
-use plinth_resolver::{
-    Metadata, MetadataResult, PackageSource, PackageVersions, RootRequirement, SourceError,
-    VersionInfo, resolve,
-};
+use pep508_rs::PackageName;
+use plinth_resolver::{MetadataResult, PackageSource, PackageVersions, SourceError};
 
 mod common;
 
@@ -21,12 +17,7 @@ struct Rules {
 
 impl PackageSource for Rules {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        Ok(Arc::new(PackageVersions {
-            versions: (1..=(self.last)(name.as_ref()))
-                .map(|version| (Version::new([version]), VersionInfo::default()))
-                .collect(),
-            ..PackageVersions::default()
-        }))
+        Ok(common::numbered_versions((self.last)(name.as_ref())))
     }
 
     fn metadata(
@@ -34,32 +25,11 @@ impl PackageSource for Rules {
         name: &PackageName,
         version: &Version,
     ) -> Result<MetadataResult, SourceError> {
-        let requires = (self.requires)(name.as_ref(), version.release()[0]);
-        Ok(Ok(Arc::new(Metadata {
-            requires_dist: requires
-                .iter()
-                .map(|text| Requirement::from_str(text))
-                .collect::<Result<_, _>>()?,
-            ..Metadata::default()
-        })))
+        common::metadata(
+            &(self.requires)(name.as_ref(), version.release()[0]),
+            Vec::new(),
+        )
     }
-}
-
-fn pins(source: &Rules, roots: &[&str]) -> Vec<String> {
-    let roots: Vec<RootRequirement> = roots
-        .iter()
-        .map(|text| RootRequirement {
-            requirement: Requirement::from_str(text).expect("requirement"),
-            source: "-r requirements.in".to_string(),
-            origin: "requirements.in".to_string(),
-        })
-        .collect();
-    let resolution = resolve(source, &roots, &[], &common::options()).expect("a resolution");
-    resolution
-        .packages
-        .iter()
-        .map(|package| format!("{}=={}", package.name, package.version))
-        .collect()
 }
 
 #[test]
@@ -79,7 +49,7 @@ fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
             _ => Vec::new(),
         },
     };
-    assert_eq!(pins(&source, &["a", "b"]), ["a==10", "b==10"]);
+    assert_eq!(common::pins(&source, &["a", "b"]), ["a==10", "b==10"]);
 }
 
 #[test]
@@ -100,5 +70,8 @@ fn decisions_before_the_culprit_are_kept() {
             _ => Vec::new(),
         },
     };
-    assert_eq!(pins(&source, &["k", "c", "p"]), ["c==1", "k==2", "p==1"]);
+    assert_eq!(
+        common::pins(&source, &["k", "c", "p"]),
+        ["c==1", "k==2", "p==1"]
+    );
 }

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use plinth_resolver::{
-    Metadata, MetadataResult, PackageSource, PackageVersions, Ranges, RootRequirement, SourceError,
-    VersionInfo, resolve,
+    Metadata, MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
+    resolve,
 };
 
 mod common;
@@ -61,18 +61,6 @@ impl PackageSource for Recorded {
     }
 }
 
-/// The requirements of a `requirements.in` with these lines.
-fn roots(lines: &[&str]) -> Vec<RootRequirement> {
-    lines
-        .iter()
-        .map(|text| RootRequirement {
-            requirement: Requirement::from_str(text).expect("requirement"),
-            source: "-r requirements.in".to_string(),
-            origin: "requirements.in".to_string(),
-        })
-        .collect()
-}
-
 #[test]
 fn each_package_and_each_new_extra_is_hinted_once() {
     let source = Recorded {
@@ -83,7 +71,7 @@ fn each_package_and_each_new_extra_is_hinted_once() {
         ]),
         hints: Mutex::default(),
     };
-    let roots = roots(&["a[x]", "c"]);
+    let roots = common::roots(&["a[x]", "c"]);
     let options = common::options();
     let resolution = resolve(&source, &roots, &[], &options).expect("a resolution");
     assert_eq!(resolution.packages.len(), 3);
@@ -103,12 +91,10 @@ struct Lockstep {
 
 impl PackageSource for Lockstep {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        let last = if name.as_ref() == "d" { 2 } else { 10 };
-        Ok(Arc::new(PackageVersions {
-            versions: (1..=last)
-                .map(|version| (Version::new([version]), VersionInfo::default()))
-                .collect(),
-            ..PackageVersions::default()
+        Ok(common::numbered_versions(if name.as_ref() == "d" {
+            2
+        } else {
+            10
         }))
     }
 
@@ -126,14 +112,7 @@ impl PackageSource for Lockstep {
             ("b", release) if release > 1 => vec!["d<2".to_string()],
             _ => Vec::new(),
         };
-        Ok(Ok(Arc::new(Metadata {
-            requires_dist: requires
-                .iter()
-                .map(|text| Requirement::from_str(text))
-                .collect::<Result<_, _>>()?,
-            provides_extra: vec![ExtraName::from_str("x")?],
-            ..Metadata::default()
-        })))
+        common::metadata(&requires, vec![ExtraName::from_str("x")?])
     }
 
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
@@ -152,19 +131,11 @@ fn a_walk_down_in_lockstep_fetches_ahead_below_a_one_version_range() {
         through_extra: false,
         prefetched: Mutex::default(),
     };
-    assert_eq!(walk(&source, &["d==2", "a"]), ["a==1", "b==1", "d==2"]);
+    assert_eq!(
+        common::pins(&source, &["d==2", "a"]),
+        ["a==1", "b==1", "d==2"]
+    );
     assert_fetched_ahead(&source, "b");
-}
-
-/// The pins of a resolution of `roots` from `source`.
-fn walk(source: &Lockstep, roots: &[&str]) -> Vec<String> {
-    let roots = self::roots(roots);
-    let resolution = resolve(source, &roots, &[], &common::options()).expect("a resolution");
-    resolution
-        .packages
-        .iter()
-        .map(|package| format!("{}=={}", package.name, package.version))
-        .collect()
 }
 
 /// Each batch of `name`'s versions fetched ahead, in the order asked for.
@@ -194,7 +165,7 @@ fn the_batch_fetched_ahead_doubles_with_each_step_down() {
         through_extra: false,
         prefetched: Mutex::default(),
     };
-    walk(&source, &["d==2", "a"]);
+    common::pins(&source, &["d==2", "a"]);
     let sizes: Vec<usize> = batches(&source, "a").iter().map(Vec::len).collect();
     // From 9 (first step): 8 and 7; from 8: 7 to 4; from 7: what is left.
     assert_eq!(sizes[..3], [2, 4, 6], "{:?}", batches(&source, "a"));
@@ -209,6 +180,6 @@ fn a_walk_down_through_an_extra_fetches_ahead() {
         through_extra: true,
         prefetched: Mutex::default(),
     };
-    assert_eq!(walk(&source, &["d==2", "a[x]"]), ["a==1", "d==2"]);
+    assert_eq!(common::pins(&source, &["d==2", "a[x]"]), ["a==1", "d==2"]);
     assert_fetched_ahead(&source, "a");
 }
