@@ -269,9 +269,12 @@ struct Provider<'a, S> {
     backtracks: std::cell::Cell<u64>,
     /// Packages decided just before another (a restart's lesson).
     early: &'a HashMap<PackageName, PackageName>,
-    /// The class of each package's last priority.
+    /// The highest class each name had in a priority so far.
     classes: RefCell<HashMap<PackageName, u8>>,
-    /// The version each package was last decided at.
+    /// The version each package is decided at, as far as the provider can
+    /// tell: set when a version is chosen, dropped when pubgrub asks for the
+    /// package's priority again (it only asks of undecided packages, and
+    /// after a backtrack of all that are still required).
     decided: RefCell<HashMap<PackageName, Version>>,
     /// How often a version of a package (first) asked for a version of
     /// another (second) that is not the one decided.
@@ -403,10 +406,22 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
         let decided = self.decided.borrow();
         let mut culprits = self.culprits.borrow_mut();
+        // A requirement with extras is on its extra package in uv, whose
+        // decision comes after its base's: backtracking to it moves
+        // nothing (`datasets` walks down under an `fsspec` decided first,
+        // asking for `fsspec[http]`).
+        let with_extras = |other: &PackageName| {
+            dependencies
+                .iter()
+                .any(|(package, _)| matches!(package, Package::Extra(name, _) if name == other))
+        };
         for (package, range) in dependencies {
             let Package::Dist(other) = package else {
                 continue;
             };
+            if with_extras(other) {
+                continue;
+            }
             // Not when the root rules out what it asks for, nor when the
             // other was itself walked down to its version: deciding this
             // package first would not move it.
@@ -918,10 +933,15 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Ok(metadata) => metadata,
             Err(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
+        // Only a Requires-Python the target does not meet is a dependency
+        // (as in uv): the resolver then decides this version, fails to
+        // decide Python and backtracks to where the package was first asked
+        // for, and the decisions after that are made again.
         if let Some(requires_python) = &metadata.requires_python {
-            collected
-                .ranges
-                .push((Package::Python, python_range(requires_python)));
+            let range = python_range(requires_python);
+            if !range.contains(&self.python) {
+                collected.ranges.push((Package::Python, range));
+            }
         }
         let outcome = match extra {
             None => self.dist_dependencies(&metadata, &mut collected),
@@ -1281,14 +1301,25 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Root | Package::Python => return (u8::MAX, Reverse(0), 0),
             Package::Dist(name) | Package::Extra(name, _) => name,
         };
-        let mut class = if range.as_singleton().is_some() {
+        if matches!(package, Package::Dist(_)) {
+            self.decided.borrow_mut().remove(name);
+        }
+        let class = if range.as_singleton().is_some() {
             3
         } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
             2
         } else {
             1
         };
-        self.classes.borrow_mut().insert(name.clone(), class);
+        // A name keeps the highest class any of its packages had (as uv
+        // keeps a name's priority): after a backtrack, `fsspec`, pinned
+        // once by `fsspec[http]`, still comes before packages found earlier.
+        let mut class = *self
+            .classes
+            .borrow_mut()
+            .entry(name.clone())
+            .and_modify(|kept| *kept = (*kept).max(class))
+            .or_insert(class);
         let discovery = self.discovery.borrow();
         let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
         let mut place = discovered(name);

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use pep440_rs::Version;
-use pep508_rs::PackageName;
-use plinth_resolver::{MetadataResult, PackageSource, PackageVersions, SourceError};
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, PackageName};
+use plinth_resolver::{Metadata, MetadataResult, PackageSource, PackageVersions, SourceError};
 
 mod common;
 
@@ -29,6 +31,37 @@ impl PackageSource for Rules {
             &(self.requires)(name.as_ref(), version.release()[0]),
             Vec::new(),
         )
+    }
+}
+
+/// Like [`Rules`], with `Requires-Python` and extras: every package
+/// provides the extra `x` (which adds nothing), and `python` gives a
+/// version's `Requires-Python`.
+struct PythonRules {
+    rules: Rules,
+    python: fn(&str, u64) -> Option<&'static str>,
+}
+
+impl PackageSource for PythonRules {
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        self.rules.versions(name)
+    }
+
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError> {
+        let release = version.release()[0];
+        let requires = (self.rules.requires)(name.as_ref(), release);
+        let extra = ExtraName::from_str("x").expect("extra");
+        let Ok(Ok(metadata)) = common::metadata(&requires, vec![extra]) else {
+            unreachable!("the requirements parse");
+        };
+        let mut metadata = Metadata::clone(&metadata);
+        metadata.requires_python = (self.python)(name.as_ref(), release)
+            .map(|text| VersionSpecifiers::from_str(text).expect("specifiers"));
+        Ok(Ok(Arc::new(metadata)))
     }
 }
 
@@ -73,5 +106,41 @@ fn decisions_before_the_culprit_are_kept() {
     assert_eq!(
         common::pins(&source, &["k", "c", "p"]),
         ["c==1", "k==2", "p==1"]
+    );
+}
+
+#[test]
+fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_first() {
+    // As torch, torchvision, datasets and lightning: `t` asks for `f`, `v`
+    // for `n`; every `d` but the first asks for `f[x]<=5`, `l` for `f[x]`,
+    // whose extra pins `f` to its own version. `t`, `v`, `d==10`, `l` and
+    // `f==5` are decided; then `n==10` needs Python 3.12, so the resolution
+    // backtracks to `v`, where `n` was first asked for, and decides again:
+    // `f`, pinned once, now goes first (uv keeps a name's highest
+    // priority), at 10, and `d` walks down to the one version that takes
+    // it (the culprit is `f[x]`, not decided yet: no restart moves `d`
+    // before `f`). uv's answer.
+    let source = PythonRules {
+        rules: Rules {
+            last: |name| {
+                if matches!(name, "t" | "v" | "l") {
+                    1
+                } else {
+                    10
+                }
+            },
+            requires: |name, version| match (name, version) {
+                ("t", _) => vec!["f".to_string()],
+                ("v", _) => vec!["n".to_string()],
+                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
+                ("d" | "l", _) => vec!["f[x]".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
+    };
+    assert_eq!(
+        common::pins(&source, &["t", "v", "d", "l"]),
+        ["d==1", "f==10", "l==1", "n==9", "t==1", "v==1"]
     );
 }
