@@ -271,11 +271,15 @@ struct Provider<'a, S> {
     early: &'a HashMap<PackageName, PackageName>,
     /// The highest class each name had in a priority so far.
     classes: RefCell<HashMap<PackageName, u8>>,
-    /// The version each package is decided at, as far as the provider can
-    /// tell: set when a version is chosen, dropped when pubgrub asks for the
-    /// package's priority again (it only asks of undecided packages, and
-    /// after a backtrack of all that are still required).
-    decided: RefCell<HashMap<PackageName, Version>>,
+    /// The version each package (base or extra) is decided at, as far as
+    /// the provider can tell: set when a version is chosen, dropped when
+    /// pubgrub asks for the package's priority again (it only asks of
+    /// undecided packages, and after a backtrack of all that are still
+    /// required).
+    decided: RefCell<HashMap<Package, Version>>,
+    /// Names first required with extras: uv decides such an extra package
+    /// before its base (it finds the base through the extra).
+    extras_first: RefCell<HashSet<PackageName>>,
     /// How often a version of a package (first) asked for a version of
     /// another (second) that is not the one decided.
     culprits: RefCell<HashMap<(PackageName, PackageName), u32>>,
@@ -365,6 +369,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             early,
             classes: RefCell::new(HashMap::new()),
             decided: RefCell::new(HashMap::new()),
+            extras_first: RefCell::new(HashSet::new()),
             culprits: RefCell::new(HashMap::new()),
             bounds: HashMap::new(),
             restart: RefCell::new(None),
@@ -406,28 +411,28 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
         let decided = self.decided.borrow();
         let mut culprits = self.culprits.borrow_mut();
-        // A requirement with extras is on its extra package in uv, whose
-        // decision comes after its base's: backtracking to it moves
-        // nothing (`datasets` walks down under an `fsspec` decided first,
-        // asking for `fsspec[http]`).
+        // A requirement with extras is on its extra package, as in uv: that
+        // is the culprit, and only when uv decides it before its base
+        // (backtracking to an extra decided after its base moves nothing:
+        // `datasets` walks down under an `fsspec` decided first, asking
+        // for `fsspec[http]`).
         let with_extras = |other: &PackageName| {
             dependencies
                 .iter()
                 .any(|(package, _)| matches!(package, Package::Extra(name, _) if name == other))
         };
         for (package, range) in dependencies {
-            let Package::Dist(other) = package else {
-                continue;
+            let other = match package {
+                Package::Dist(other) if !with_extras(other) => other,
+                Package::Extra(other, _) if self.extras_first.borrow().contains(other) => other,
+                _ => continue,
             };
-            if with_extras(other) {
-                continue;
-            }
             // Not when the root rules out what it asks for, nor when the
             // other was itself walked down to its version: deciding this
             // package first would not move it.
             if other == name
                 || decided
-                    .get(other)
+                    .get(package)
                     .is_none_or(|version| range.contains(version))
                 || self
                     .bounds
@@ -568,6 +573,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             match discovery.entry(name.clone()) {
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     entry.insert(next);
+                    if !extras.is_empty() {
+                        self.extras_first.borrow_mut().insert(name.clone());
+                    }
                     true
                 }
                 std::collections::hash_map::Entry::Occupied(_) => false,
@@ -1301,9 +1309,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Root | Package::Python => return (u8::MAX, Reverse(0), 0),
             Package::Dist(name) | Package::Extra(name, _) => name,
         };
-        if matches!(package, Package::Dist(_)) {
-            self.decided.borrow_mut().remove(name);
-        }
+        self.decided.borrow_mut().remove(package);
         let class = if range.as_singleton().is_some() {
             3
         } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
@@ -1351,13 +1357,14 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                 if let Some(version) = &chosen {
                     if matches!(package, Package::Dist(_)) {
                         self.count_choice(name);
-                        // A version forced on it is not for a restart to move.
-                        let mut decided = self.decided.borrow_mut();
-                        match range.as_singleton() {
-                            None => decided.insert(name.clone(), version.clone()),
-                            Some(_) => decided.remove(name),
-                        };
                     }
+                    // A version forced on it is not for a restart to move.
+                    let mut decided = self.decided.borrow_mut();
+                    match range.as_singleton() {
+                        None => decided.insert(package.clone(), version.clone()),
+                        Some(_) => decided.remove(package),
+                    };
+                    drop(decided);
                     // Chosen again at the same version (after a backtrack
                     // elsewhere) is no walk down: nothing older is fetched.
                     let steps_down = {

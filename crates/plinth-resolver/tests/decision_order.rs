@@ -144,3 +144,24 @@ fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_fir
         ["d==1", "f==10", "l==1", "n==9", "t==1", "v==1"]
     );
 }
+
+#[test]
+fn an_extra_required_before_its_base_is_a_culprit() {
+    // As `fsspec[http]` and `datasets` in the input: `f[x]` is named
+    // first, so its extra package is decided before `f` itself (uv finds
+    // `f` through it), at 10; every `d` but the first asks for
+    // `f[x]<=5`. After five of them, the resolution starts again with `d`
+    // decided before `f[x]`, as uv backtracks to that decision: `d==10`
+    // with `f==5`, not the oldest `d`.
+    let source = PythonRules {
+        rules: Rules {
+            last: |_| 10,
+            requires: |name, version| match (name, version) {
+                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |_, _| None,
+    };
+    assert_eq!(common::pins(&source, &["f[x]", "d"]), ["d==10", "f==5"]);
+}
