@@ -1359,12 +1359,13 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                         self.count_choice(name);
                     }
                     // A version forced on it is not for a restart to move.
-                    let mut decided = self.decided.borrow_mut();
-                    match range.as_singleton() {
-                        None => decided.insert(package.clone(), version.clone()),
-                        Some(_) => decided.remove(package),
-                    };
-                    drop(decided);
+                    {
+                        let mut decided = self.decided.borrow_mut();
+                        match range.as_singleton() {
+                            None => decided.insert(package.clone(), version.clone()),
+                            Some(_) => decided.remove(package),
+                        };
+                    }
                     // Chosen again at the same version (after a backtrack
                     // elsewhere) is no walk down: nothing older is fetched.
                     let steps_down = {

@@ -1,8 +1,7 @@
 //! The order in which packages are decided, where it changes the answer.
 
-use std::sync::Arc;
-
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName};
