@@ -178,10 +178,7 @@ impl CoreMetadata {
         let requires_dist = self
             .requires_dist
             .iter()
-            .map(|line| {
-                Requirement::from_str(line)
-                    .map_err(|error| MetadataError::RequiresDist(error.to_string()))
-            })
+            .map(|line| lenient_requirement(line).map_err(MetadataError::RequiresDist))
             .collect::<Result<Vec<_>, _>>()?;
         let requires_python = match &self.requires_python {
             Some(text) if !text.trim().is_empty() => Some(
@@ -204,36 +201,202 @@ impl CoreMetadata {
 }
 
 /// Version specifiers as PEP 440 writes them, else as old releases
-/// sometimes wrote them and uv accepts: `>=3.4.*` (a wildcard on an ordered
-/// comparison) read as `>=3.4`, `=>` and `=<` as `>=` and `<=`, empty
-/// clauses (a trailing comma) left out. `None` when even that does not
-/// parse.
+/// sometimes wrote them and uv accepts them (see [`REPAIRS`]). `None` when
+/// even that does not parse.
 pub(crate) fn lenient_specifiers(text: &str) -> Option<VersionSpecifiers> {
-    if let Ok(specifiers) = VersionSpecifiers::from_str(text) {
-        return Some(specifiers);
+    repaired(text, |text| VersionSpecifiers::from_str(text).ok())
+}
+
+/// A `Requires-Dist` requirement as PEP 508 writes it, else as old releases
+/// sometimes wrote it and uv accepts it (datasets 1.6.2 requires
+/// `pyarrow>=1.0.0<4.0.0`). The error is that of the text as written.
+pub(crate) fn lenient_requirement(text: &str) -> Result<Requirement, String> {
+    Requirement::from_str(text).or_else(|error| {
+        repaired(text, |text| Requirement::from_str(text).ok()).ok_or_else(|| error.to_string())
+    })
+}
+
+/// `parse(text)`, else `parse` of the text with the repairs applied one
+/// after another, the first that parses (as uv repairs metadata).
+fn repaired<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    if let Some(parsed) = parse(text) {
+        return Some(parsed);
     }
-    let repaired: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|clause| !clause.is_empty())
-        .map(|clause| {
-            let clause = if let Some(rest) = clause.strip_prefix("=>") {
-                format!(">={rest}")
-            } else if let Some(rest) = clause.strip_prefix("=<") {
-                format!("<={rest}")
-            } else {
-                clause.to_string()
-            };
-            let ordered = [">=", "<=", "~=", ">", "<"]
-                .iter()
-                .any(|operator| clause.starts_with(operator));
-            match clause.strip_suffix(".*") {
-                Some(stripped) if ordered => stripped.to_string(),
-                _ => clause,
+    let mut current = text.to_string();
+    for repair in REPAIRS {
+        let next = repair(&current);
+        if next != current {
+            if let Some(parsed) = parse(&next) {
+                return Some(parsed);
             }
-        })
+            current = next;
+        }
+    }
+    None
+}
+
+/// The mistakes old metadata makes in version specifiers that uv repairs,
+/// in the order it tries them (and `=>`, `=<` for `>=`, `<=`).
+const REPAIRS: [fn(&str) -> String; 9] = [
+    missing_commas,
+    not_equal_tilde,
+    ordered_wildcards,
+    wildcard_dots,
+    trailing_comma,
+    bare_dev,
+    trailing_zero_after_tag,
+    stray_quotes,
+    swapped_operators,
+];
+
+/// `>=7.2.0<8.0.0` → `>=7.2.0,<8.0.0`: a comma between a digit and an operator.
+fn missing_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut previous = ' ';
+    for c in text.chars() {
+        if previous.is_ascii_digit() && matches!(c, '<' | '>' | '=' | '~' | '^' | '!') {
+            out.push(',');
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
+}
+
+/// `!=~5.0` → `!=5.0.*`.
+fn not_equal_tilde(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut rest = text;
+    while let Some(at) = rest.find("!=~") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let version_len = after
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(after.len());
+        let version = after[..version_len].trim_end_matches('.');
+        if version.is_empty() {
+            out.push_str("!=~");
+        } else {
+            out.push_str("!=");
+            out.push_str(version);
+            out.push_str(".*");
+        }
+        rest = &after[version.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `>=1.9.*` → `>=1.9`: a wildcard only `==` and `!=` allow.
+fn ordered_wildcards(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let operator_len = match bytes[i] {
+            b'<' | b'>' if bytes.get(i + 1) == Some(&b'=') => 2,
+            b'<' | b'>' => 1,
+            _ => 0,
+        };
+        if operator_len > 0 {
+            let mut j = i + operator_len;
+            while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+                j += 1;
+            }
+            let version_start = j;
+            while bytes.get(j).is_some_and(|b| {
+                b.is_ascii_digit()
+                    || (*b == b'.' && bytes.get(j + 1).is_some_and(u8::is_ascii_digit))
+            }) {
+                j += 1;
+            }
+            if j > version_start
+                && bytes[version_start].is_ascii_digit()
+                && text[j..].starts_with(".*")
+            {
+                out.push_str(&text[i..i + operator_len]);
+                out.push_str(&text[version_start..j]);
+                i = j + 2;
+                continue;
+            }
+        }
+        let c = text[i..].chars().next().unwrap_or_default();
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// `!=3.0*` → `!=3.0.*`: the dot before a wildcard after `digit.digit`.
+fn wildcard_dots(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if c == '*' {
+            let tail: Vec<char> = out.chars().rev().take(3).collect();
+            if let [last, '.', first] = tail[..]
+                && last.is_ascii_digit()
+                && first.is_ascii_digit()
+            {
+                out.push('.');
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `>=3.6,` → `>=3.6`.
+fn trailing_comma(text: &str) -> String {
+    let trimmed = text.trim_end();
+    trimmed.strip_suffix(',').unwrap_or(text).to_string()
+}
+
+/// `>dev` → `>0.0.0dev`.
+fn bare_dev(text: &str) -> String {
+    text.replace(">dev", ">0.0.0dev")
+}
+
+/// `>=9.0.0a1.0` → `>=9.0.0a1`: a `.0` after a pre, post or dev number.
+fn trailing_zero_after_tag(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for tag in ["a", "b", "rc", "post", "dev"] {
+            let Some(after_tag) = rest.strip_prefix(tag) else {
+                continue;
+            };
+            let digits = after_tag
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after_tag.len());
+            let after_digit = out.chars().last().is_some_and(|c| c.is_ascii_digit());
+            if after_digit && digits > 0 && after_tag[digits..].starts_with(".0") {
+                out.push_str(tag);
+                out.push_str(&after_tag[..digits]);
+                rest = &after_tag[digits + 2..];
+                continue 'scan;
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `>= 2.7'` → `>= 2.7`: quotes before the marker (whose values keep theirs).
+fn stray_quotes(text: &str) -> String {
+    let (requirement, marker) = text.split_at(text.find(';').unwrap_or(text.len()));
+    let mut out: String = requirement
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '"'))
         .collect();
-    VersionSpecifiers::from_str(&repaired.join(", ")).ok()
+    out.push_str(marker);
+    out
+}
+
+/// `=>3.6` → `>=3.6` and `=<4` → `<=4`.
+fn swapped_operators(text: &str) -> String {
+    text.replace("=>", ">=").replace("=<", "<=")
 }
 
 /// The requirements of a setuptools `*.egg-info/requires.txt`: PEP 508
@@ -303,6 +466,34 @@ Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\n
         );
         assert_eq!(read("=>3.6"), Some(">=3.6".to_string()));
         assert_eq!(read("not a specifier"), None);
+    }
+
+    #[test]
+    fn lenient_requires_dist() {
+        let read =
+            |text: &str| lenient_requirement(text).map(|requirement| requirement.to_string());
+        let cases = [
+            ("pyarrow>=1.0.0<4.0.0", "pyarrow>=1.0.0,<4.0.0"),
+            ("six>=1.9!=1.10", "six>=1.9,!=1.10"),
+            ("tornado!=~5.0,>=4.12", "tornado>=4.12,!=5.0.*"),
+            ("idna>=2.5.*", "idna>=2.5"),
+            ("idna >= 2.5.*, < 3.*", "idna>=2.5,<3"),
+            ("attrs!=3.0*", "attrs!=3.0.*"),
+            ("attrs>=19.2,", "attrs>=19.2"),
+            ("certifi>dev", "certifi>0.0.0.dev0"),
+            ("pillow>=9.0.0a1.0", "pillow>=9.0.0a1"),
+            (
+                "futures>=2.7' ; python_version < '3'",
+                "futures>=2.7 ; python_full_version < '3'",
+            ),
+            ("pytz=>2016.1", "pytz>=2016.1"),
+        ];
+        for (written, read_as) in cases {
+            assert_eq!(read(written).as_deref(), Ok(read_as), "{written}");
+        }
+        assert_eq!(read("flask>=2.0").as_deref(), Ok("flask>=2.0"));
+        let error = read("flask>=2.0 <<3").expect_err("not repairable");
+        assert!(error.contains("<<3"), "{error}");
     }
 
     #[test]
