@@ -333,7 +333,7 @@ fn a_resolution_that_backtracks_too_often_stops_at_the_limit() {
     ----- stdout -----
 
     ----- stderr -----
-    error: Resolution stopped after 10 backtracks (`--max-backtracks`): the versions of `a`, `c` and `b` kept conflicting
+    error: Resolution stopped after 10 backtracks (`--max-backtracks`): the versions of `a` and `c` kept conflicting
       hint: narrow the versions of these packages in the input (e.g. a lower bound), or raise `--max-backtracks`
     ");
     assert_eq!(context.read("requirements.txt"), OLD_LOCKFILE);

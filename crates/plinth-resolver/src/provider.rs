@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use pep440_rs::{Operator, Version};
@@ -18,7 +19,7 @@ use crate::report::{ReportContext, hints, missing_names, report_no_solution};
 use crate::source::{
     DirectDist, Metadata, PackageSource, PackageVersions, SourceError, VersionInfo,
 };
-use crate::specifiers::specifiers_to_range;
+use crate::specifiers::{specifiers_to_range, successor};
 
 /// At most how many older versions of a package to prefetch after a backtrack on it.
 const PREFETCH_AFTER_BACKTRACK: usize = 32;
@@ -458,6 +459,19 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         Ok(())
     }
 
+    /// Raises the class of `name` to `class` and returns its class: a name
+    /// keeps the highest class it had (as uv keeps a name's priority), so
+    /// `fsspec`, pinned once by `fsspec[http]`, still comes before packages
+    /// found earlier after a backtrack.
+    fn raise_class(&self, name: &PackageName, class: u8) -> u8 {
+        *self
+            .classes
+            .borrow_mut()
+            .entry(name.clone())
+            .and_modify(|kept| *kept = (*kept).max(class))
+            .or_insert(class)
+    }
+
     /// Count a version chosen for `name`: every choice after the first is a backtrack.
     fn count_choice(&self, name: &PackageName) {
         let mut choices = self.choices.borrow_mut();
@@ -747,6 +761,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             |constraint| range.intersection(constraint),
         );
         self.discover(&requirement.name, &requirement.extras, &narrowed);
+        if is_pin(&narrowed) {
+            self.raise_class(&requirement.name, PINNED);
+        }
         dependencies.edges.push(Edge {
             name: requirement.name.clone(),
             requirement: requirement_text(requirement),
@@ -954,6 +971,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let outcome = match extra {
             None => self.dist_dependencies(&metadata, &mut collected),
             Some(extra) => {
+                self.raise_class(name, PINNED);
                 collected.ranges.push((
                     Package::Dist(name.clone()),
                     Ranges::singleton(version.clone()),
@@ -1288,6 +1306,30 @@ type Priority = (u8, Reverse<usize>, u8);
 
 const CONFLICT_THRESHOLD: u32 = 5;
 
+/// The classes of a package's priority, lowest first (after uv's): the
+/// higher class is decided first, and within one the earlier found.
+const PLAIN: u8 = 1;
+/// Involved in many conflicts (pubgrub's count).
+const CONFLICTING: u8 = 2;
+/// Some requirement asked for exactly one version (`==1.2`, an extra's
+/// own version of its package).
+const PINNED: u8 = 3;
+/// Named by a direct reference (a URL or path).
+const DIRECT: u8 = 4;
+
+/// Whether `range` is one version: its public version and local versions
+/// of it, as `==1.2` is (or several such, as uv counts them).
+fn is_pin(range: &Ranges<Version>) -> bool {
+    !range.is_empty()
+        && range.iter().all(|segment| match segment {
+            (Bound::Included(low), Bound::Included(high)) => low == high,
+            (Bound::Included(low), Bound::Excluded(high)) => {
+                low.local().is_empty() && *high == successor(low)
+            }
+            _ => false,
+        })
+}
+
 /// At most this many restarts with a package moved.
 const MAX_RESTARTS: usize = 8;
 
@@ -1302,7 +1344,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
     fn prioritize(
         &self,
         package: &Package,
-        range: &Ranges<Version>,
+        _range: &Ranges<Version>,
         statistics: &PackageResolutionStatistics,
     ) -> Priority {
         let name = match package {
@@ -1310,29 +1352,21 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             Package::Dist(name) | Package::Extra(name, _) => name,
         };
         self.decided.borrow_mut().remove(package);
-        let class = if range.as_singleton().is_some() {
-            3
+        let class = if self.options.direct.contains_key(name) {
+            DIRECT
         } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
-            2
+            CONFLICTING
         } else {
-            1
+            PLAIN
         };
-        // A name keeps the highest class any of its packages had (as uv
-        // keeps a name's priority): after a backtrack, `fsspec`, pinned
-        // once by `fsspec[http]`, still comes before packages found earlier.
-        let mut class = *self
-            .classes
-            .borrow_mut()
-            .entry(name.clone())
-            .and_modify(|kept| *kept = (*kept).max(class))
-            .or_insert(class);
+        let mut class = self.raise_class(name, class);
         let discovery = self.discovery.borrow();
         let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
         let mut place = discovered(name);
         let mut tiebreak = u8::from(matches!(package, Package::Extra(..)));
         // Just before the package that kept ruling it out.
         if let Some(culprit) = self.early.get(name) {
-            let culprit_class = self.classes.borrow().get(culprit).copied().unwrap_or(1);
+            let culprit_class = self.classes.borrow().get(culprit).copied().unwrap_or(PLAIN);
             if (culprit_class, Reverse(discovered(culprit))) > (class, Reverse(place)) {
                 class = culprit_class;
                 place = discovered(culprit);
@@ -1361,10 +1395,11 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                     // A version forced on it is not for a restart to move.
                     {
                         let mut decided = self.decided.borrow_mut();
-                        match range.as_singleton() {
-                            None => decided.insert(package.clone(), version.clone()),
-                            Some(_) => decided.remove(package),
-                        };
+                        if is_pin(range) {
+                            decided.remove(package);
+                        } else {
+                            decided.insert(package.clone(), version.clone());
+                        }
                     }
                     // Chosen again at the same version (after a backtrack
                     // elsewhere) is no walk down: nothing older is fetched.

@@ -164,3 +164,27 @@ fn an_extra_required_before_its_base_is_a_culprit() {
     };
     assert_eq!(common::pins(&source, &["f[x]", "d"]), ["d==10", "f==5"]);
 }
+
+#[test]
+fn a_package_pinned_with_double_equals_is_decided_first() {
+    // `a` pins `c` with `==1` (a range with room for `1+local`); `c` asks
+    // for `e`, `b` for `f`, and whichever of `e` and `f` is decided first
+    // keeps version 2. As in uv, a pin comes before every package that is
+    // not pinned: `c` before `b`, so `e` is found, and decided, before
+    // `f`.
+    let source = Rules {
+        last: |name| if matches!(name, "e" | "f") { 2 } else { 1 },
+        requires: |name, version| match (name, version) {
+            ("a", _) => vec!["c==1".to_string()],
+            ("b", _) => vec!["f".to_string()],
+            ("c", _) => vec!["e".to_string()],
+            ("e", 2) => vec!["f<2".to_string()],
+            ("f", 2) => vec!["e<2".to_string()],
+            _ => Vec::new(),
+        },
+    };
+    assert_eq!(
+        common::pins(&source, &["a", "b"]),
+        ["a==1", "b==1", "c==1", "e==2", "f==1"]
+    );
+}
