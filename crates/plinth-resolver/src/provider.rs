@@ -278,6 +278,8 @@ struct Provider<'a, S> {
     /// undecided packages, and after a backtrack of all that are still
     /// required).
     decided: RefCell<HashMap<Package, Version>>,
+    /// How many versions of each package needed another Python.
+    python_conflicts: RefCell<HashMap<Package, u32>>,
     /// Names first required with extras: uv decides such an extra package
     /// before its base (it finds the base through the extra).
     extras_first: RefCell<HashSet<PackageName>>,
@@ -370,6 +372,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             early,
             classes: RefCell::new(HashMap::new()),
             decided: RefCell::new(HashMap::new()),
+            python_conflicts: RefCell::new(HashMap::new()),
             extras_first: RefCell::new(HashSet::new()),
             culprits: RefCell::new(HashMap::new()),
             bounds: HashMap::new(),
@@ -470,6 +473,29 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .entry(name.clone())
             .and_modify(|kept| *kept = (*kept).max(class))
             .or_insert(class)
+    }
+
+    /// The conflicts of `package` as uv counts them: pubgrub counts a
+    /// version that needs another Python twice (as the package rejected,
+    /// and as the culprit of Python's rejection), uv once (three such
+    /// versions of xgboost do not move it ahead of the packages found
+    /// before it).
+    fn conflicts(&self, package: &Package, statistics: &PackageResolutionStatistics) -> u32 {
+        let python = self.python_conflicts.borrow().get(package).copied();
+        statistics
+            .conflict_count()
+            .saturating_sub(python.unwrap_or(0))
+    }
+
+    /// Count a version of `package` that needs another Python: pubgrub
+    /// counts it as two conflicts of the package, uv as one (see
+    /// `prioritize`).
+    fn count_python_conflict(&self, package: &Package) {
+        *self
+            .python_conflicts
+            .borrow_mut()
+            .entry(package.clone())
+            .or_default() += 1;
     }
 
     /// Count a version chosen for `name`: every choice after the first is a backtrack.
@@ -944,6 +970,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         {
             let range = python_range(requires_python);
             if !range.contains(&self.python) {
+                self.count_python_conflict(package);
                 return Ok(Dependencies::Available(
                     [(Package::Python, range)].into_iter().collect(),
                 ));
@@ -965,6 +992,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if let Some(requires_python) = &metadata.requires_python {
             let range = python_range(requires_python);
             if !range.contains(&self.python) {
+                self.count_python_conflict(package);
                 collected.ranges.push((Package::Python, range));
             }
         }
@@ -1354,7 +1382,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         self.decided.borrow_mut().remove(package);
         let class = if self.options.direct.contains_key(name) {
             DIRECT
-        } else if statistics.conflict_count() >= CONFLICT_THRESHOLD {
+        } else if self.conflicts(package, statistics) >= CONFLICT_THRESHOLD {
             CONFLICTING
         } else {
             PLAIN

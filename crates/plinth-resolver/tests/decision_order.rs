@@ -188,3 +188,22 @@ fn a_package_pinned_with_double_equals_is_decided_first() {
         ["a==1", "b==1", "c==1", "e==2", "f==1"]
     );
 }
+
+#[test]
+fn versions_that_need_another_python_count_once_as_conflicts() {
+    // `x` 3 to 5 need Python 3.12 and `x==2` asks for `a<2`. uv counts
+    // each of the three as one conflict of `x` (pubgrub counts two), too
+    // few to move `x` ahead of `a`, found first: `a` is decided at 2, and
+    // `x` goes down to 1 (uv's answer), rather than `x==2` with `a==1`.
+    let source = PythonRules {
+        rules: Rules {
+            last: |name| if name == "x" { 5 } else { 2 },
+            requires: |name, version| match (name, version) {
+                ("x", 2) => vec!["a<2".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |name, version| (name == "x" && version >= 3).then_some(">=3.12"),
+    };
+    assert_eq!(common::pins(&source, &["a", "x"]), ["a==2", "x==1"]);
+}
