@@ -802,7 +802,7 @@ fn every_version_requiring_a_newer_python_only_in_metadata_fails_naming_both() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because pkg requires Python>=3.12 (target: 3.11) and you require pkg (requirements.in:1), your requirements are unsatisfiable.
-      hint: pkg needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
+      hint: pkg==1.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
     ");
 }
 

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::ops::Bound;
 use std::sync::Arc;
 
 use pep440_rs::{Operator, Version};
@@ -15,11 +14,11 @@ use pubgrub::{
 };
 
 use crate::package::Package;
-use crate::report::{ReportContext, hints, missing_names, report_no_solution};
+use crate::report::{ReportContext, hints, missing_names, needs_python, report_no_solution};
 use crate::source::{
     DirectDist, Metadata, PackageSource, PackageVersions, SourceError, VersionInfo,
 };
-use crate::specifiers::{specifiers_to_range, successor};
+use crate::specifiers::{is_exact, specifiers_to_range};
 
 /// At most how many older versions of a package to prefetch after a backtrack on it.
 const PREFETCH_AFTER_BACKTRACK: usize = 32;
@@ -787,7 +786,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             |constraint| range.intersection(constraint),
         );
         self.discover(&requirement.name, &requirement.extras, &narrowed);
-        if is_pin(&narrowed) {
+        if is_exact(&narrowed) {
             self.raise_class(&requirement.name, PINNED);
         }
         dependencies.edges.push(Edge {
@@ -962,7 +961,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if let Some(reason) = self.unavailable_reason(name, version, &versions) {
             return Ok(Dependencies::Unavailable(reason));
         }
-        // The index may already tell that the target's Python is too old or too new.
+        // The index may already tell that the target's Python is too old
+        // or too new. Such a version depends on Python alone (as in uv):
+        // the resolver decides it, fails to decide Python and backtracks to
+        // where the package was first asked for, and the decisions after
+        // that are made again.
         if let Some(requires_python) = versions
             .versions
             .get(version)
@@ -985,15 +988,16 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Ok(metadata) => metadata,
             Err(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
-        // Only a Requires-Python the target does not meet is a dependency
-        // (as in uv): the resolver then decides this version, fails to
-        // decide Python and backtracks to where the package was first asked
-        // for, and the decisions after that are made again.
+        // A Requires-Python only the metadata gives, which the target does
+        // not meet, makes the version unusable without deciding it (as in
+        // uv: nothing is undone, unlike a Requires-Python on the index).
         if let Some(requires_python) = &metadata.requires_python {
             let range = python_range(requires_python);
             if !range.contains(&self.python) {
-                self.count_python_conflict(package);
-                collected.ranges.push((Package::Python, range));
+                return Ok(Dependencies::Unavailable(needs_python(
+                    &range,
+                    &self.options.python_version,
+                )));
             }
         }
         let outcome = match extra {
@@ -1345,19 +1349,6 @@ const PINNED: u8 = 3;
 /// Named by a direct reference (a URL or path).
 const DIRECT: u8 = 4;
 
-/// Whether `range` is one version: its public version and local versions
-/// of it, as `==1.2` is (or several such, as uv counts them).
-fn is_pin(range: &Ranges<Version>) -> bool {
-    !range.is_empty()
-        && range.iter().all(|segment| match segment {
-            (Bound::Included(low), Bound::Included(high)) => low == high,
-            (Bound::Included(low), Bound::Excluded(high)) => {
-                low.local().is_empty() && *high == successor(low)
-            }
-            _ => false,
-        })
-}
-
 /// At most this many restarts with a package moved.
 const MAX_RESTARTS: usize = 8;
 
@@ -1423,7 +1414,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                     // A version forced on it is not for a restart to move.
                     {
                         let mut decided = self.decided.borrow_mut();
-                        if is_pin(range) {
+                        if is_exact(range) {
                             decided.remove(package);
                         } else {
                             decided.insert(package.clone(), version.clone());

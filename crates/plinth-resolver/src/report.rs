@@ -13,7 +13,7 @@ use pubgrub::{
 use pep508_rs::PackageName;
 
 use crate::package::Package;
-use crate::specifiers::successor;
+use crate::specifiers::{is_exact, successor};
 
 type Tree = DerivationTree<Package, Ranges<Version>, String>;
 
@@ -83,10 +83,17 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
             External::FromDependencyOf(package, range, Package::Python, python_range)
                 if !python_range.contains(python) =>
             {
-                Some(format!(
-                    "{} needs Python{} but the target is {python}: if the image runs a newer Python, say so with `--python-version`",
+                Some(newer_python_hint(
                     package_range(package, &simplify(package, range, known)),
-                    format_range(python_range)
+                    &format_range(python_range),
+                    python,
+                ))
+            }
+            External::Custom(package, range, reason) if needed_python(reason).is_some() => {
+                Some(newer_python_hint(
+                    package_range(package, &simplify(package, range, known)),
+                    needed_python(reason).unwrap_or_default(),
+                    python,
                 ))
             }
             External::NoVersions(Package::Dist(name) | Package::Extra(name, _), _)
@@ -375,14 +382,29 @@ fn package_range(package: &Package, range: &Ranges<Version>) -> String {
 /// Ranges of more segments than this are summarized by their bounds.
 const MAX_SEGMENTS: usize = 4;
 
-/// Whether every segment of `range` is one version (with its local builds).
-fn is_exact(range: &Ranges<Version>) -> bool {
-    !range.is_empty()
-        && range.iter().all(|segment| match segment {
-            (Bound::Included(low), Bound::Included(high)) => low == high,
-            (Bound::Included(low), Bound::Excluded(high)) => *high == successor(low),
-            _ => false,
-        })
+/// How a version whose metadata asks for another Python than the target's
+/// is unusable (the reason of its `Custom` incompatibility).
+pub(crate) fn needs_python(range: &Ranges<Version>, python: &Version) -> String {
+    format!("{NEEDS_PYTHON}{} (target: {python})", format_range(range))
+}
+
+/// The hint for `subject` (`pkg==1.0`), which needs Python `needed` (`>=3.12`).
+fn newer_python_hint(subject: String, needed: &str, python: &Version) -> String {
+    format!(
+        "{subject} needs Python{needed} but the target is {python}: if the image runs a newer Python, say so with `--python-version`"
+    )
+}
+
+/// The start of [`needs_python`]'s reasons.
+const NEEDS_PYTHON: &str = "requires Python";
+
+/// The Python range a [`needs_python`] reason names (`>=3.12`).
+fn needed_python(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix(NEEDS_PYTHON)?;
+    Some(
+        rest.split_once(" (target: ")
+            .map_or(rest, |(range, _)| range),
+    )
 }
 
 /// A range in PEP 440 specifier syntax; empty for "any version".
@@ -550,6 +572,9 @@ impl Formatter {
                         package_range(package, range)
                     )
                 }
+            }
+            External::Custom(package, range, reason) if reason.starts_with(NEEDS_PYTHON) => {
+                format!("{} {reason}", package_range(package, range))
             }
             External::Custom(package, range, reason) => {
                 format!(

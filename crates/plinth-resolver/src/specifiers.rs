@@ -4,6 +4,8 @@
 //! (`==1.0` must admit `1.0+local`) and some post releases wrong. This module
 //! fixes those operators and delegates the rest.
 
+use std::ops::Bound;
+
 use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pubgrub::Ranges;
 
@@ -48,6 +50,17 @@ pub fn successor(version: &Version) -> Version {
             public.with_post(Some(post)).with_dev(Some(0))
         }
     }
+}
+
+/// Whether every segment of `range` is one version with its local builds
+/// (`==1.2`), or one version.
+pub fn is_exact(range: &Ranges<Version>) -> bool {
+    !range.is_empty()
+        && range.iter().all(|segment| match segment {
+            (Bound::Included(low), Bound::Included(high)) => low == high,
+            (Bound::Included(low), Bound::Excluded(high)) => *high == successor(low),
+            _ => false,
+        })
 }
 
 #[cfg(test)]

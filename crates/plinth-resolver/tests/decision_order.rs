@@ -35,15 +35,30 @@ impl PackageSource for Rules {
 
 /// Like [`Rules`], with `Requires-Python` and extras: every package
 /// provides the extra `x` (which adds nothing), and `python` gives a
-/// version's `Requires-Python`.
+/// version's `Requires-Python`, in its metadata and, when `on_index`, on
+/// the index too (as PyPI gives it).
 struct PythonRules {
     rules: Rules,
     python: fn(&str, u64) -> Option<&'static str>,
+    on_index: bool,
+}
+
+impl PythonRules {
+    fn requires_python(&self, name: &str, release: u64) -> Option<VersionSpecifiers> {
+        (self.python)(name, release)
+            .map(|text| VersionSpecifiers::from_str(text).expect("specifiers"))
+    }
 }
 
 impl PackageSource for PythonRules {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        self.rules.versions(name)
+        let mut versions = PackageVersions::clone(&*self.rules.versions(name)?);
+        if self.on_index {
+            for (version, info) in &mut versions.versions {
+                info.requires_python = self.requires_python(name.as_ref(), version.release()[0]);
+            }
+        }
+        Ok(Arc::new(versions))
     }
 
     fn metadata(
@@ -58,8 +73,7 @@ impl PackageSource for PythonRules {
             unreachable!("the requirements parse");
         };
         let mut metadata = Metadata::clone(&metadata);
-        metadata.requires_python = (self.python)(name.as_ref(), release)
-            .map(|text| VersionSpecifiers::from_str(text).expect("specifiers"));
+        metadata.requires_python = self.requires_python(name.as_ref(), release);
         Ok(Ok(Arc::new(metadata)))
     }
 }
@@ -110,7 +124,8 @@ fn decisions_before_the_culprit_are_kept() {
 
 #[test]
 fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_first() {
-    // As torch, torchvision, datasets and lightning: `t` asks for `f`, `v`
+    // As torch, torchvision, datasets and lightning, with the index giving
+    // numpy's Requires-Python: `t` asks for `f`, `v`
     // for `n`; every `d` but the first asks for `f[x]<=5`, `l` for `f[x]`,
     // whose extra pins `f` to its own version. `t`, `v`, `d==10`, `l` and
     // `f==5` are decided; then `n==10` needs Python 3.12, so the resolution
@@ -137,6 +152,7 @@ fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_fir
             },
         },
         python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
+        on_index: true,
     };
     assert_eq!(
         common::pins(&source, &["t", "v", "d", "l"]),
@@ -161,6 +177,7 @@ fn an_extra_required_before_its_base_is_a_culprit() {
             },
         },
         python: |_, _| None,
+        on_index: true,
     };
     assert_eq!(common::pins(&source, &["f[x]", "d"]), ["d==10", "f==5"]);
 }
@@ -204,6 +221,38 @@ fn versions_that_need_another_python_count_once_as_conflicts() {
             },
         },
         python: |name, version| (name == "x" && version >= 3).then_some(">=3.12"),
+        on_index: true,
     };
     assert_eq!(common::pins(&source, &["a", "x"]), ["a==2", "x==1"]);
+}
+
+#[test]
+fn a_version_only_its_metadata_rules_out_is_not_decided() {
+    // The packages of the test above, but only `n==10`'s metadata says it
+    // needs Python 3.12: as in uv, the version is unusable without being
+    // decided, nothing is undone, `f` stays at the version `d==10` takes.
+    let source = PythonRules {
+        rules: Rules {
+            last: |name| {
+                if matches!(name, "t" | "v" | "l") {
+                    1
+                } else {
+                    10
+                }
+            },
+            requires: |name, version| match (name, version) {
+                ("t", _) => vec!["f".to_string()],
+                ("v", _) => vec!["n".to_string()],
+                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
+                ("d" | "l", _) => vec!["f[x]".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
+        on_index: false,
+    };
+    assert_eq!(
+        common::pins(&source, &["t", "v", "d", "l"]),
+        ["d==10", "f==5", "l==1", "n==9", "t==1", "v==1"]
+    );
 }
