@@ -414,29 +414,36 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
         let decided = self.decided.borrow();
         let mut culprits = self.culprits.borrow_mut();
-        // A requirement with extras is on its extra package, as in uv: that
-        // is the culprit, and only when uv decides it before its base
-        // (backtracking to an extra decided after its base moves nothing:
-        // `datasets` walks down under an `fsspec` decided first, asking
-        // for `fsspec[http]`).
+        // A requirement with extras is on its extra package, as in uv. When
+        // that is decided, it is the culprit, and only when uv decides it
+        // before its base (backtracking to an extra decided after its base
+        // moves nothing: `datasets` walks down under an `fsspec` decided
+        // first, asking for `fsspec[http]`). When it is not, the conflict
+        // goes through the extra to its base, which is then the culprit
+        // (`aws-sam-cli` asking for `boto3[crt]` under a `boto3` decided
+        // first).
         let with_extras = |other: &PackageName| {
             dependencies
                 .iter()
                 .any(|(package, _)| matches!(package, Package::Extra(name, _) if name == other))
         };
         for (package, range) in dependencies {
-            let other = match package {
-                Package::Dist(other) if !with_extras(other) => other,
-                Package::Extra(other, _) if self.extras_first.borrow().contains(other) => other,
+            let (other, version) = match package {
+                Package::Dist(other) if !with_extras(other) => (other, decided.get(package)),
+                Package::Extra(other, _) => match decided.get(package) {
+                    Some(version) if self.extras_first.borrow().contains(other) => {
+                        (other, Some(version))
+                    }
+                    Some(_) => continue,
+                    None => (other, decided.get(&Package::Dist(other.clone()))),
+                },
                 _ => continue,
             };
             // Not when the root rules out what it asks for, nor when the
             // other was itself walked down to its version: deciding this
             // package first would not move it.
             if other == name
-                || decided
-                    .get(package)
-                    .is_none_or(|version| range.contains(version))
+                || version.is_none_or(|version| range.contains(version))
                 || self
                     .bounds
                     .get(other)

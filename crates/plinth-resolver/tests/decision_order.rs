@@ -256,3 +256,26 @@ fn a_version_only_its_metadata_rules_out_is_not_decided() {
         ["d==10", "f==5", "l==1", "n==9", "t==1", "v==1"]
     );
 }
+
+#[test]
+fn an_extra_not_yet_decided_makes_its_base_the_culprit() {
+    // As `boto3` and `aws-sam-cli` (which asks for `boto3[crt]`): `b` is
+    // named first and decided at 10; every `s` but the first asks for
+    // `b[x]<=5`. The extra is not decided yet, so the conflict goes
+    // through it to `b`, the culprit uv backtracks to: after five versions
+    // of `s`, the resolution starts again with `s` before `b`, giving uv's
+    // `b==5` with `s==10` rather than the oldest `s`.
+    let source = PythonRules {
+        rules: Rules {
+            last: |_| 10,
+            requires: |name, version| match (name, version) {
+                ("s", 1) => vec!["b[x]".to_string()],
+                ("s", _) => vec!["b[x]<=5".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |_, _| None,
+        on_index: true,
+    };
+    assert_eq!(common::pins(&source, &["b", "s"]), ["b==5", "s==10"]);
+}
