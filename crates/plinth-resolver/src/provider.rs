@@ -277,6 +277,8 @@ struct Provider<'a, S> {
     /// undecided packages, and after a backtrack of all that are still
     /// required).
     decided: RefCell<HashMap<Package, Version>>,
+    /// The extra packages decided at some point of this attempt.
+    extras_decided: RefCell<HashSet<Package>>,
     /// How many versions of each package needed another Python.
     python_conflicts: RefCell<HashMap<Package, u32>>,
     /// Names first required with extras: uv decides such an extra package
@@ -372,6 +374,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             classes: RefCell::new(HashMap::new()),
             decided: RefCell::new(HashMap::new()),
             python_conflicts: RefCell::new(HashMap::new()),
+            extras_decided: RefCell::new(HashSet::new()),
             extras_first: RefCell::new(HashSet::new()),
             culprits: RefCell::new(HashMap::new()),
             bounds: HashMap::new(),
@@ -418,10 +421,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         // that is decided, it is the culprit, and only when uv decides it
         // before its base (backtracking to an extra decided after its base
         // moves nothing: `datasets` walks down under an `fsspec` decided
-        // first, asking for `fsspec[http]`). When it is not, the conflict
-        // goes through the extra to its base, which is then the culprit
-        // (`aws-sam-cli` asking for `boto3[crt]` under a `boto3` decided
-        // first).
+        // first, asking for `fsspec[http]`); when it was decided before,
+        // what pubgrub learned of its versions rules the range out, and
+        // the culprit is the extra, which uv cannot backtrack to. When it
+        // never was, the conflict goes through the extra to its base, which
+        // is then the culprit (`aws-sam-cli` asking for `boto3[crt]` under
+        // a `boto3` decided first).
         let with_extras = |other: &PackageName| {
             dependencies
                 .iter()
@@ -435,6 +440,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         (other, Some(version))
                     }
                     Some(_) => continue,
+                    None if self.extras_decided.borrow().contains(package) => continue,
                     None => (other, decided.get(&Package::Dist(other.clone()))),
                 },
                 _ => continue,
@@ -1425,6 +1431,9 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                             decided.remove(package);
                         } else {
                             decided.insert(package.clone(), version.clone());
+                        }
+                        if matches!(package, Package::Extra(..)) {
+                            self.extras_decided.borrow_mut().insert(package.clone());
                         }
                     }
                     // Chosen again at the same version (after a backtrack

@@ -78,6 +78,33 @@ impl PackageSource for PythonRules {
     }
 }
 
+/// As torch, torchvision, datasets and lightning: `t` asks for `f`, `v`
+/// for `n`; every `d` but the first asks for `f[x]<=5`, `l` for `f[x]`,
+/// whose extra pins `f` to its own version; `n==10` needs Python 3.12, as
+/// the index says too when `on_index`.
+fn torch_like(on_index: bool) -> PythonRules {
+    PythonRules {
+        rules: Rules {
+            last: |name| {
+                if matches!(name, "t" | "v" | "l") {
+                    1
+                } else {
+                    10
+                }
+            },
+            requires: |name, version| match (name, version) {
+                ("t", _) => vec!["f".to_string()],
+                ("v", _) => vec!["n".to_string()],
+                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
+                ("d" | "l", _) => vec!["f[x]".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
+        on_index,
+    }
+}
+
 #[test]
 fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
     // `a` 1 to 11; `b` 1 to 10, each `b==k` requiring `a==k` but the
@@ -124,36 +151,15 @@ fn decisions_before_the_culprit_are_kept() {
 
 #[test]
 fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_first() {
-    // As torch, torchvision, datasets and lightning, with the index giving
-    // numpy's Requires-Python: `t` asks for `f`, `v`
-    // for `n`; every `d` but the first asks for `f[x]<=5`, `l` for `f[x]`,
-    // whose extra pins `f` to its own version. `t`, `v`, `d==10`, `l` and
-    // `f==5` are decided; then `n==10` needs Python 3.12, so the resolution
-    // backtracks to `v`, where `n` was first asked for, and decides again:
+    // With the index giving `n`'s Requires-Python (as numpy's): `t`, `v`,
+    // `d==10`, `l` and `f==5` are decided; then `n==10` needs Python 3.12,
+    // so the resolution backtracks to `v`, where `n` was first asked for,
+    // and decides again:
     // `f`, pinned once, now goes first (uv keeps a name's highest
     // priority), at 10, and `d` walks down to the one version that takes
-    // it (the culprit is `f[x]`, not decided yet: no restart moves `d`
-    // before `f`). uv's answer.
-    let source = PythonRules {
-        rules: Rules {
-            last: |name| {
-                if matches!(name, "t" | "v" | "l") {
-                    1
-                } else {
-                    10
-                }
-            },
-            requires: |name, version| match (name, version) {
-                ("t", _) => vec!["f".to_string()],
-                ("v", _) => vec!["n".to_string()],
-                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
-                ("d" | "l", _) => vec!["f[x]".to_string()],
-                _ => Vec::new(),
-            },
-        },
-        python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
-        on_index: true,
-    };
+    // it (the culprit is `f[x]`, decided before the backtrack: no restart
+    // moves `d` before `f`). uv's answer.
+    let source = torch_like(true);
     assert_eq!(
         common::pins(&source, &["t", "v", "d", "l"]),
         ["d==1", "f==10", "l==1", "n==9", "t==1", "v==1"]
@@ -228,29 +234,10 @@ fn versions_that_need_another_python_count_once_as_conflicts() {
 
 #[test]
 fn a_version_only_its_metadata_rules_out_is_not_decided() {
-    // The packages of the test above, but only `n==10`'s metadata says it
-    // needs Python 3.12: as in uv, the version is unusable without being
-    // decided, nothing is undone, `f` stays at the version `d==10` takes.
-    let source = PythonRules {
-        rules: Rules {
-            last: |name| {
-                if matches!(name, "t" | "v" | "l") {
-                    1
-                } else {
-                    10
-                }
-            },
-            requires: |name, version| match (name, version) {
-                ("t", _) => vec!["f".to_string()],
-                ("v", _) => vec!["n".to_string()],
-                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
-                ("d" | "l", _) => vec!["f[x]".to_string()],
-                _ => Vec::new(),
-            },
-        },
-        python: |name, version| (name == "n" && version == 10).then_some(">=3.12"),
-        on_index: false,
-    };
+    // Only `n==10`'s metadata says it needs Python 3.12: as in uv, the
+    // version is unusable without being decided, nothing is undone, `f`
+    // stays at the version `d==10` takes.
+    let source = torch_like(false);
     assert_eq!(
         common::pins(&source, &["t", "v", "d", "l"]),
         ["d==10", "f==5", "l==1", "n==9", "t==1", "v==1"]
