@@ -501,7 +501,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 
     /// Count a version of `package` that needs another Python: pubgrub
     /// counts it as two conflicts of the package, uv as one (see
-    /// `prioritize`).
+    /// `conflicts`).
     fn count_python_conflict(&self, package: &Package) {
         *self
             .python_conflicts
@@ -1354,7 +1354,7 @@ const CONFLICT_THRESHOLD: u32 = 5;
 /// The classes of a package's priority, lowest first (after uv's): the
 /// higher class is decided first, and within one the earlier found.
 const PLAIN: u8 = 1;
-/// Involved in many conflicts (pubgrub's count).
+/// Involved in many conflicts (see `Provider::conflicts`).
 const CONFLICTING: u8 = 2;
 /// Some requirement asked for exactly one version (`==1.2`, an extra's
 /// own version of its package).
