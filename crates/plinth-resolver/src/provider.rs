@@ -226,7 +226,7 @@ pub fn resolve<S: PackageSource>(
 }
 
 /// Backtracks counted over the attempts of a resolution: in all, and the
-/// choices of each package after its first.
+/// moves of each package to another version.
 #[derive(Debug, Default)]
 struct Retries {
     backtracks: u64,
@@ -258,8 +258,9 @@ struct Provider<'a, S> {
     /// The overrides applied to the requirements of every (package, version)
     /// expanded: the overridden name and the override's source, for `# via`.
     applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
-    /// How often the version of each package was chosen (a second choice is a backtrack).
-    choices: RefCell<HashMap<PackageName, u64>>,
+    /// How often each package was chosen at another version than the
+    /// one before (a backtrack), and the version chosen last.
+    choices: RefCell<HashMap<PackageName, (u64, Version)>>,
     /// The backtracks of the attempts before a restart.
     earlier: Retries,
     /// The lowest version chosen for each package so far, and how often a
@@ -387,8 +388,8 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// The backtracks so far, over the attempts before a restart too.
     fn retries(&self) -> Retries {
         let mut packages = self.earlier.packages.clone();
-        for (name, choices) in self.choices.borrow().iter() {
-            *packages.entry(name.clone()).or_default() += choices.saturating_sub(1);
+        for (name, (moves, _)) in self.choices.borrow().iter() {
+            *packages.entry(name.clone()).or_default() += moves;
         }
         Retries {
             backtracks: self.backtracks.get(),
@@ -510,13 +511,23 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .or_default() += 1;
     }
 
-    /// Count a version chosen for `name`: every choice after the first is a backtrack.
-    fn count_choice(&self, name: &PackageName) {
+    /// Count a version chosen for `name`: a choice of another version than
+    /// the one before is a backtrack. The same version chosen again, after
+    /// a backtrack elsewhere undid it, is not (airflow on Python 3.9 undoes
+    /// a few packages for each of hundreds of releases needing 3.10, and
+    /// chooses them again at the same versions each time).
+    fn count_choice(&self, name: &PackageName, version: &Version) {
         let mut choices = self.choices.borrow_mut();
-        let count = choices.entry(name.clone()).or_default();
-        *count += 1;
-        if *count > 1 {
-            self.backtracks.set(self.backtracks.get() + 1);
+        match choices.get_mut(name) {
+            None => {
+                choices.insert(name.clone(), (0, version.clone()));
+            }
+            Some((moves, last)) if last != version => {
+                *moves += 1;
+                *last = version.clone();
+                self.backtracks.set(self.backtracks.get() + 1);
+            }
+            Some(_) => {}
         }
     }
 
@@ -1422,7 +1433,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                 let chosen = self.pick(name, range, true).map_err(ProviderError)?;
                 if let Some(version) = &chosen {
                     if matches!(package, Package::Dist(_)) {
-                        self.count_choice(name);
+                        self.count_choice(name, version);
                     }
                     // A version forced on it is not for a restart to move.
                     {

@@ -266,3 +266,33 @@ fn an_extra_not_yet_decided_makes_its_base_the_culprit() {
     };
     assert_eq!(common::pins(&source, &["b", "s"]), ["b==5", "s==10"]);
 }
+
+#[test]
+fn packages_decided_again_at_the_same_version_are_no_backtracks() {
+    // `p` 2 to 4 need Python 3.12 (on the index): each is decided, and
+    // the resolution backtracks to the root, deciding `a` to `f` again at
+    // the same versions. Only `p`'s three moves count against a limit of
+    // five (as airflow on Python 3.9, with hundreds of releases needing
+    // 3.10, did not finish within 10,000).
+    let source = PythonRules {
+        rules: Rules {
+            last: |name| if name == "p" { 4 } else { 1 },
+            requires: |_, _| Vec::new(),
+        },
+        python: |name, version| (name == "p" && version >= 2).then_some(">=3.12"),
+        on_index: true,
+    };
+    let options = plinth_resolver::ResolveOptions {
+        max_backtracks: Some(5),
+        ..common::options()
+    };
+    let roots = common::roots(&["a", "b", "c", "d", "e", "f", "p"]);
+    let resolution =
+        plinth_resolver::resolve(&source, &roots, &[], &options).expect("a resolution");
+    let p = resolution
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "p")
+        .expect("p is pinned");
+    assert_eq!(p.version.to_string(), "1");
+}
