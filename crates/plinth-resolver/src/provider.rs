@@ -4,9 +4,10 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::sync::Arc;
 
-use pep440_rs::{Operator, Version};
+use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
@@ -511,6 +512,31 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .or_default() += 1;
     }
 
+    /// Whether a `Requires-Python` admits the target. When the target
+    /// names no patch release (`3.9`), as uv: its lowest admitted version
+    /// is at most the target and some release of the target's minor
+    /// version is admitted, so `!=3.9.0,!=3.9.1,>=3.8` (cryptography 47)
+    /// admits 3.9 and `!=3.9.0,!=3.9.1,>=3.9` (48) does not.
+    fn python_allows(&self, requires_python: &VersionSpecifiers) -> bool {
+        let range = python_range(requires_python);
+        let target = &self.python;
+        if self.options.python_version.release().len() > 2 {
+            return range.contains(target);
+        }
+        let lowest_fits = match range.bounding_range().map(|(lower, _)| lower) {
+            None => false,
+            Some(Bound::Unbounded) => true,
+            Some(Bound::Included(lower)) => lower <= target,
+            Some(Bound::Excluded(lower)) => lower < target,
+        };
+        let release = target.release();
+        let next_minor = Version::new([release[0], release.get(1).copied().unwrap_or(0) + 1]);
+        lowest_fits
+            && !range
+                .intersection(&Ranges::between(target.clone(), next_minor))
+                .is_empty()
+    }
+
     /// Count a version chosen for `name`: a choice of another version than
     /// the one before is a backtrack. The same version chosen again, after
     /// a backtrack elsewhere undid it, is not (airflow on Python 3.9 undoes
@@ -996,7 +1022,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .and_then(|info| info.requires_python.as_ref())
         {
             let range = python_range(requires_python);
-            if !range.contains(&self.python) {
+            if !self.python_allows(requires_python) {
                 self.count_python_conflict(package);
                 return Ok(Dependencies::Available(
                     [(Package::Python, range)].into_iter().collect(),
@@ -1017,7 +1043,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         // uv: nothing is undone, unlike a Requires-Python on the index).
         if let Some(requires_python) = &metadata.requires_python {
             let range = python_range(requires_python);
-            if !range.contains(&self.python) {
+            if !self.python_allows(requires_python) {
                 return Ok(Dependencies::Unavailable(needs_python(
                     &range,
                     &self.options.python_version,
@@ -1134,9 +1160,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                             .versions
                             .iter()
                             .filter(|(_, info)| {
-                                info.requires_python.as_ref().is_some_and(|requires| {
-                                    !python_range(requires).contains(&self.python)
-                                })
+                                info.requires_python
+                                    .as_ref()
+                                    .is_some_and(|requires| !self.python_allows(requires))
                             })
                             .fold(Ranges::full(), |range, (excluded, _)| {
                                 range
@@ -1350,7 +1376,7 @@ impl std::error::Error for ProviderError {
 }
 
 /// `Requires-Python` as a range of interpreter release versions.
-fn python_range(requires_python: &pep440_rs::VersionSpecifiers) -> Ranges<Version> {
+fn python_range(requires_python: &VersionSpecifiers) -> Ranges<Version> {
     pep440_rs::release_specifiers_to_ranges(requires_python.clone())
 }
 

@@ -296,3 +296,24 @@ fn packages_decided_again_at_the_same_version_are_no_backtracks() {
         .expect("p is pinned");
     assert_eq!(p.version.to_string(), "1");
 }
+
+#[test]
+fn a_target_without_a_patch_release_is_not_ruled_out_by_a_patch_exclusion() {
+    // The target is 3.11, no patch named. As in uv, `p==2` (as
+    // cryptography 47: `!=3.11.0,!=3.11.1,>=3.8`) admits it, and `p==3`
+    // (as cryptography 48: the same holes, `>=3.11`), whose lowest
+    // admitted release is 3.11.2, does not.
+    let source = PythonRules {
+        rules: Rules {
+            last: |_| 3,
+            requires: |_, _| Vec::new(),
+        },
+        python: |_, version| match version {
+            3 => Some(">=3.11,!=3.11.0,!=3.11.1"),
+            2 => Some(">=3.8,!=3.11.0,!=3.11.1"),
+            _ => None,
+        },
+        on_index: true,
+    };
+    assert_eq!(common::pins(&source, &["p"]), ["p==2"]);
+}
