@@ -512,13 +512,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .or_default() += 1;
     }
 
-    /// Whether a `Requires-Python` admits the target. When the target
-    /// names no patch release (`3.9`), as uv: its lowest admitted version
-    /// is at most the target and some release of the target's minor
-    /// version is admitted, so `!=3.9.0,!=3.9.1,>=3.8` (cryptography 47)
+    /// Whether a `Requires-Python` (as a [`python_range`]) admits the
+    /// target. When the target names no patch release (`3.9`), as uv: its
+    /// lowest admitted version is at most the target and some release of
+    /// the target's minor version is admitted, so `!=3.9.0,!=3.9.1,>=3.8` (cryptography 47)
     /// admits 3.9 and `!=3.9.0,!=3.9.1,>=3.9` (48) does not.
-    fn python_allows(&self, requires_python: &VersionSpecifiers) -> bool {
-        let range = python_range(requires_python);
+    fn python_allows(&self, range: &Ranges<Version>) -> bool {
         let target = &self.python;
         if self.options.python_version.release().len() > 2 {
             return range.contains(target);
@@ -1022,7 +1021,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .and_then(|info| info.requires_python.as_ref())
         {
             let range = python_range(requires_python);
-            if !self.python_allows(requires_python) {
+            if !self.python_allows(&range) {
                 self.count_python_conflict(package);
                 return Ok(Dependencies::Available(
                     [(Package::Python, range)].into_iter().collect(),
@@ -1043,7 +1042,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         // uv: nothing is undone, unlike a Requires-Python on the index).
         if let Some(requires_python) = &metadata.requires_python {
             let range = python_range(requires_python);
-            if !self.python_allows(requires_python) {
+            if !self.python_allows(&range) {
                 return Ok(Dependencies::Unavailable(needs_python(
                     &range,
                     &self.options.python_version,
@@ -1160,9 +1159,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                             .versions
                             .iter()
                             .filter(|(_, info)| {
-                                info.requires_python
-                                    .as_ref()
-                                    .is_some_and(|requires| !self.python_allows(requires))
+                                info.requires_python.as_ref().is_some_and(|requires| {
+                                    !self.python_allows(&python_range(requires))
+                                })
                             })
                             .fold(Ranges::full(), |range, (excluded, _)| {
                                 range
