@@ -927,13 +927,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         &self,
         name: &PackageName,
         range: &Ranges<Version>,
-        use_preferences: bool,
     ) -> Result<Option<Version>, SourceError> {
         let versions = self.versions(name)?;
         let selectable =
             |version: &Version| self.unavailable_reason(name, version, &versions).is_none();
         if let Some(preferred) = self.options.preferences.get(name)
-            && use_preferences
             && range.contains(preferred)
             && selectable(preferred)
         {
@@ -957,6 +955,33 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             return Ok(Some(version.clone()));
         }
         Ok(prerelease.or(unavailable).cloned())
+    }
+
+    /// The newest version of `name` the target could use, whatever the
+    /// requirements ask (`upgrade` names it when a package is held back):
+    /// a pre-release only when there is nothing else or they are allowed.
+    /// Versions whose `Requires-Python` (as the index gives it) excludes the
+    /// target are no option, not a hold-back. Read from the newest down, so
+    /// a project with thousands of releases costs one or two.
+    fn newest_installable(&self, name: &PackageName) -> Option<Version> {
+        let versions = self.versions(name).ok()?;
+        let allow_prerelease = self.prerelease_allowed(name);
+        let mut prerelease = None;
+        for (version, info) in versions.versions.iter().rev() {
+            let python_allowed = info
+                .requires_python
+                .as_ref()
+                .is_none_or(|requires| self.python_allows(&python_range(requires)));
+            if !python_allowed || self.unavailable_reason(name, version, &versions).is_some() {
+                continue;
+            }
+            if version.any_prerelease() && !allow_prerelease {
+                prerelease.get_or_insert(version);
+                continue;
+            }
+            return Some(version.clone());
+        }
+        prerelease.cloned()
     }
 
     /// Why `name==version` can't be used, before looking at its metadata.
@@ -1150,35 +1175,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let mut packages: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
         for (package, version) in selected.iter() {
             if let Package::Dist(name) = package {
-                // Versions whose `Requires-Python` (as the index gives it)
-                // excludes the target are no option, not a hold-back.
-                let installable = self.versions(name).map_or_else(
-                    |_| Ranges::full(),
-                    |versions| {
-                        versions
-                            .versions
-                            .iter()
-                            .filter(|(_, info)| {
-                                info.requires_python.as_ref().is_some_and(|requires| {
-                                    !self.python_allows(&python_range(requires))
-                                })
-                            })
-                            .fold(Ranges::full(), |range, (excluded, _)| {
-                                range
-                                    .intersection(&Ranges::singleton(excluded.clone()).complement())
-                            })
-                    },
-                );
-                let newest =
-                    self.pick(name, &installable, false)
-                        .ok()
-                        .flatten()
-                        .filter(|candidate| {
-                            self.versions(name).is_ok_and(|versions| {
-                                self.unavailable_reason(name, candidate, &versions)
-                                    .is_none()
-                            })
-                        });
+                let newest = self.newest_installable(name);
                 packages.insert(
                     name.clone(),
                     ResolvedPackage {
@@ -1455,7 +1452,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
             // An extra walks down in step with its package: whichever is
             // decided first goes lower, and its older versions are fetched.
             Package::Dist(name) | Package::Extra(name, _) => {
-                let chosen = self.pick(name, range, true).map_err(ProviderError)?;
+                let chosen = self.pick(name, range).map_err(ProviderError)?;
                 if let Some(version) = &chosen {
                     if matches!(package, Package::Dist(_)) {
                         self.count_choice(name, version);
