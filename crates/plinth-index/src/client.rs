@@ -717,6 +717,9 @@ impl IndexClient {
             }
             None => read_wheel_metadata(self, file).await?,
         };
+        // Only the fields are read: the description is left out (it is
+        // often most of the file).
+        let bytes = crate::metadata::header_block(&bytes).to_vec();
         // Read back from `self.wheel_metadata` for the rest of the run.
         self.cache_put_later(key.to_string(), bytes.clone());
         Ok(bytes)

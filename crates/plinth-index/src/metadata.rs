@@ -29,37 +29,49 @@ pub enum MetadataError {
 }
 
 impl CoreMetadata {
-    /// Read the header fields; the body (the description) is ignored.
+    /// Read the header fields; the body (the description) is ignored. Only
+    /// the fields kept are copied (a wheel's header is mostly classifiers).
     pub fn parse(bytes: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(bytes);
+        let text = String::from_utf8_lossy(header_block(bytes));
         let mut metadata = CoreMetadata::default();
-        let mut fields: Vec<(String, String)> = Vec::new();
+        // The value a continuation line adds to: the last field, when kept.
+        let mut continued: Option<&mut String> = None;
         for line in text.lines() {
             if line.is_empty() {
                 break;
             }
             if line.starts_with([' ', '\t']) {
-                if let Some((_, value)) = fields.last_mut() {
+                if let Some(value) = continued.as_mut() {
                     value.push(' ');
                     value.push_str(line.trim());
                 }
                 continue;
             }
-            if let Some((key, value)) = line.split_once(':') {
-                fields.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
-            }
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (key, value) = (key.trim(), value.trim());
+            let field = |name: &str| key.eq_ignore_ascii_case(name);
+            continued = if field("requires-dist") {
+                push(&mut metadata.requires_dist, value)
+            } else if field("provides-extra") {
+                push(&mut metadata.provides_extra, value)
+            } else if field("dynamic") {
+                push(&mut metadata.dynamic, value)
+            } else if field("requires-python") {
+                Some(metadata.requires_python.insert(value.to_string()))
+            } else if field("metadata-version") {
+                Some(metadata.metadata_version.insert(value.to_string()))
+            } else if field("name") {
+                Some(metadata.name.insert(value.to_string()))
+            } else if field("version") {
+                Some(metadata.version.insert(value.to_string()))
+            } else {
+                None
+            };
         }
-        for (key, value) in fields {
-            match key.as_str() {
-                "metadata-version" => metadata.metadata_version = Some(value),
-                "name" => metadata.name = Some(value),
-                "version" => metadata.version = Some(value),
-                "requires-dist" => metadata.requires_dist.push(value),
-                "requires-python" => metadata.requires_python = Some(value),
-                "provides-extra" => metadata.provides_extra.push(value),
-                "dynamic" => metadata.dynamic.push(value.to_ascii_lowercase()),
-                _ => {}
-            }
+        for field in &mut metadata.dynamic {
+            field.make_ascii_lowercase();
         }
         metadata
     }
@@ -198,6 +210,28 @@ impl CoreMetadata {
             provides_extra,
         })
     }
+}
+
+/// Appends `value` to `values`, returning it for continuation lines.
+fn push<'a>(values: &'a mut Vec<String>, value: &str) -> Option<&'a mut String> {
+    values.push(value.to_string());
+    values.last_mut()
+}
+
+/// The header block of a core metadata file: up to and including the first
+/// empty line (`\n\n` or `\n\r\n`), which ends it; the body after it is
+/// the description, often far longer than the fields.
+pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
+    if bytes.starts_with(b"\n") || bytes.starts_with(b"\r\n") {
+        return &[];
+    }
+    for newline in memchr::memchr_iter(b'\n', bytes) {
+        let rest = &bytes[newline + 1..];
+        if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
+            return &bytes[..=newline];
+        }
+    }
+    bytes
 }
 
 /// Version specifiers as PEP 440 writes them, else as old releases
@@ -453,6 +487,30 @@ Requires-Dist: Werkzeug>=3.0.0\nRequires-Dist: asgiref>=3.2 ; extra == 'async'\n
         let parsed = metadata.to_metadata().expect("valid");
         assert_eq!(parsed.requires_dist[0].name.as_ref(), "werkzeug");
         assert_eq!(parsed.provides_extra[0].as_ref(), "async");
+    }
+
+    #[test]
+    fn continuation_lines_extend_only_the_fields_kept() {
+        let text = b"Metadata-Version: 2.1\r\nname: demo\r\nLicense: MIT\r\n  Requires-Dist: not-a-field\r\n\
+REQUIRES-DIST: idna>=2.5;\r\n\tpython_version < '3.12'\r\nDynamic: Requires-Dist\r\n\r\nRequires-Dist: body\r\n";
+        let metadata = CoreMetadata::parse(text);
+        assert_eq!(metadata.name.as_deref(), Some("demo"));
+        assert_eq!(
+            metadata.requires_dist,
+            ["idna>=2.5; python_version < '3.12'"]
+        );
+        assert_eq!(metadata.dynamic, ["requires-dist"]);
+    }
+
+    #[test]
+    fn the_header_block_ends_at_the_first_empty_line() {
+        assert_eq!(
+            header_block(b"Name: a\nVersion: 1\n\nbody\n\nmore"),
+            b"Name: a\nVersion: 1\n"
+        );
+        assert_eq!(header_block(b"Name: a\r\n\r\nbody"), b"Name: a\r\n");
+        assert_eq!(header_block(b"Name: a\nVersion: 1"), b"Name: a\nVersion: 1");
+        assert_eq!(header_block(b"\nName: a\n"), b"");
     }
 
     #[test]
