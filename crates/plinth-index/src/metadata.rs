@@ -1,6 +1,8 @@
 //! Core metadata (`METADATA`, `PKG-INFO`, PEP 658 files): the fields resolution needs.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, Requirement};
@@ -187,10 +189,18 @@ impl CoreMetadata {
 
     /// The fields resolution uses, parsed.
     pub fn to_metadata(&self) -> Result<Metadata, MetadataError> {
+        self.to_metadata_with(&ParsedRequirements::default())
+    }
+
+    /// [`Self::to_metadata`], with the requirements parsed before reused.
+    pub(crate) fn to_metadata_with(
+        &self,
+        parsed: &ParsedRequirements,
+    ) -> Result<Metadata, MetadataError> {
         let requires_dist = self
             .requires_dist
             .iter()
-            .map(|line| lenient_requirement(line).map_err(MetadataError::RequiresDist))
+            .map(|line| parsed.parse(line).map_err(MetadataError::RequiresDist))
             .collect::<Result<Vec<_>, _>>()?;
         let requires_python = match &self.requires_python {
             Some(text) if !text.trim().is_empty() => Some(
@@ -239,6 +249,34 @@ pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
 /// even that does not parse.
 pub(crate) fn lenient_specifiers(text: &str) -> Option<VersionSpecifiers> {
     repaired(text, |text| VersionSpecifiers::from_str(text).ok())
+}
+
+/// `Requires-Dist` lines parsed so far in a run, by their text: the
+/// versions of a project mostly repeat their requirements, and parsing one
+/// (its marker above all) costs far more than a copy.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedRequirements(Mutex<HashMap<String, Requirement>>);
+
+impl ParsedRequirements {
+    /// [`lenient_requirement`] of `line`, parsed once per run.
+    pub(crate) fn parse(&self, line: &str) -> Result<Requirement, String> {
+        let parsed = |cache: &Mutex<HashMap<String, Requirement>>| {
+            cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(line)
+                .cloned()
+        };
+        if let Some(requirement) = parsed(&self.0) {
+            return Ok(requirement);
+        }
+        let requirement = lenient_requirement(line)?;
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(line.to_string(), requirement.clone());
+        Ok(requirement)
+    }
 }
 
 /// A `Requires-Dist` requirement as PEP 508 writes it, else as old releases
@@ -500,6 +538,22 @@ REQUIRES-DIST: idna>=2.5;\r\n\tpython_version < '3.12'\r\nDynamic: Requires-Dist
             ["idna>=2.5; python_version < '3.12'"]
         );
         assert_eq!(metadata.dynamic, ["requires-dist"]);
+    }
+
+    #[test]
+    fn requirements_parsed_once_read_the_same_again() {
+        let parsed = ParsedRequirements::default();
+        for _ in 0..2 {
+            let requirement = parsed
+                .parse("pyarrow>=1.0.0<4.0.0; python_version < '3.12'")
+                .expect("repaired");
+            assert_eq!(
+                requirement.to_string(),
+                "pyarrow>=1.0.0,<4.0.0 ; python_full_version < '3.12'"
+            );
+            assert!(parsed.parse("not a requirement !").is_err());
+        }
+        assert_eq!(parsed.0.lock().expect("lock").len(), 1);
     }
 
     #[test]

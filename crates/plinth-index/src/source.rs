@@ -20,7 +20,7 @@ use tokio::runtime::Handle;
 use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
 use crate::filename::{DistFilename, PageFileNames};
-use crate::metadata::CoreMetadata;
+use crate::metadata::{CoreMetadata, ParsedRequirements};
 use crate::once::{self, OnceMap, Progress};
 use crate::pins;
 use crate::ranked::{self, Ranked, RankedFor, VersionFiles};
@@ -143,6 +143,8 @@ struct Inner {
     root_bounds: std::sync::OnceLock<HashMap<PackageName, Ranges<Version>>>,
     /// Wheels downloaded whole, by filename (see [`FileOptions::keep_wheels`]).
     kept_wheels: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// The `Requires-Dist` lines of the metadata read, parsed.
+    requirements: ParsedRequirements,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -190,6 +192,7 @@ impl IndexSource {
                 speculated: Mutex::default(),
                 root_bounds: std::sync::OnceLock::new(),
                 kept_wheels: Mutex::default(),
+                requirements: ParsedRequirements::default(),
                 client,
                 target,
                 options,
@@ -364,11 +367,12 @@ impl Drop for Inner {
                 .get_mut()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+        let requirements = std::mem::take(&mut self.requirements);
         // When no thread can be started, the closure (and so the maps)
         // is dropped here.
         let _ = std::thread::Builder::new()
             .name("plinth-free".to_string())
-            .spawn(move || drop((projects, metadata)));
+            .spawn(move || drop((projects, metadata, requirements)));
     }
 }
 
@@ -718,7 +722,7 @@ impl Inner {
         };
         let core = CoreMetadata::parse(&bytes);
         Ok(core
-            .to_metadata()
+            .to_metadata_with(&self.requirements)
             .map(Arc::new)
             .map_err(|error| format!("its metadata is invalid: {error}")))
     }
