@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, Requirement};
@@ -260,22 +260,17 @@ pub(crate) struct ParsedRequirements(Mutex<HashMap<String, Requirement>>);
 impl ParsedRequirements {
     /// [`lenient_requirement`] of `line`, parsed once per run.
     pub(crate) fn parse(&self, line: &str) -> Result<Requirement, String> {
-        let parsed = |cache: &Mutex<HashMap<String, Requirement>>| {
-            cache
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .get(line)
-                .cloned()
-        };
-        if let Some(requirement) = parsed(&self.0) {
+        let parsed = self.lines().get(line).cloned();
+        if let Some(requirement) = parsed {
             return Ok(requirement);
         }
         let requirement = lenient_requirement(line)?;
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(line.to_string(), requirement.clone());
+        self.lines().insert(line.to_string(), requirement.clone());
         Ok(requirement)
+    }
+
+    fn lines(&self) -> MutexGuard<'_, HashMap<String, Requirement>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -553,7 +548,7 @@ REQUIRES-DIST: idna>=2.5;\r\n\tpython_version < '3.12'\r\nDynamic: Requires-Dist
             );
             assert!(parsed.parse("not a requirement !").is_err());
         }
-        assert_eq!(parsed.0.lock().expect("lock").len(), 1);
+        assert_eq!(parsed.lines().len(), 1);
     }
 
     #[test]
