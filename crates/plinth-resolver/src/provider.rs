@@ -278,7 +278,7 @@ struct Provider<'a, S> {
     /// pubgrub asks for the package's priority again (it only asks of
     /// undecided packages, and after a backtrack of all that are still
     /// required).
-    decided: RefCell<HashMap<Package, Version>>,
+    decided: RefCell<HashMap<Package, Decision>>,
     /// The extra packages decided at some point of this attempt.
     extras_decided: RefCell<HashSet<Package>>,
     /// How many versions of each package needed another Python.
@@ -289,6 +289,10 @@ struct Provider<'a, S> {
     /// How often a version of a package (first) asked for a version of
     /// another (second) that is not the one decided.
     culprits: RefCell<HashMap<(PackageName, PackageName), u32>>,
+    /// How often each package (base or extra) was decided at a version a
+    /// dependency of another ruled out, as uv counts a conflict's culprit
+    /// (see `demote_culprits`).
+    culprit_counts: RefCell<HashMap<Package, u32>>,
     /// What the root allows of the packages it names (see `root_bounds`).
     bounds: HashMap<PackageName, Ranges<Version>>,
     /// Set when the resolution should start again with the first package
@@ -379,6 +383,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             extras_decided: RefCell::new(HashSet::new()),
             extras_first: RefCell::new(HashSet::new()),
             culprits: RefCell::new(HashMap::new()),
+            culprit_counts: RefCell::new(HashMap::new()),
             bounds: HashMap::new(),
             restart: RefCell::new(None),
         };
@@ -418,6 +423,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             return Ok(());
         }
         let decided = self.decided.borrow();
+        let decided = |package: &Package| {
+            decided
+                .get(package)
+                .filter(|decision| !decision.forced)
+                .map(|decision| &decision.version)
+        };
         let mut culprits = self.culprits.borrow_mut();
         // A requirement with extras is on its extra package, as in uv. When
         // that is decided, it is the culprit, and only when uv decides it
@@ -436,14 +447,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         };
         for (package, range) in dependencies {
             let (other, version) = match package {
-                Package::Dist(other) if !with_extras(other) => (other, decided.get(package)),
-                Package::Extra(other, _) => match decided.get(package) {
+                Package::Dist(other) if !with_extras(other) => (other, decided(package)),
+                Package::Extra(other, _) => match decided(package) {
                     Some(version) if self.extras_first.borrow().contains(other) => {
                         (other, Some(version))
                     }
                     Some(_) => continue,
                     None if self.extras_decided.borrow().contains(package) => continue,
-                    None => (other, decided.get(&Package::Dist(other.clone()))),
+                    None => (other, decided(&Package::Dist(other.clone()))),
                 },
                 _ => continue,
             };
@@ -474,6 +485,44 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         Ok(())
+    }
+
+    /// Counts, as uv does, each package these dependencies ask for at a
+    /// version other than the one it is decided at (for an extra not
+    /// decided, the one its base is decided at): the culprit of a
+    /// conflict. At [`CONFLICT_THRESHOLD`] the culprit's name moves down
+    /// to [`CULPRIT`], below packages that keep being ruled out, even from
+    /// [`PINNED`] (it goes back up when a requirement pins it again). So
+    /// `fsspec`, pinned through `fsspec[http]` and then decided at a
+    /// version that every `datasets` walked down to rules out, comes after
+    /// `datasets` once a backtrack undoes it, as in uv.
+    fn demote_culprits(&self, dependencies: &[(Package, Ranges<Version>)]) {
+        let decided = self.decided.borrow();
+        let mut counts = self.culprit_counts.borrow_mut();
+        for (package, range) in dependencies {
+            let (other, decision) = match package {
+                Package::Dist(other) => (other, decided.get(package)),
+                Package::Extra(other, _) => (
+                    other,
+                    decided
+                        .get(package)
+                        .or_else(|| decided.get(&Package::Dist(other.clone()))),
+                ),
+                _ => continue,
+            };
+            if decision.is_none_or(|decision| range.contains(&decision.version)) {
+                continue;
+            }
+            let count = counts.entry(package.clone()).or_insert(0);
+            *count += 1;
+            if *count == CONFLICT_THRESHOLD {
+                let mut classes = self.classes.borrow_mut();
+                let class = classes.entry(other.clone()).or_insert(CULPRIT);
+                if *class != CONFLICTING {
+                    *class = CULPRIT;
+                }
+            }
+        }
     }
 
     /// Raises the class of `name` to `class` and returns its class: a name
@@ -1088,6 +1137,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if let Err(reason) = outcome {
             return Ok(Dependencies::Unavailable(reason));
         }
+        self.demote_culprits(&collected.ranges);
         self.note_culprits(name, &collected.ranges)?;
         Ok(self.available(package, version, collected))
     }
@@ -1282,6 +1332,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 type OverrideUses = Vec<(PackageName, String)>;
 
 /// Dependencies of one (package, version) being collected.
+/// A version the resolver chose for a package; `forced` when the range
+/// left it no other.
+struct Decision {
+    version: Version,
+    forced: bool,
+}
+
 #[derive(Default)]
 struct Collected {
     ranges: Vec<(Package, Ranges<Version>)>,
@@ -1387,13 +1444,16 @@ const CONFLICT_THRESHOLD: u32 = 5;
 /// The classes of a package's priority, lowest first (after uv's): the
 /// higher class is decided first, and within one the earlier found.
 const PLAIN: u8 = 1;
+/// Decided often at a version others' dependencies ruled out (see
+/// `Provider::demote_culprits`).
+const CULPRIT: u8 = 2;
 /// Involved in many conflicts (see `Provider::conflicts`).
-const CONFLICTING: u8 = 2;
+const CONFLICTING: u8 = 3;
 /// Some requirement asked for exactly one version (`==1.2`, an extra's
 /// own version of its package).
-const PINNED: u8 = 3;
+const PINNED: u8 = 4;
 /// Named by a direct reference (a URL or path).
-const DIRECT: u8 = 4;
+const DIRECT: u8 = 5;
 
 /// At most this many restarts with a package moved.
 const MAX_RESTARTS: usize = 8;
@@ -1459,12 +1519,13 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                     }
                     // A version forced on it is not for a restart to move.
                     {
-                        let mut decided = self.decided.borrow_mut();
-                        if is_exact(range) {
-                            decided.remove(package);
-                        } else {
-                            decided.insert(package.clone(), version.clone());
-                        }
+                        self.decided.borrow_mut().insert(
+                            package.clone(),
+                            Decision {
+                                version: version.clone(),
+                                forced: is_exact(range),
+                            },
+                        );
                         if matches!(package, Package::Extra(..)) {
                             self.extras_decided.borrow_mut().insert(package.clone());
                         }

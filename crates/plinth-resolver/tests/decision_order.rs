@@ -167,6 +167,35 @@ fn a_version_the_target_python_cannot_use_backtracks_and_a_pinned_name_stays_fir
 }
 
 #[test]
+fn a_pinned_name_that_keeps_ruling_out_another_goes_after_it() {
+    // As torch, transformers, datasets and accelerate: `t` asks for `f`,
+    // `v` for `n`, every `d` but the first for `f[x]<=5` (whose extra pins
+    // `f`); `n` 9 and 10 need Python 3.12. `n==10` undoes `d` and `f`; `f`,
+    // pinned once, is decided again first, at 10, and `d` walks down to 1
+    // under it. That makes `f[x]` the culprit of five conflicts, so `f`
+    // goes below the packages that keep conflicting (uv's
+    // `mark_conflict_late`). When `n==9` undoes `f` again, `d` comes
+    // first: `d==10` with `f==5`, uv's answer, not `d==1` with `f==10`.
+    let source = PythonRules {
+        rules: Rules {
+            last: |name| if matches!(name, "t" | "v") { 1 } else { 10 },
+            requires: |name, version| match (name, version) {
+                ("t", _) => vec!["f".to_string()],
+                ("v", _) => vec!["n".to_string()],
+                ("d", version) if version > 1 => vec!["f[x]<=5".to_string()],
+                _ => Vec::new(),
+            },
+        },
+        python: |name, version| (name == "n" && version >= 9).then_some(">=3.12"),
+        on_index: true,
+    };
+    assert_eq!(
+        common::pins(&source, &["t", "v", "d"]),
+        ["d==10", "f==5", "n==8", "t==1", "v==1"]
+    );
+}
+
+#[test]
 fn an_extra_required_before_its_base_is_a_culprit() {
     // As `fsspec[http]` and `datasets` in the input: `f[x]` is named
     // first, so its extra package is decided before `f` itself (uv finds
