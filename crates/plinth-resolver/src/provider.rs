@@ -253,7 +253,7 @@ struct Provider<'a, S> {
     /// The extras of each package hinted to the source (see `discover`).
     discovered_extras: RefCell<HashSet<(PackageName, ExtraName)>>,
     /// The requirement edges of every (package, version) expanded, for `# via`.
-    edges: RefCell<HashMap<(Package, Version), Vec<Edge>>>,
+    edges: RefCell<HashMap<(Package, Version), Vec<ReadEdge>>>,
     /// Warnings about a (package, version), reported if it ends up selected.
     warnings: RefCell<HashMap<(Package, Version), String>>,
     /// The overrides applied to the requirements of every (package, version)
@@ -887,9 +887,8 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if is_exact(&narrowed) {
             self.raise_class(&requirement.name, PINNED);
         }
-        dependencies.edges.push(Edge {
-            name: requirement.name.clone(),
-            requirement: requirement_text(requirement),
+        dependencies.edges.push(ReadEdge {
+            requirement: requirement.clone(),
             marker: requirement.marker.clone(),
         });
         dependencies
@@ -1203,7 +1202,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let edges = collected
             .edges
             .into_iter()
-            .filter(|edge| Some(&edge.name) != package.name())
+            .filter(|edge| Some(&edge.requirement.name) != package.name())
             .map(|mut edge| {
                 if let Package::Extra(_, extra) = package {
                     edge.marker = edge.marker.simplify_extras(std::slice::from_ref(extra));
@@ -1252,13 +1251,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .into_iter()
                 .flatten()
             {
-                if let Some(resolved) = packages.get_mut(&edge.name) {
+                if let Some(resolved) = packages.get_mut(&edge.requirement.name) {
                     resolved.required_by.insert(parent.clone());
                 }
+                let edge = edge.to_edge();
                 if let Some(resolved) = packages.get_mut(parent)
-                    && !resolved.dependencies.contains(edge)
+                    && !resolved.dependencies.contains(&edge)
                 {
-                    resolved.dependencies.push(edge.clone());
+                    resolved.dependencies.push(edge);
                 }
             }
         }
@@ -1316,7 +1316,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let root_dependencies = edges
             .iter()
             .filter(|((package, _), _)| *package == Package::Root)
-            .flat_map(|(_, edges)| edges.iter().cloned())
+            .flat_map(|(_, edges)| edges.iter().map(ReadEdge::to_edge))
             .collect();
         Resolution {
             packages: packages.into_values().collect(),
@@ -1331,7 +1331,24 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 /// overridden name and the override's source.
 type OverrideUses = Vec<(PackageName, String)>;
 
-/// Dependencies of one (package, version) being collected.
+/// A requirement edge as read: its text is written for the selected
+/// versions only (most versions read are not selected).
+struct ReadEdge {
+    requirement: Requirement,
+    /// The edge's marker (see [`Edge::marker`]).
+    marker: MarkerTree,
+}
+
+impl ReadEdge {
+    fn to_edge(&self) -> Edge {
+        Edge {
+            name: self.requirement.name.clone(),
+            requirement: requirement_text(&self.requirement),
+            marker: self.marker.clone(),
+        }
+    }
+}
+
 /// A version the resolver chose for a package; `forced` when the range
 /// left it no other.
 struct Decision {
@@ -1339,10 +1356,11 @@ struct Decision {
     forced: bool,
 }
 
+/// Dependencies of one (package, version) being collected.
 #[derive(Default)]
 struct Collected {
     ranges: Vec<(Package, Ranges<Version>)>,
-    edges: Vec<Edge>,
+    edges: Vec<ReadEdge>,
     overrides: OverrideUses,
 }
 
