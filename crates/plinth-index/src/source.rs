@@ -233,30 +233,21 @@ impl IndexSource {
                 })
                 .collect()
         };
+        // Each pin reads (and may write) a record of its own: side by side.
         let now = crate::client::unix_now();
-        for (name, version, project) in projects {
-            let key = inner.pin_key(name, version);
-            let files = match &project.page {
-                Some(page) => project.all_in(page, version),
-                None => {
-                    let recorded = inner.client.cache_get(&key).is_some_and(|bytes| {
-                        pins::trusted_at(&bytes, now.saturating_add(pins::MAX_AGE / 2))
-                    });
-                    if recorded {
-                        continue;
-                    }
-                    let inner = inner.clone();
-                    let Ok(files) = self
-                        .runtime
-                        .block_on(async move { inner.files_of(name, version).await })
-                    else {
-                        continue;
-                    };
-                    files
-                }
-            };
-            inner.client.cache_put(&key, &pins::encode(&files, now));
-        }
+        let tasks: Vec<_> = projects
+            .into_iter()
+            .map(|(name, version, project)| {
+                let (inner, name, version) = (inner.clone(), name.clone(), version.clone());
+                self.runtime
+                    .spawn(async move { inner.remember_pin(&name, &version, &project, now).await })
+            })
+            .collect();
+        self.runtime.block_on(async move {
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
     }
 
     pub(crate) fn client(&self) -> &IndexClient {
@@ -459,6 +450,34 @@ impl Inner {
             let again = self.build_project(name, files.clone(), id);
             Ok(again.all_in(&files, version))
         }
+    }
+
+    /// Store the files of `name==version` for a later fast path (see
+    /// [`IndexSource::remember_pins`]).
+    async fn remember_pin(
+        self: &Arc<Self>,
+        name: &PackageName,
+        version: &Version,
+        project: &Project,
+        now: u64,
+    ) {
+        let key = self.pin_key(name, version);
+        let files = match &project.page {
+            Some(page) => project.all_in(page, version),
+            None => {
+                let recorded = self.client.cache_get(&key).is_some_and(|bytes| {
+                    pins::trusted_at(&bytes, now.saturating_add(pins::MAX_AGE / 2))
+                });
+                if recorded {
+                    return;
+                }
+                let Ok(files) = self.files_of(name, version).await else {
+                    return;
+                };
+                files
+            }
+        };
+        self.client.cache_put(&key, &pins::encode(&files, now));
     }
 
     fn pin_key(&self, name: &PackageName, version: &Version) -> String {
