@@ -31,6 +31,7 @@ use crate::simple::{IndexFile, JsonPageReader, parse_html, parse_json};
 use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
 use plinth_resolver::Metadata;
 
+mod dns;
 mod listing;
 mod roots;
 
@@ -174,7 +175,8 @@ impl LazyHttp {
                     .user_agent(concat!("plinth/", env!("CARGO_PKG_VERSION")))
                     .connect_timeout(self.connect_timeout)
                     .read_timeout(self.read_timeout)
-                    .redirect(reqwest::redirect::Policy::none());
+                    .redirect(reqwest::redirect::Policy::none())
+                    .dns_resolver(Arc::new(dns::DetachedLookups));
                 let builder = if self.insecure {
                     builder.danger_accept_invalid_certs(true)
                 } else {
