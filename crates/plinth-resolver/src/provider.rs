@@ -526,7 +526,8 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     }
 
     /// Raises the class of `name` to `class` and returns its class: a name
-    /// keeps the highest class it had (as uv keeps a name's priority), so
+    /// keeps the highest class it had (as uv keeps a name's priority; only
+    /// [`Self::demote_culprits`] lowers it), so
     /// `fsspec`, pinned once by `fsspec[http]`, still comes before packages
     /// found earlier after a backtrack.
     fn raise_class(&self, name: &PackageName, class: u8) -> u8 {
@@ -1452,7 +1453,8 @@ fn python_range(requires_python: &VersionSpecifiers) -> Ranges<Version> {
 }
 
 /// Decision order: the root and Python first, then exact pins, then packages
-/// that keep conflicting, then the order in which packages were discovered
+/// that keep conflicting, then those that keep ruling others out, then the
+/// order in which packages were discovered
 /// (a package a restart moves goes just before the one that ruled it out).
 /// An extra goes just before its base package so the base follows its version.
 type Priority = (u8, Reverse<usize>, u8);
