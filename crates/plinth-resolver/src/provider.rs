@@ -625,6 +625,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
     /// the next step fetches the batch its steps have earned). Deciding
     /// waits for metadata the source is already reading only where the
     /// resolver reads it next anyway: `chosen`'s.
+    ///
+    /// A step from a version the target's Python cannot use (numpy 2.5 on
+    /// Python 3.9, undone without its metadata being read) is no walk
+    /// through dependencies: only the first version below that the target
+    /// can use is fetched. Doubling there fetched 32 older numpy releases
+    /// in each of a universal resolution's environments (1,150 requests
+    /// of 1,270 for flask and numpy from Python 3.9).
     fn prefetch_older(
         &self,
         name: &PackageName,
@@ -647,6 +654,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         let Ok(versions) = self.versions(name) else {
             return;
         };
+        let needs_other_python = versions
+            .versions
+            .get(passed)
+            .is_some_and(|info| !info.candidate_for(&self.python));
+        let batch = if needs_other_python { 1 } else { batch };
         let below = || {
             versions
                 .versions

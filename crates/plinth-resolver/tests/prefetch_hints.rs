@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use pep440_rs::Version;
+use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use plinth_resolver::{
     Metadata, MetadataResult, PackageSource, PackageVersions, Ranges, SourceError, VersionInfo,
@@ -182,4 +182,49 @@ fn a_walk_down_through_an_extra_fetches_ahead() {
     };
     assert_eq!(common::pins(&source, &["d==2", "a[x]"]), ["a==1", "d==2"]);
     assert_fetched_ahead(&source, "a");
+}
+
+/// Versions 1 to 10 of `n`, 4 and up needing Python 3.12 as the index
+/// says, recording each `prefetch_versions` call.
+struct NewerNeedPython {
+    prefetched: Mutex<Vec<Vec<Version>>>,
+}
+
+impl PackageSource for NewerNeedPython {
+    fn versions(&self, _: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        let mut versions = PackageVersions::clone(&common::numbered_versions(10));
+        for (version, info) in &mut versions.versions {
+            if version.release()[0] >= 4 {
+                info.requires_python = Some(VersionSpecifiers::from_str(">=3.12")?);
+            }
+        }
+        Ok(Arc::new(versions))
+    }
+
+    fn metadata(&self, _: &PackageName, _: &Version) -> Result<MetadataResult, SourceError> {
+        common::metadata(&[], Vec::new())
+    }
+
+    fn prefetch_versions(&self, _: &PackageName, versions: &[Version]) {
+        self.prefetched
+            .lock()
+            .expect("prefetched")
+            .push(versions.to_vec());
+    }
+}
+
+#[test]
+fn a_walk_past_versions_that_need_another_python_fetches_one_version_ahead() {
+    // 10 down to 4 are each decided and undone without their metadata
+    // (numpy 2.5 to 2.1 on Python 3.9): the only metadata the walk needs
+    // is 3's, so each step asks for that one, not for a doubling batch.
+    let source = NewerNeedPython {
+        prefetched: Mutex::default(),
+    };
+    assert_eq!(common::pins(&source, &["n"]), ["n==3"]);
+    let prefetched = source.prefetched.lock().expect("prefetched").clone();
+    assert!(!prefetched.is_empty());
+    for batch in &prefetched {
+        assert!(batch.len() <= 1, "{prefetched:?}");
+    }
 }
