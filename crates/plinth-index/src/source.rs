@@ -250,6 +250,18 @@ impl IndexSource {
         });
     }
 
+    /// Fetches the metadata of `name==version` (if a wheel has it) and runs
+    /// ahead from it to its dependencies with `extras` that this target's
+    /// markers select, as for a version the resolver is likely to choose:
+    /// for the environments of a universal resolution still to resolve,
+    /// with the versions an earlier one chose.
+    pub fn run_ahead_from(&self, name: &PackageName, extras: &[ExtraName], version: &Version) {
+        let (inner, name, extras) = (self.inner.clone(), name.clone(), extras.to_vec());
+        let range = Ranges::singleton(version.clone());
+        self.runtime
+            .spawn(async move { inner.run_ahead(&name, &extras, &range, true).await });
+    }
+
     pub(crate) fn client(&self) -> &IndexClient {
         &self.inner.client
     }

@@ -470,14 +470,14 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                     // The environments still to resolve mostly pin the same
                     // versions, each from its own wheel (another platform's
                     // or Python's): fetch their metadata now, all at once,
-                    // rather than one environment after the other; the next
-                    // to resolve (the last in `pending`) first.
+                    // rather than one environment after the other, the next
+                    // to resolve (the last in `pending`) first, and run
+                    // ahead from it to what only they need (`colorama` of
+                    // `click` on Windows).
                     for (_, later) in pending.iter().rev() {
                         for package in &resolution.packages {
-                            later.prefetch_versions(
-                                &package.name,
-                                std::slice::from_ref(&package.version),
-                            );
+                            let extras: Vec<_> = package.extras.iter().cloned().collect();
+                            later.run_ahead_from(&package.name, &extras, &package.version);
                         }
                     }
                     // A pre-release taken because nothing else fits here
