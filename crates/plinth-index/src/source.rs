@@ -243,11 +243,7 @@ impl IndexSource {
                     .spawn(async move { inner.remember_pin(&name, &version, &project, now).await })
             })
             .collect();
-        self.runtime.block_on(async move {
-            for task in tasks {
-                let _ = task.await;
-            }
-        });
+        self.runtime.block_on(futures::future::join_all(tasks));
     }
 
     /// Fetches the metadata of `name==version` (if a wheel has it) and runs
