@@ -1990,3 +1990,54 @@ fn versions_requires_python_excludes_are_never_fetched() {
         "{requests:#?}"
     );
 }
+
+/// A release hint (the JSON API PyPI serves beside its simple API) sends
+/// a cold run ahead to the pages it names, but the lockfile comes from the
+/// files' own metadata: a hint naming another dependency pins nothing, and
+/// the lockfile is the one a run without hints writes. Hints are asked of
+/// PyPI by default; `PLINTH_RELEASE_HINTS=1` asks this index too.
+#[test]
+fn a_release_hint_is_followed_but_pins_nothing() {
+    let index = TestIndex::new()
+        .package("app", "1.0", |p| p.requires("lib"))
+        .package("lib", "1.0", |p| p.requires("base"))
+        .package("base", "1.0", |p| p)
+        .package("decoy", "1.0", |p| p)
+        .serve();
+    index.release_hint("app", "1.0", &["decoy>=1", "lib; python_version < '3'"]);
+    let context = context(&index);
+    context.write("requirements.in", "app\n");
+    let compile = |hints: &str| {
+        let mut command =
+            context.command(compile_args(&context, &index, &["-o", "-", "--no-cache"]));
+        command.env("PLINTH_RELEASE_HINTS", hints);
+        let output = context.run_command(command);
+        assert!(output.status.success(), "{}", context.render(&output));
+        let requests = request_lines(&index);
+        index.clear_requests();
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            requests,
+        )
+    };
+
+    let (hinted, requests) = compile("1");
+    for path in ["GET /pypi/app/json", "GET /simple/decoy/"] {
+        assert!(
+            requests.iter().any(|line| line == path),
+            "{path}: {requests:#?}"
+        );
+    }
+    assert!(!hinted.contains("decoy"), "{hinted}");
+
+    let (plain, requests) = compile("0");
+    assert!(
+        !requests.iter().any(|line| line.starts_with("GET /pypi/")),
+        "{requests:#?}"
+    );
+    assert_eq!(hinted, plain);
+    assert!(
+        plain.contains("lib==1.0") && plain.contains("base==1.0"),
+        "{plain}"
+    );
+}

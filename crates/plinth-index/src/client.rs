@@ -32,6 +32,7 @@ use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
 use plinth_resolver::Metadata;
 
 mod dns;
+mod hints;
 mod listing;
 mod roots;
 
@@ -83,6 +84,12 @@ pub struct ClientOptions {
     /// `--allow-insecure-host`: `HOST` or `HOST:PORT` whose TLS certificates
     /// are not verified.
     pub insecure_hosts: Vec<String>,
+    /// Ask the first index's JSON API (`/pypi/NAME/json` beside its
+    /// `/simple`) what each project's latest release depends on when its
+    /// page is fetched, to run ahead to the next pages sooner (see
+    /// [`IndexClient::release_hint`]). Set by [`Self::new`] for PyPI and
+    /// TestPyPI as the first index.
+    pub release_hints: bool,
 }
 
 /// Which cached pages must be revalidated with the index even while fresh
@@ -111,6 +118,11 @@ impl Refresh {
 
 impl ClientOptions {
     pub fn new(indexes: Vec<Url>) -> Self {
+        let indexes_first_is_warehouse = indexes.first().is_some_and(|index| {
+            matches!(index.host_str(), Some("pypi.org" | "test.pypi.org"))
+                && index.scheme() == "https"
+                && index.path().trim_end_matches('/') == "/simple"
+        });
         Self {
             indexes,
             index_strategy: IndexStrategy::FirstIndex,
@@ -125,6 +137,7 @@ impl ClientOptions {
             retries: 3,
             refresh: Refresh::None,
             insecure_hosts: Vec::new(),
+            release_hints: indexes_first_is_warehouse,
         }
     }
 }
@@ -213,6 +226,9 @@ pub struct IndexClient {
     /// Whether a connection to the files host was opened ahead (see
     /// [`Self::connect_ahead`]).
     connected_ahead: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the index answered a release hint with something else (see
+    /// [`Self::release_hint`]): no more are asked for.
+    hints_refused: Arc<std::sync::atomic::AtomicBool>,
     /// Stores fetched project pages off the path of the run.
     writer: Arc<BackgroundWriter>,
 }
@@ -261,6 +277,7 @@ impl IndexClient {
             wheel_metadata: Arc::default(),
             stats: Arc::default(),
             connected_ahead: Arc::default(),
+            hints_refused: Arc::default(),
             writer: Arc::default(),
         })
     }
@@ -419,6 +436,20 @@ impl IndexClient {
             }
         }
         None
+    }
+
+    /// Whether the page of `name` on the first index is in the cache, at
+    /// any age: on a cold run it is not (nor, mostly, the metadata of its
+    /// files).
+    pub(crate) fn has_stored_page(&self, name: &PackageName) -> bool {
+        let Some(cache) = &self.options.cache else {
+            return false;
+        };
+        self.options
+            .indexes
+            .first()
+            .and_then(|index| project_url(index, name).ok())
+            .is_some_and(|url| cache.get_head(&page_key(&url), 1).is_some())
     }
 
     /// The files of `name` on one index; `None` when the index does not have it.

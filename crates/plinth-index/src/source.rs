@@ -145,6 +145,11 @@ struct Inner {
     kept_wheels: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     /// The `Requires-Dist` lines of the metadata read, parsed.
     requirements: ParsedRequirements,
+    /// The release hints asked for (see [`Inner::hint`]), as metadata.
+    hints: OnceMap<PackageName, Option<(Version, Arc<plinth_resolver::Metadata>)>>,
+    /// The packages whose hint was followed, each without extras (`None`)
+    /// and with each extra asked for.
+    hinted: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -193,6 +198,8 @@ impl IndexSource {
                 root_bounds: std::sync::OnceLock::new(),
                 kept_wheels: Mutex::default(),
                 requirements: ParsedRequirements::default(),
+                hints: Mutex::default(),
+                hinted: Mutex::default(),
                 client,
                 target,
                 options,
@@ -823,6 +830,108 @@ impl Inner {
         (first || !new_extras.is_empty()).then_some(new_extras)
     }
 
+    /// Follows the index's hint of what the latest release of `name`
+    /// depends on (see [`IndexClient::release_hint`]), asked beside its
+    /// page on a cold run, with `extras`: the pages of those dependencies
+    /// for this target are read at once, and their hints followed (a
+    /// wanted older version, say under `--exclude-newer`, mostly has the
+    /// same ones); once the page is in, and the latest release is the
+    /// likely candidate in `range`, the run goes ahead from it as from its
+    /// metadata. The next level's pages come a round trip sooner; the
+    /// resolver still reads the chosen files' own metadata.
+    fn hint(
+        self: &Arc<Self>,
+        name: &PackageName,
+        extras: &[ExtraName],
+        range: Option<&Ranges<Version>>,
+    ) {
+        if self.pinned.is_some() || self.client.has_stored_page(name) {
+            return;
+        }
+        {
+            let mut hinted = self
+                .hinted
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let first = hinted.insert((name.clone(), None));
+            let new_extras = extras
+                .iter()
+                .filter(|extra| hinted.insert((name.clone(), Some((*extra).clone()))))
+                .count();
+            if !first && new_extras == 0 {
+                return;
+            }
+        }
+        let (inner, name, extras) = (self.clone(), name.clone(), extras.to_vec());
+        let range = range.cloned();
+        tokio::spawn(async move {
+            let Some((markers, python)) = &inner.speculation else {
+                return;
+            };
+            let cell = once::cell(&inner.hints, &name);
+            let hint = cell.get_or_init(|| inner.read_hint(&name)).await.clone();
+            let Some((version, metadata)) = hint else {
+                return;
+            };
+            for requirement in &metadata.requires_dist {
+                if requirement.marker.evaluate(markers, &extras)
+                    && !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_)))
+                {
+                    inner.hint(&requirement.name, &requirement.extras, None);
+                    let (inner, name) = (inner.clone(), requirement.name.clone());
+                    tokio::spawn(async move { inner.read_newest(&name).await });
+                }
+            }
+            if let Some(range) = &range
+                && let Ok(project) = inner.project(&name).await
+                && Inner::likely_candidate(&project, range, python).as_ref() == Some(&version)
+            {
+                inner.speculate(&metadata, &extras);
+            }
+        });
+    }
+
+    /// Reads the page of `name` and the metadata of its newest wheel for
+    /// this target: all a hint tells of the version wanted.
+    async fn read_newest(self: &Arc<Self>, name: &PackageName) {
+        let Some((_, python)) = &self.speculation else {
+            return;
+        };
+        let Ok(project) = self.project(name).await else {
+            return;
+        };
+        if let Some(version) = Inner::likely_candidate(&project, &Ranges::full(), python)
+            && project.read_from_wheel(&version)
+        {
+            let _ = self.metadata(name, &version).await;
+        }
+    }
+
+    /// The release hint for `name` as metadata (its lines parsed as a
+    /// `METADATA` file's are).
+    async fn read_hint(
+        self: &Arc<Self>,
+        name: &PackageName,
+    ) -> Option<(Version, Arc<plinth_resolver::Metadata>)> {
+        let hint = self.client.release_hint(name).await?;
+        let version = Version::from_str(&hint.version).ok()?;
+        let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+        // One line each: a line break would start another field.
+        for line in hint
+            .requires_dist
+            .iter()
+            .filter(|line| !line.contains(['\n', '\r']))
+        {
+            text.push_str("Requires-Dist: ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        let metadata = CoreMetadata::parse(text.as_bytes())
+            .to_metadata_with(&self.requirements)
+            .ok()?;
+        Some((version, Arc::new(metadata)))
+    }
+
     /// Reads the project of `name`, fetches the metadata of its likely
     /// candidate in `range` (only when that is a wheel, with
     /// `wheels_only`), and runs ahead to its dependencies with `extras`.
@@ -836,6 +945,7 @@ impl Inner {
         let Some((_, python)) = &self.speculation else {
             return;
         };
+        self.hint(name, extras, Some(range));
         let Ok(project) = self.project(name).await else {
             return;
         };

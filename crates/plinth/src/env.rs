@@ -9,3 +9,7 @@ pub const NETRC: &str = "NETRC";
 /// The Debian mirror `lint-docker --pin-apt` reads `Packages` indexes from
 /// (default: `http://deb.debian.org/debian`).
 pub const DEBIAN_MIRROR: &str = "PLINTH_DEBIAN_MIRROR";
+/// `0` or `1`: whether to ask the first index's JSON API (`/pypi/NAME/json`)
+/// what each project's latest release depends on, to run ahead sooner on a
+/// cold run (default: only when the first index is PyPI or TestPyPI).
+pub const RELEASE_HINTS: &str = "PLINTH_RELEASE_HINTS";

@@ -612,6 +612,11 @@ fn client_options(
     client_options.connect_timeout = std::time::Duration::from_secs(args.index.connect_timeout);
     client_options.read_timeout = std::time::Duration::from_secs(args.index.read_timeout);
     client_options.concurrency = args.index.concurrency as usize;
+    match std::env::var(crate::env::RELEASE_HINTS).as_deref() {
+        Ok("0") => client_options.release_hints = false,
+        Ok("1") => client_options.release_hints = true,
+        _ => {}
+    }
     client_options
         .insecure_hosts
         .clone_from(&args.index.allow_insecure_host);

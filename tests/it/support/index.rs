@@ -8,7 +8,9 @@
 //! redirect with 301), `GET|HEAD /files/<filename>` and, with PEP 658,
 //! `GET|HEAD /files/<filename>.metadata`, and `GET /links/`, an HTML page
 //! linking every file (for `--find-links`), and `GET|HEAD /mirror/<filename>`,
-//! the files again (a redirect target). Every response closes the
+//! the files again (a redirect target), and `GET /pypi/<name>/json` for
+//! the projects given a release hint ([`RunningIndex::release_hint`]).
+//! Every response closes the
 //! connection. Releases can be published or yanked while the index serves
 //! ([`RunningIndex::publish`], [`RunningIndex::yank`]); it can be told to
 //! answer every request with one status ([`RunningIndex::fail_with`]) or to
@@ -149,6 +151,7 @@ impl TestIndex {
             forced_status: Mutex::new(None),
             files_redirect: Mutex::new(None),
             cache_control: Mutex::new(None),
+            release_hints: Mutex::new(BTreeMap::new()),
         });
 
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test index to 127.0.0.1");
@@ -316,6 +319,24 @@ impl RunningIndex {
         self.request("GET", path, headers)
     }
 
+    /// Serves `GET /pypi/<name>/json` as PyPI's JSON API does, saying that
+    /// the latest release of `name` is `version` with `requires_dist`
+    /// (whatever the files say: a hint may be wrong). Projects without one
+    /// get 404 there.
+    pub fn release_hint(&self, name: &str, version: &str, requires_dist: &[&str]) {
+        self.state
+            .release_hints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                normalize_name(name),
+                (
+                    version.to_string(),
+                    requires_dist.iter().map(ToString::to_string).collect(),
+                ),
+            );
+    }
+
     /// From now on, send this `Cache-Control` value with project pages
     /// (`None`, the default: send none). Pages always carry an `ETag`.
     pub fn cache_control(&self, value: Option<&str>) {
@@ -366,6 +387,9 @@ struct State {
     forced_status: Mutex<Option<u16>>,
     files_redirect: Mutex<Option<String>>,
     cache_control: Mutex<Option<String>>,
+    /// What `/pypi/<name>/json` says of each project: a version and its
+    /// `Requires-Dist` lines (see [`RunningIndex::release_hint`]).
+    release_hints: Mutex<BTreeMap<String, (String, Vec<String>)>>,
 }
 
 impl State {
@@ -556,6 +580,22 @@ fn route(state: &State, request: &Request) -> Response {
     }
     if path == "/links/" {
         return Response::new(200).body(HTML_CONTENT_TYPE, links_html(state));
+    }
+    if let Some(name) = path
+        .strip_prefix("/pypi/")
+        .and_then(|rest| rest.strip_suffix("/json"))
+        && let Some((version, requires_dist)) = state
+            .release_hints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+    {
+        let reply = json!({
+            "info": {"version": version, "requires_dist": requires_dist, "description": "} {"},
+            "releases": {},
+            "urls": [],
+        });
+        return Response::new(200).body("application/json", reply.to_string());
     }
     Response::new(404)
 }
