@@ -229,6 +229,8 @@ pub struct IndexClient {
     /// Whether the index answered a release hint with something else (see
     /// [`Self::release_hint`]): no more are asked for.
     hints_refused: Arc<std::sync::atomic::AtomicBool>,
+    /// How many release hints were asked for (at most `hints::MAX_HINTS`).
+    hints_asked: Arc<std::sync::atomic::AtomicUsize>,
     /// Stores fetched project pages off the path of the run.
     writer: Arc<BackgroundWriter>,
 }
@@ -278,6 +280,7 @@ impl IndexClient {
             stats: Arc::default(),
             connected_ahead: Arc::default(),
             hints_refused: Arc::default(),
+            hints_asked: Arc::default(),
             writer: Arc::default(),
         })
     }

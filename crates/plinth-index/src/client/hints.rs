@@ -24,6 +24,13 @@ use super::IndexClient;
 /// (a long project description is most of it) before the hint is given up.
 const MAX_HINT_BYTES: usize = 1 << 20;
 
+/// How many hints a run asks for: the first levels of a dependency tree
+/// are where they save a run the most, and a large resolution (hundreds
+/// of projects) is slowed by as many more requests competing with those
+/// it waits for (airflow's cold run: 4.2 s without hints, 5.4 s with one
+/// for every project).
+const MAX_HINTS: usize = 32;
+
 /// A project's latest release and the `Requires-Dist` lines of its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseHint {
@@ -47,6 +54,7 @@ impl IndexClient {
         if !self.options.release_hints
             || self.options.offline
             || self.hints_refused.load(Ordering::Relaxed)
+            || self.hints_asked.fetch_add(1, Ordering::Relaxed) >= MAX_HINTS
         {
             return None;
         }
