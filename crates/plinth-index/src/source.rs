@@ -879,7 +879,7 @@ impl Inner {
                 {
                     inner.hint(&requirement.name, &requirement.extras, None);
                     let (inner, name) = (inner.clone(), requirement.name.clone());
-                    tokio::spawn(async move { inner.read_newest(&name).await });
+                    tokio::spawn(async move { inner.project(&name).await });
                 }
             }
             if let Some(range) = &range
@@ -889,22 +889,6 @@ impl Inner {
                 inner.speculate(&metadata, &extras);
             }
         });
-    }
-
-    /// Reads the page of `name` and the metadata of its newest wheel for
-    /// this target: all a hint tells of the version wanted.
-    async fn read_newest(self: &Arc<Self>, name: &PackageName) {
-        let Some((_, python)) = &self.speculation else {
-            return;
-        };
-        let Ok(project) = self.project(name).await else {
-            return;
-        };
-        if let Some(version) = Inner::likely_candidate(&project, &Ranges::full(), python)
-            && project.read_from_wheel(&version)
-        {
-            let _ = self.metadata(name, &version).await;
-        }
     }
 
     /// The release hint for `name` as metadata (its lines parsed as a
