@@ -705,15 +705,8 @@ fn push_json_file(builder: &mut PageBuilder, file: JsonFile, base: &Url) -> Resu
 pub(crate) struct JsonPageReader {
     base: Url,
     builder: PageBuilder,
-    /// How much of the body has been scanned.
-    scanned: usize,
-    /// Open objects and arrays.
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-    /// Where the string being scanned started, and the last string at depth
-    /// 1 (a key of the page object, or a value there).
-    string_start: usize,
+    scan: JsonScan,
+    /// The last string at depth 1 (a key of the page object, or a value there).
     last_key: std::ops::Range<usize>,
     files: FilesArray,
     /// Where the entry being scanned started.
@@ -735,11 +728,7 @@ impl JsonPageReader {
         Self {
             base,
             builder: PageBuilder::new(0, 0),
-            scanned: 0,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            string_start: 0,
+            scan: JsonScan::default(),
             last_key: 0..0,
             files: FilesArray::Ahead,
             entry_start: 0,
@@ -750,80 +739,51 @@ impl JsonPageReader {
 
     /// Reads on: `body` is the whole body so far, longer than last time.
     pub(crate) fn grew(&mut self, body: &[u8]) {
-        if self.failed {
-            return;
-        }
-        let mut at = self.scanned;
-        while at < body.len() {
-            let byte = body[at];
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if byte == b'\\' {
-                    self.escaped = true;
-                } else if byte == b'"' {
-                    self.in_string = false;
-                    if self.depth == 1 {
-                        self.last_key = self.string_start..at;
-                    }
-                } else {
-                    // Most of a page is strings: on to their next quote or escape.
-                    at = memchr::memchr2(b'"', b'\\', &body[at..]).map_or(body.len(), |to| at + to);
-                    continue;
-                }
-                at += 1;
-                continue;
-            }
+        while !self.failed
+            && let Some(token) = self.scan.next(body)
+        {
+            let depth = self.scan.depth();
             // Between the entries of `files`: only objects.
-            if self.files == FilesArray::Inside
-                && self.depth == 2
-                && !matches!(byte, b'{' | b']' | b',' | b' ' | b'\n' | b'\r' | b'\t')
-            {
-                self.failed = true;
-                return;
-            }
-            match byte {
-                b'"' => {
-                    self.in_string = true;
-                    self.string_start = at + 1;
+            let between_entries = self.files == FilesArray::Inside;
+            match token {
+                JsonToken::String(text) => {
+                    if depth == 1 {
+                        self.last_key = text;
+                    } else if between_entries && depth == 2 {
+                        self.failed = true;
+                    }
                 }
-                b'{' | b'[' => {
+                JsonToken::Open(byte, at) => {
                     if self.files == FilesArray::Ahead
-                        && self.depth == 1
+                        && depth == 2
                         && byte == b'['
                         && &body[self.last_key.clone()] == b"files"
                     {
                         self.files = FilesArray::Inside;
-                    } else if self.files == FilesArray::Inside && self.depth == 2 {
+                    } else if between_entries && depth == 3 {
+                        self.failed = byte != b'{';
                         self.entry_start = at;
                     }
-                    self.depth += 1;
                 }
-                b'}' | b']' => {
-                    let Some(depth) = self.depth.checked_sub(1) else {
-                        self.failed = true;
-                        return;
-                    };
-                    self.depth = depth;
+                JsonToken::Close(at) => {
                     if depth == 0 {
                         self.closed += 1;
                     }
-                    if self.files == FilesArray::Inside {
-                        if depth == 2 {
-                            if !self.push(&body[self.entry_start..=at]) {
-                                self.failed = true;
-                                return;
-                            }
-                        } else if depth == 1 {
-                            self.files = FilesArray::Read;
-                        }
+                    if between_entries && depth == 2 {
+                        self.failed = !self.push(&body[self.entry_start..=at]);
+                    } else if between_entries && depth == 1 {
+                        self.failed = body[at] != b']';
+                        self.files = FilesArray::Read;
                     }
                 }
-                _ => {}
+                JsonToken::Other(byte) => {
+                    self.failed = between_entries
+                        && depth == 2
+                        && !matches!(byte, b',' | b' ' | b'\n' | b'\r' | b'\t');
+                }
+                JsonToken::Unbalanced => self.failed = true,
             }
-            at += 1;
         }
-        self.scanned = at;
     }
 
     fn push(&mut self, entry: &[u8]) -> bool {
@@ -837,13 +797,107 @@ impl JsonPageReader {
     pub(crate) fn finish(self, body: &[u8]) -> Option<Vec<IndexFile>> {
         let text = body.trim_ascii();
         let complete = !self.failed
-            && self.scanned == body.len()
+            && self.scan.read_all(body)
             && self.closed == 1
-            && self.depth == 0
+            && self.scan.depth() == 0
             && self.files == FilesArray::Read
             && text.first() == Some(&b'{')
             && text.last() == Some(&b'}');
         complete.then(|| self.builder.finish())
+    }
+}
+
+/// The structure of a JSON text read while it arrives: its strings and
+/// brackets, one at a time, for readers that act on a document before it
+/// is whole (see [`JsonPageReader`]). Nothing else is checked: what a
+/// reader keeps, it parses.
+#[derive(Default)]
+pub(crate) struct JsonScan {
+    /// How much of the text has been scanned.
+    scanned: usize,
+    /// Open objects and arrays.
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// Where the string being scanned started.
+    string_start: usize,
+}
+
+/// What [`JsonScan::next`] found.
+pub(crate) enum JsonToken {
+    /// A string, closed: where its text (between the quotes) lies.
+    String(std::ops::Range<usize>),
+    /// `{` or `[`, and where: the depth now counts it.
+    Open(u8, usize),
+    /// `}` or `]`, and where: the depth no longer counts what it closed.
+    Close(usize),
+    /// A closing bracket with nothing open.
+    Unbalanced,
+    /// Any other byte outside strings.
+    Other(u8),
+}
+
+impl JsonScan {
+    /// How many objects and arrays are open.
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Whether all of `text` has been scanned.
+    pub(crate) fn read_all(&self, text: &[u8]) -> bool {
+        self.scanned == text.len()
+    }
+
+    /// The next token of `text` (all of it so far, longer than or as long
+    /// as last time); `None` once what has arrived is read.
+    #[inline]
+    pub(crate) fn next(&mut self, text: &[u8]) -> Option<JsonToken> {
+        let mut at = self.scanned;
+        let token = loop {
+            let Some(&byte) = text.get(at) else {
+                break None;
+            };
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if byte == b'\\' {
+                    self.escaped = true;
+                } else if byte == b'"' {
+                    self.in_string = false;
+                    break Some(JsonToken::String(self.string_start..at));
+                } else {
+                    // Most of a page is strings: on to their next quote or escape.
+                    at = memchr::memchr2(b'"', b'\\', &text[at..]).map_or(text.len(), |to| at + to);
+                    continue;
+                }
+                at += 1;
+                continue;
+            }
+            match byte {
+                b'"' => {
+                    self.in_string = true;
+                    self.string_start = at + 1;
+                }
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    break Some(JsonToken::Open(byte, at));
+                }
+                b'}' | b']' => {
+                    break Some(match self.depth.checked_sub(1) {
+                        Some(depth) => {
+                            self.depth = depth;
+                            JsonToken::Close(at)
+                        }
+                        None => JsonToken::Unbalanced,
+                    });
+                }
+                _ => break Some(JsonToken::Other(byte)),
+            }
+            at += 1;
+        };
+        // Past the token found (or at the end of what has arrived).
+        self.scanned = if token.is_some() { at + 1 } else { at };
+        token
     }
 }
 

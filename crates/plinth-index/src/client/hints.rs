@@ -19,6 +19,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::IndexClient;
+use crate::simple::{JsonScan, JsonToken};
 
 /// How much of a reply is read looking for the end of its `info` object
 /// (a long project description is most of it) before the hint is given up.
@@ -122,12 +123,10 @@ fn hint_url(index: &Url, name: &PackageName) -> Option<Url> {
 /// first key of the top-level object, when that key is `info`.
 #[derive(Default)]
 struct InfoScan {
-    scanned: usize,
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-    /// Where the first key's string started, and where its value started.
-    key_start: Option<usize>,
+    scan: JsonScan,
+    /// Whether the first key was read (and was `info`).
+    keyed: bool,
+    /// Where the value of `info` started.
     value_start: Option<usize>,
     failed: bool,
 }
@@ -136,52 +135,26 @@ impl InfoScan {
     /// Reads on (`body` is all of the reply so far); the byte range of the
     /// `info` object once it has closed.
     fn grew(&mut self, body: &[u8]) -> Option<std::ops::Range<usize>> {
-        while self.scanned < body.len() && !self.failed {
-            let at = self.scanned;
-            let byte = body[at];
-            self.scanned += 1;
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if byte == b'\\' {
-                    self.escaped = true;
-                } else if byte == b'"' {
-                    self.in_string = false;
-                    if self.depth == 1 && self.value_start.is_none() {
-                        let key = self.key_start.map(|start| &body[start..=at]);
-                        self.failed = key != Some(b"\"info\"");
-                    }
+        while !self.failed
+            && let Some(token) = self.scan.next(body)
+        {
+            let depth = self.scan.depth();
+            match token {
+                // The first key, or a value that is not an object.
+                JsonToken::String(text) if depth == 1 && self.value_start.is_none() => {
+                    self.failed = self.keyed || &body[text] != b"info";
+                    self.keyed = true;
                 }
-                continue;
-            }
-            match byte {
-                b'"' => {
-                    self.in_string = true;
-                    if self.depth == 1 && self.key_start.is_none() {
-                        self.key_start = Some(at);
-                    }
+                JsonToken::Open(byte, at) if depth == 2 && self.value_start.is_none() => {
+                    self.failed = byte != b'{' || !self.keyed;
+                    self.value_start = Some(at);
                 }
-                b'{' | b'[' => {
-                    self.depth += 1;
-                    if self.depth == 2 && self.value_start.is_none() {
-                        self.failed = byte != b'{' || self.key_start.is_none();
-                        self.value_start = Some(at);
-                    }
+                JsonToken::Close(at) if depth == 1 => {
+                    return self.value_start.map(|start| start..at + 1);
                 }
-                b'}' | b']' => {
-                    if self.depth == 0 {
-                        self.failed = true;
-                        continue;
-                    }
-                    self.depth -= 1;
-                    if self.depth == 1 {
-                        return self.value_start.map(|start| start..at + 1);
-                    }
-                    if self.depth == 0 {
-                        // The top-level object closed without an `info` object.
-                        self.failed = true;
-                    }
-                }
+                // The top-level object closed without an `info` object.
+                JsonToken::Close(_) if depth == 0 => self.failed = true,
+                JsonToken::Unbalanced => self.failed = true,
                 _ => {}
             }
         }
