@@ -150,6 +150,9 @@ struct Inner {
     /// The packages whose hint was followed, each without extras (`None`)
     /// and with each extra asked for.
     hinted: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
+    /// The packages run ahead to from an older release's guess (see
+    /// [`Inner::speculate_from_newer`]), kept apart from `speculated`.
+    guessed: Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
 }
 
 /// Real indexes as a [`PackageSource`].
@@ -200,6 +203,7 @@ impl IndexSource {
                 requirements: ParsedRequirements::default(),
                 hints: Mutex::default(),
                 hinted: Mutex::default(),
+                guessed: Mutex::default(),
                 client,
                 target,
                 options,
@@ -770,6 +774,31 @@ impl Inner {
     /// guess that the resolver does not follow costs a page and a metadata
     /// read, never a build.
     fn speculate(self: &Arc<Self>, metadata: &plinth_resolver::Metadata, extras: &[ExtraName]) {
+        self.speculate_with(metadata, extras, false);
+    }
+
+    /// Runs ahead from the hint of a release newer than the one the
+    /// resolver will likely pick (under `--exclude-newer`, or a cap on the
+    /// package) but of the same major version: the older release mostly
+    /// depends on the same packages at older versions, so each of them runs
+    /// ahead from its likely candidate in what the root allows of it. These
+    /// guesses are kept apart from the packages run ahead to, so that the
+    /// chosen version's metadata, once read, still runs ahead with its own
+    /// ranges.
+    fn speculate_from_newer(
+        self: &Arc<Self>,
+        metadata: &plinth_resolver::Metadata,
+        extras: &[ExtraName],
+    ) {
+        self.speculate_with(metadata, extras, true);
+    }
+
+    fn speculate_with(
+        self: &Arc<Self>,
+        metadata: &plinth_resolver::Metadata,
+        extras: &[ExtraName],
+        newer: bool,
+    ) {
         let Some((markers, _)) = &self.speculation else {
             return;
         };
@@ -781,13 +810,24 @@ impl Inner {
                 continue;
             }
             let range = match &requirement.version_or_url {
+                Some(VersionOrUrl::Url(_)) => continue,
+                _ if newer => self
+                    .root_bounds
+                    .get()
+                    .and_then(|bounds| bounds.get(&requirement.name))
+                    .cloned()
+                    .unwrap_or_else(Ranges::full),
                 None => Ranges::full(),
                 Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
                     plinth_resolver::specifiers::specifiers_to_range(specifiers)
                 }
-                Some(VersionOrUrl::Url(_)) => continue,
             };
-            let Some(extras) = self.first_run_ahead(&requirement.name, &requirement.extras) else {
+            let marks = if newer {
+                &self.guessed
+            } else {
+                &self.speculated
+            };
+            let Some(extras) = first_time(marks, &requirement.name, &requirement.extras) else {
                 continue;
             };
             let (inner, name) = (self.clone(), requirement.name.clone());
@@ -814,22 +854,6 @@ impl Inner {
         }))
     }
 
-    /// Notes that `name` with `extras` is run ahead to: `None` when it was
-    /// before (with each of these extras), else the extras that are new.
-    fn first_run_ahead(&self, name: &PackageName, extras: &[ExtraName]) -> Option<Vec<ExtraName>> {
-        let mut speculated = self
-            .speculated
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let first = speculated.insert((name.clone(), None));
-        let new_extras: Vec<ExtraName> = extras
-            .iter()
-            .filter(|extra| speculated.insert((name.clone(), Some((*extra).clone()))))
-            .cloned()
-            .collect();
-        (first || !new_extras.is_empty()).then_some(new_extras)
-    }
-
     /// Follows the index's hint of what the latest release of `name`
     /// depends on (see [`IndexClient::release_hint`]), asked beside its
     /// page on a cold run, with `extras`: the pages of those dependencies
@@ -848,19 +872,11 @@ impl Inner {
         if self.pinned.is_some() || self.client.has_stored_page(name) {
             return;
         }
-        {
-            let mut hinted = self
-                .hinted
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let first = hinted.insert((name.clone(), None));
-            let new_extras = extras
-                .iter()
-                .filter(|extra| hinted.insert((name.clone(), Some((*extra).clone()))))
-                .count();
-            if !first && new_extras == 0 {
-                return;
-            }
+        // Its dependencies' pages are asked for once; a range (given when
+        // the package is run ahead to) is checked against the hint each time.
+        let follow = first_time(&self.hinted, name, extras).is_some();
+        if !follow && range.is_none() {
+            return;
         }
         let (inner, name, extras) = (self.clone(), name.clone(), extras.to_vec());
         let range = range.cloned();
@@ -873,7 +889,7 @@ impl Inner {
             let Some((version, metadata)) = hint else {
                 return;
             };
-            for requirement in &metadata.requires_dist {
+            for requirement in metadata.requires_dist.iter().filter(|_| follow) {
                 if requirement.marker.evaluate(markers, &extras)
                     && !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_)))
                 {
@@ -884,9 +900,15 @@ impl Inner {
             }
             if let Some(range) = &range
                 && let Ok(project) = inner.project(&name).await
-                && Inner::likely_candidate(&project, range, python).as_ref() == Some(&version)
+                && let Some(likely) = Inner::likely_candidate(&project, range, python)
             {
-                inner.speculate(&metadata, &extras);
+                if likely == version {
+                    inner.speculate(&metadata, &extras);
+                } else if likely < version && likely.release().first() == version.release().first()
+                {
+                    // An older release of another major version shares less.
+                    inner.speculate_from_newer(&metadata, &extras);
+                }
             }
         });
     }
@@ -1042,6 +1064,26 @@ impl Inner {
     }
 }
 
+/// Notes in `marks` that `name` with `extras` is run ahead to (or its hint
+/// followed): `None` when it was before (with each of these extras), else
+/// the extras that are new.
+fn first_time(
+    marks: &Mutex<HashSet<(PackageName, Option<ExtraName>)>>,
+    name: &PackageName,
+    extras: &[ExtraName],
+) -> Option<Vec<ExtraName>> {
+    let mut marks = marks
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let first = marks.insert((name.clone(), None));
+    let new_extras: Vec<ExtraName> = extras
+        .iter()
+        .filter(|extra| marks.insert((name.clone(), Some((*extra).clone()))))
+        .cloned()
+        .collect();
+    (first || !new_extras.is_empty()).then_some(new_extras)
+}
+
 impl PackageSource for IndexSource {
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
         let inner = self.inner.clone();
@@ -1098,7 +1140,7 @@ impl PackageSource for IndexSource {
     /// Always runs ahead from `name` in `range`: the resolver's range is
     /// better than a dependency's guess, which is not made after it.
     fn prefetch(&self, name: &PackageName, extras: &[ExtraName], range: &Ranges<Version>) {
-        self.inner.first_run_ahead(name, extras);
+        first_time(&self.inner.speculated, name, extras);
         let (inner, name, range) = (self.inner.clone(), name.clone(), range.clone());
         let extras = extras.to_vec();
         self.runtime
