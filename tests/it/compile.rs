@@ -2043,13 +2043,15 @@ fn a_release_hint_is_followed_but_pins_nothing() {
 }
 
 /// A hint of a release newer than the one the run picks (here under the
-/// root's cap) still names what the older one likely needs: those run
-/// ahead from their newest versions, metadata included. Nothing of it is
-/// pinned that the chosen version does not ask for.
+/// root's cap), of the same major version, still names what the older one
+/// likely needs: those run ahead from their newest versions, metadata
+/// included. Nothing of it is pinned that the chosen version does not ask
+/// for. A hint of another major version only brings their pages.
 #[test]
 fn a_hint_of_a_newer_release_runs_ahead_to_the_newest_of_what_it_names() {
     let index = TestIndex::new()
         .package("app", "1.0", |p| p.requires("lib"))
+        .package("app", "1.1", |p| p.requires("lib"))
         .package("app", "2.0", |p| p.requires("lib"))
         .package("lib", "1.0", |p| p.requires("mid"))
         .package("mid", "1.0", |p| p.requires("base"))
@@ -2057,30 +2059,38 @@ fn a_hint_of_a_newer_release_runs_ahead_to_the_newest_of_what_it_names() {
         .package("decoy", "1.0", |p| p)
         .package("decoy", "2.0", |p| p)
         .serve();
-    index.release_hint("app", "2.0", &["decoy>=1"]);
     let context = context(&index);
-    context.write("requirements.in", "app<2\n");
-    let mut command = context.command(compile_args(&context, &index, &["-o", "-", "--no-cache"]));
-    command.env("PLINTH_RELEASE_HINTS", "1");
-    let output = context.run_command(command);
-    assert!(output.status.success(), "{}", context.render(&output));
-    let requests = request_lines(&index);
-    assert!(
+    let compile = |hinted: &str, input: &str| {
+        index.release_hint("app", hinted, &["decoy>=1"]);
+        context.write("requirements.in", input);
+        let mut command =
+            context.command(compile_args(&context, &index, &["-o", "-", "--no-cache"]));
+        command.env("PLINTH_RELEASE_HINTS", "1");
+        let output = context.run_command(command);
+        assert!(output.status.success(), "{}", context.render(&output));
+        let lockfile = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(!lockfile.contains("decoy"), "{lockfile}");
+        assert!(
+            lockfile.contains("app==1.0") && lockfile.contains("base==1.0"),
+            "{lockfile}"
+        );
+        let requests = request_lines(&index);
+        index.clear_requests();
+        assert!(
+            requests.iter().any(|line| line == "GET /simple/decoy/"),
+            "{requests:#?}"
+        );
+        assert!(
+            !requests
+                .iter()
+                .any(|line| line.starts_with("GET /files/decoy-1.0-")),
+            "{requests:#?}"
+        );
         requests
             .iter()
-            .any(|line| line.starts_with("GET /files/decoy-2.0-")),
-        "{requests:#?}"
-    );
-    assert!(
-        !requests
-            .iter()
-            .any(|line| line.starts_with("GET /files/decoy-1.0-")),
-        "{requests:#?}"
-    );
-    let lockfile = String::from_utf8_lossy(&output.stdout);
-    assert!(!lockfile.contains("decoy"), "{lockfile}");
-    assert!(
-        lockfile.contains("app==1.0") && lockfile.contains("base==1.0"),
-        "{lockfile}"
-    );
+            .any(|line| line.starts_with("GET /files/decoy-2.0-"))
+    };
+
+    assert!(compile("1.1", "app<1.1\n"));
+    assert!(!compile("2.0", "app<2,!=1.1\n"));
 }
