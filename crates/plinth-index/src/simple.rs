@@ -968,13 +968,53 @@ fn is_plain_absolute(href: &str) -> bool {
             .rsplit('.')
             .next()
             .is_some_and(|label| label.bytes().all(|byte| byte.is_ascii_lowercase()));
-    let path_is_plain = path
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&byte))
-        && !path.split('/').any(|segment| {
-            segment == "." || segment == ".." || segment.to_ascii_lowercase().contains("%2e")
-        });
+    // Every file of a page goes through here: no allocation unless the
+    // path has an escape.
+    let path_is_plain = path.bytes().all(|byte| PLAIN_PATH_BYTES[usize::from(byte)])
+        && !((path.starts_with('.') || path.contains("/."))
+            && path
+                .split('/')
+                .any(|segment| segment == "." || segment == ".."))
+        && !(path.contains('%') && path.to_ascii_lowercase().contains("%2e"));
     host_is_plain && path_is_plain
+}
+
+/// The bytes that a URL path keeps as they are, by value.
+const PLAIN_PATH_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_plain_path_byte(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
+/// A byte that a URL path keeps as it is (unreserved, sub-delimiters,
+/// `:`, `@`, `/` and escapes).
+const fn is_plain_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+        || matches!(
+            byte,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'/'
+                | b'%'
+        )
 }
 
 fn resolve_url(base: &Url, href: &str) -> Result<(Url, Option<String>), PageError> {
@@ -1153,6 +1193,7 @@ mod tests {
             "https://files.pythonhosted.org/packages/ab/cd/demo-1.0-py3-none-any.whl",
             "http://localhost/files/demo-1.0.tar.gz",
             "https://a-b.example/x/%20y/@:=+,;!$&'()*~_.z",
+            "https://files.example/.well-known/a..b/demo.whl",
         ];
         let other = [
             "https://Files.example/demo.whl",
@@ -1163,6 +1204,9 @@ mod tests {
             "https://files..example/demo.whl",
             "https://files.example/a/../demo.whl",
             "https://files.example/a/./demo.whl",
+            "https://files.example/./demo.whl",
+            "https://files.example/a/..",
+            "https://files.example/..",
             "https://files.example/a/%2E%2e/demo.whl",
             "https://files.example/a b.whl",
             "https://files.example/a\\b.whl",
