@@ -861,8 +861,10 @@ impl Inner {
     /// wanted older version, say under `--exclude-newer`, mostly has the
     /// same ones); once the page is in, and the latest release is the
     /// likely candidate in `range`, the run goes ahead from it as from its
-    /// metadata. The next level's pages come a round trip sooner; the
-    /// resolver still reads the chosen files' own metadata.
+    /// metadata (from an older likely candidate of the same major version:
+    /// see [`Inner::speculate_from_newer`]). The next level's pages come a
+    /// round trip sooner; the resolver still reads the chosen files' own
+    /// metadata.
     fn hint(
         self: &Arc<Self>,
         name: &PackageName,
