@@ -662,13 +662,7 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<Vec<IndexFile>, PageError>
 }
 
 fn push_json_file(builder: &mut PageBuilder, file: JsonFile, base: &Url) -> Result<(), PageError> {
-    let (url, fragment_hash) = match file.url.split_once('#') {
-        None if is_plain_absolute(&file.url) => (Cow::Borrowed(&*file.url), None),
-        _ => {
-            let (url, hash) = resolve_url(base, &file.url)?;
-            (Cow::Owned(url.into()), hash)
-        }
-    };
+    let (url, fragment_hash) = file_url(base, &file.url)?;
     let requires_python = file
         .requires_python
         .as_deref()
@@ -916,18 +910,17 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
         let Some(href) = attribute(&attributes, "href") else {
             continue;
         };
-        let (url, sha256) = resolve_url(&base, &href)?;
+        let (url, sha256) = file_url(&base, &href)?;
         let filename = unescape(inner.trim());
         let filename = if filename.is_empty() {
-            url.path_segments()
-                .and_then(|mut segments| segments.next_back().map(str::to_string))
-                .unwrap_or_default()
+            let path = url.split_once('?').map_or(&*url, |(path, _)| path);
+            last_segment(path).to_string()
         } else {
             filename
         };
         let requires_python =
             attribute(&attributes, "data-requires-python").filter(|text| !text.trim().is_empty());
-        let file = builder.push(&filename, url.as_str(), requires_python.as_deref());
+        let file = builder.push(&filename, &url, requires_python.as_deref());
         if let Some(value) = attribute(&attributes, "data-core-metadata")
             .or_else(|| attribute(&attributes, "data-dist-info-metadata"))
             .filter(|value| value != "false")
@@ -944,7 +937,31 @@ pub fn parse_html(text: &str, base: &Url) -> Result<Vec<IndexFile>, PageError> {
     Ok(builder.finish())
 }
 
-/// Join `href` onto `base`, splitting off a `#sha256=` fragment.
+/// The URL of a file that a page links to with `href`, without its
+/// fragment, and the hash of a `#sha256=` fragment: `href` itself when it
+/// is plain (see [`is_plain_absolute`]) and its fragment, if any, such a
+/// hash; else `href` joined onto `base`.
+fn file_url<'h>(base: &Url, href: &'h str) -> Result<(Cow<'h, str>, Option<String>), PageError> {
+    let (plain, fragment) = match href.split_once('#') {
+        Some((url, fragment)) => (url, Some(fragment)),
+        None => (href, None),
+    };
+    let hash = match fragment {
+        None => Some(None),
+        Some(fragment) => fragment
+            .strip_prefix("sha256=")
+            .filter(|hex| !hex.is_empty() && hex.bytes().all(|byte| byte.is_ascii_hexdigit()))
+            .map(|hex| Some(hex.to_string())),
+    };
+    if let Some(hash) = hash
+        && is_plain_absolute(plain)
+    {
+        return Ok((Cow::Borrowed(plain), hash));
+    }
+    let (url, hash) = resolve_url(base, href)?;
+    Ok((Cow::Owned(url.into()), hash))
+}
+
 /// Whether `href` is an absolute `http(s)` URL that [`Url::parse`] would
 /// give back unchanged (so that a page's thousands of file URLs need no
 /// parse): a lowercase host name ending in letters, then a path of
@@ -1017,6 +1034,7 @@ const fn is_plain_path_byte(byte: u8) -> bool {
         )
 }
 
+/// Join `href` onto `base`, splitting off a `#sha256=` fragment.
 fn resolve_url(base: &Url, href: &str) -> Result<(Url, Option<String>), PageError> {
     let mut url = base
         .join(href)
@@ -1222,6 +1240,27 @@ mod tests {
         }
         for href in other {
             assert!(!is_plain_absolute(href), "{href}");
+        }
+    }
+
+    #[test]
+    fn file_urls_are_what_joining_gives() {
+        let base = Url::parse("https://example.org/simple/demo/").expect("a URL");
+        for href in [
+            "https://files.example/a/demo-1.0.tar.gz",
+            "https://files.example/a/demo-1.0.tar.gz#sha256=0aF9",
+            "https://files.example/a/demo-1.0.tar.gz#sha256=",
+            "https://files.example/a/demo-1.0.tar.gz#sha256=xyz",
+            "https://files.example/a/demo-1.0.tar.gz#md5=0af9",
+            "https://files.example/a/demo-1.0.tar.gz#",
+            "https://files.example/a/demo-1.0.tar.gz?x=1#sha256=0af9",
+            "https://files.example/a/./demo-1.0.tar.gz#sha256=0af9",
+            "../../files/demo-1.0.tar.gz#sha256=0af9",
+            "demo-1.0.tar.gz",
+        ] {
+            let (url, hash) = file_url(&base, href).expect("a file URL");
+            let (joined, joined_hash) = resolve_url(&base, href).expect("a URL");
+            assert_eq!((&*url, hash), (joined.as_str(), joined_hash), "{href}");
         }
     }
 
