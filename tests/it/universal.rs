@@ -1768,3 +1768,47 @@ fn a_wheel_every_environment_reads_is_read_once() {
         .count();
     assert_eq!(wheel_requests, 1, "{rendered}");
 }
+
+/// The wheels of one release for different platforms mostly share their
+/// `METADATA`: when a wheel's central directory gives the same checksum and
+/// size as one read already, its body is not asked for again. `big`'s
+/// directory (3000 modules) is larger than the first tail read, so each
+/// `METADATA` would otherwise take a request of its own.
+#[test]
+fn a_release_s_wheels_with_the_same_metadata_have_it_read_once() {
+    let index = TestIndex::new()
+        .package("big", "1.0", |p| {
+            p.extra_modules(3000).wheel_tags(&[
+                "py3-none-manylinux_2_17_x86_64",
+                "py3-none-win_amd64",
+                "py3-none-any",
+            ])
+        })
+        .serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "big\n");
+    let output = context.run([
+        "compile",
+        "requirements.in",
+        "--universal",
+        "-o",
+        "-",
+        "--no-cache",
+        "--index-url",
+        &index.url(),
+    ]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("big==1.0"));
+    let reads: Vec<(String, String)> = index
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.starts_with("/files/big-1.0-"))
+        .filter_map(|request| Some((request.path, request.range?)))
+        .collect();
+    let tails = reads
+        .iter()
+        .filter(|(_, range)| range.starts_with("bytes=-"))
+        .count();
+    assert_eq!(tails, 3, "{reads:#?}");
+    assert_eq!(reads.len(), 4, "{reads:#?}");
+}

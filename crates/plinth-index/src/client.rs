@@ -1,6 +1,6 @@
 //! HTTP access to package indexes: project pages, metadata files, wheels, sdists.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,6 +221,9 @@ pub struct IndexClient {
     projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
     /// The metadata of each wheel read this run, by cache key.
     wheel_metadata: Arc<OnceMap<String, Result<Vec<u8>, IndexError>>>,
+    /// The `METADATA` files read from wheels this run, by their path in the
+    /// archive, CRC-32 and size (see [`Self::metadata_read_before`]).
+    metadata_by_checksum: Arc<std::sync::Mutex<HashMap<MetadataChecksum, Vec<u8>>>>,
     permits: Arc<Semaphore>,
     stats: Arc<Counters>,
     /// Whether a connection to the files host was opened ahead (see
@@ -240,6 +243,10 @@ struct Counters {
     requests: AtomicU64,
     bytes: AtomicU64,
 }
+
+/// A wheel's `METADATA` entry as its central directory gives it: its path
+/// (`name-version.dist-info/METADATA`), CRC-32 and uncompressed size.
+pub(crate) type MetadataChecksum = (String, u32, u64);
 
 /// What a client fetched so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +284,7 @@ impl IndexClient {
             project_names: Arc::default(),
             projects: Arc::default(),
             wheel_metadata: Arc::default(),
+            metadata_by_checksum: Arc::default(),
             stats: Arc::default(),
             connected_ahead: Arc::default(),
             hints_refused: Arc::default(),
@@ -730,6 +738,28 @@ impl IndexClient {
             .get_or_init(|| self.read_wheel_metadata(file, &key))
             .await
             .clone()
+    }
+
+    /// The `METADATA` (its header block) that a wheel read earlier in the
+    /// run had at the same path (so of the same release), with the same
+    /// CRC-32 and size.
+    pub(crate) fn metadata_read_before(&self, checksum: &MetadataChecksum) -> Option<Vec<u8>> {
+        self.metadata_by_checksum
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(checksum)
+            .cloned()
+    }
+
+    /// Keeps a wheel's `METADATA`, whose CRC-32 matched, for the other
+    /// wheels of its release (see [`Self::metadata_read_before`]): its
+    /// header block, all that is read of it.
+    pub(crate) fn remember_metadata(&self, checksum: MetadataChecksum, bytes: &[u8]) {
+        self.metadata_by_checksum
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(checksum)
+            .or_insert_with(|| crate::metadata::header_block(bytes).to_vec());
     }
 
     async fn read_wheel_metadata(

@@ -176,6 +176,24 @@ async fn read_metadata_entry(zip: &mut RemoteZip<'_>) -> Result<Vec<u8>, IndexEr
                 .ok_or_else(|| zip.invalid("no `.dist-info/METADATA` entry"))?
         }
     };
+    // Another wheel of the same release (another platform or Python) mostly
+    // has the same METADATA: its checksum and size in the directory say so,
+    // and spare a request when the file lies outside the window.
+    let same = (entry.path.clone(), entry.crc32, entry.uncompressed_size);
+    if let Some(bytes) = zip.client.metadata_read_before(&same) {
+        return Ok(bytes);
+    }
+    let bytes = read_entry(zip, &entry).await?;
+    let mut crc = flate2::Crc::new();
+    crc.update(&bytes);
+    if crc.sum() == entry.crc32 {
+        zip.client.remember_metadata(same, &bytes);
+    }
+    Ok(bytes)
+}
+
+/// The uncompressed bytes of `entry`.
+async fn read_entry(zip: &mut RemoteZip<'_>, entry: &Entry) -> Result<Vec<u8>, IndexError> {
     // The local header's extra field may differ from the central one: read a
     // little more than needed and fix up once it is known.
     let guess = 30 + entry.name_len + 256 + entry.compressed_size;
@@ -295,6 +313,9 @@ async fn find_central_directory(zip: &RemoteZip<'_>) -> Result<(u64, u64), Index
 }
 
 struct Entry {
+    /// The entry's path in the archive (`name-version.dist-info/METADATA`).
+    path: String,
+    crc32: u32,
     method: u16,
     compressed_size: u64,
     uncompressed_size: u64,
@@ -307,6 +328,7 @@ fn find_metadata_entry(directory: &[u8]) -> Option<Entry> {
     let mut position = 0;
     while read_u32(directory, position) == Some(CENTRAL_SIGNATURE) {
         let method = read_u16(directory, position + 10)?;
+        let crc32 = read_u32(directory, position + 16)?;
         let mut compressed_size = u64::from(read_u32(directory, position + 20)?);
         let mut uncompressed_size = u64::from(read_u32(directory, position + 24)?);
         let name_len = usize::from(read_u16(directory, position + 28)?);
@@ -342,6 +364,8 @@ fn find_metadata_entry(directory: &[u8]) -> Option<Entry> {
                 cursor += 4 + size;
             }
             return Some(Entry {
+                path: name.into_owned(),
+                crc32,
                 method,
                 compressed_size,
                 uncompressed_size,
