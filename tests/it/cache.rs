@@ -417,6 +417,44 @@ fn pages_ranked_for_one_target_are_ranked_again_for_another() {
     assert_eq!(ranked, targets.len(), "one ranking per target and options");
 }
 
+/// A universal run stores one ranking per project for all its environments
+/// (twenty here, each of which ranks the page for itself), and the next
+/// run reads it rather than ranking again (which would store it anew);
+/// damaged, it is ranked again.
+#[cfg(unix)]
+#[test]
+fn a_universal_run_stores_one_ranking_per_project() {
+    use std::os::unix::fs::MetadataExt;
+    let index = platforms().serve();
+    index.cache_control(Some("max-age=600"));
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "native\n");
+    let ranking = || {
+        let paths: Vec<_> = std::fs::read_dir(context.path("shared/v3/ranked"))
+            .expect("rankings are stored")
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+        assert_eq!(paths.len(), 1, "one ranking for every environment");
+        let inode = std::fs::metadata(&paths[0]).expect("metadata").ino();
+        let bytes = std::fs::read(&paths[0]).expect("the ranking");
+        (paths[0].clone(), inode, bytes)
+    };
+    let flags = ["--universal", "--python-version", "3.11"];
+    let offline = ["--universal", "--python-version", "3.11", "--offline"];
+    let cold = lock_native(&context, &index, "shared", &flags);
+    assert!(cold.starts_with("native==1.0"), "{cold}");
+    let (path, inode, stored) = ranking();
+    assert_eq!(lock_native(&context, &index, "shared", &offline), cold);
+    assert_eq!(
+        ranking(),
+        (path.clone(), inode, stored.clone()),
+        "read, not stored again"
+    );
+    std::fs::write(&path, "plinth-cache crc32=00000000\ndamaged").expect("damage");
+    assert_eq!(lock_native(&context, &index, "shared", &offline), cold);
+    assert_eq!(ranking().2, stored, "ranked and stored again");
+}
+
 #[test]
 fn a_project_read_from_its_ranking_reads_its_page_for_hashes() {
     let index = varied().serve();

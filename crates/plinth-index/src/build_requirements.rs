@@ -102,6 +102,7 @@ impl plinth_build::Installer for WheelInstaller {
                 },
                 build: None,
                 keep_wheels: true,
+                shared_rankings: None,
             },
             self.runtime.clone(),
         );

@@ -236,6 +236,10 @@ pub struct IndexClient {
     hints_asked: Arc<std::sync::atomic::AtomicUsize>,
     /// Stores fetched project pages off the path of the run.
     writer: Arc<BackgroundWriter>,
+    /// The projects whose page was found in the cache (see
+    /// [`Self::has_stored_page`]): asked for again by every environment of
+    /// a universal resolution, tens of thousands of times.
+    stored_pages: Arc<std::sync::Mutex<HashSet<PackageName>>>,
 }
 
 #[derive(Debug, Default)]
@@ -289,6 +293,7 @@ impl IndexClient {
             connected_ahead: Arc::default(),
             hints_refused: Arc::default(),
             hints_asked: Arc::default(),
+            stored_pages: Arc::default(),
             writer: Arc::default(),
         })
     }
@@ -451,16 +456,29 @@ impl IndexClient {
 
     /// Whether the page of `name` on the first index is in the cache, at
     /// any age: on a cold run it is not (nor, mostly, the metadata of its
-    /// files).
+    /// files). A page once found stays found for the run.
     pub(crate) fn has_stored_page(&self, name: &PackageName) -> bool {
         let Some(cache) = &self.options.cache else {
             return false;
         };
-        self.options
+        let stored_pages = || {
+            self.stored_pages
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if stored_pages().contains(name) {
+            return true;
+        }
+        let stored = self
+            .options
             .indexes
             .first()
             .and_then(|index| project_url(index, name).ok())
-            .is_some_and(|url| cache.get_head(&page_key(&url), 1).is_some())
+            .is_some_and(|url| cache.get_head(&page_key(&url), 1).is_some());
+        if stored {
+            stored_pages().insert(name.clone());
+        }
+        stored
     }
 
     /// The files of `name` on one index; `None` when the index does not have it.

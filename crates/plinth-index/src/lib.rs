@@ -65,6 +65,7 @@ pub use direct::{
 pub use error::{IndexError, redact, strip_credentials};
 pub use filename::{DistFilename, WheelFilename};
 pub use metadata::CoreMetadata;
+pub use ranked::SharedRankings;
 pub use simple::{FileUrl, IndexFile, PageError, parse_html, parse_json};
 pub use source::{FileOptions, IndexSource, PackageSelection};
 pub use target::{Arch, Os, PLATFORM_NAMES, Platform, Target, UnknownPlatform};

@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
 use pep440_rs::{Version, VersionSpecifiers};
@@ -137,6 +137,161 @@ pub(crate) fn key(ranked_for: &RankedFor<'_>) -> String {
     format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
+/// The cache key of the rankings of a project for every target of a
+/// universal resolution ([`SharedRankings`]): what decides them but the
+/// target.
+pub(crate) fn shared_key(ranked_for: &RankedFor<'_>) -> String {
+    let text = format!(
+        "{SHARED_HEADER}\n{}\n{}\n{}\n{}\n{}\n{}",
+        ranked_for.sources,
+        ranked_for.name,
+        ranked_for
+            .exclude_newer
+            .map(|cutoff| cutoff.to_string())
+            .unwrap_or_default(),
+        ranked_for.wheels_allowed,
+        ranked_for.sdists_allowed,
+        ranked_for.builds_allowed,
+    );
+    format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// How a target is named in an entry of [`SharedRankings`].
+pub(crate) fn target_id(target: &Target) -> String {
+    format!("{} {}", target.python_version, target.platform)
+}
+
+const SHARED_HEADER: &str = "plinth-ranked-shared 1";
+
+/// The rankings of a universal resolution, kept as one cache entry per
+/// project for all its environments (each a ranking as [`encode`] writes
+/// it) rather than one per project and environment: a grid of 25
+/// environments would otherwise create thousands of files on a cold run,
+/// and creating a file costs more than ranking a small page. Rankings made
+/// in the run are stored by [`SharedRankings::store`] at its end.
+///
+/// Entry format: the line `plinth-ranked-shared 1`, then per target a line
+/// `TARGET<TAB>LENGTH` and that many bytes of its ranking.
+#[derive(Debug, Default)]
+pub struct SharedRankings {
+    /// Entries read from the cache this run, by key: each target's ranking.
+    stored: Mutex<HashMap<String, Arc<Sections>>>,
+    /// Rankings made this run, by key and target.
+    made: Mutex<BTreeMap<String, Sections>>,
+}
+
+/// Rankings by target, as text (shared with the projects decoded from them).
+type Sections = BTreeMap<String, Arc<str>>;
+
+impl SharedRankings {
+    /// The stored ranking of the page `page_id` for `target` under `key`
+    /// (see [`shared_key`], [`target_id`]); the entry is read from the
+    /// cache (`read`) once per run.
+    pub(crate) fn get(
+        &self,
+        key: &str,
+        target: &str,
+        page_id: &str,
+        read: impl FnOnce(&str) -> Option<Vec<u8>>,
+    ) -> Option<Ranked> {
+        let sections = self.stored_sections(key, read);
+        decode_text(sections.get(target)?.clone(), page_id)
+    }
+
+    fn stored_sections(
+        &self,
+        key: &str,
+        read: impl FnOnce(&str) -> Option<Vec<u8>>,
+    ) -> Arc<Sections> {
+        if let Some(sections) = lock(&self.stored).get(key) {
+            return sections.clone();
+        }
+        // Read outside the lock: two environments may both read an entry.
+        let sections = Arc::new(read(key).and_then(split_sections).unwrap_or_default());
+        lock(&self.stored)
+            .entry(key.to_string())
+            .or_insert(sections)
+            .clone()
+    }
+
+    /// Keeps `ranking` (as [`encode`] wrote it) of `target` under `key` for
+    /// [`Self::store`].
+    pub(crate) fn put(&self, key: String, target: String, ranking: Vec<u8>) {
+        if let Ok(ranking) = String::from_utf8(ranking) {
+            lock(&self.made)
+                .entry(key)
+                .or_default()
+                .insert(target, ranking.into());
+        }
+    }
+
+    /// Stores the entries of the projects ranked this run (on the client's
+    /// background writer), each with the rankings read from its entry for
+    /// other targets of the same page.
+    pub fn store(&self, client: &crate::IndexClient) {
+        let made = std::mem::take(&mut *lock(&self.made));
+        for (key, sections) in made {
+            let stored = self.stored_sections(&key, |key| client.cache_get(key));
+            client.cache_put_later(key, entry(sections, &stored));
+        }
+    }
+}
+
+/// The entry of the rankings `made` this run, with those of `stored` for
+/// other targets of the same page (a project's rankings are all of one page).
+fn entry(mut made: Sections, stored: &Sections) -> Vec<u8> {
+    let page = made
+        .values()
+        .next()
+        .and_then(|ranking| page_line(ranking))
+        .map(str::to_string);
+    for (target, ranking) in stored {
+        if page.is_some() && page_line(ranking) == page.as_deref() {
+            made.entry(target.clone())
+                .or_insert_with(|| ranking.clone());
+        }
+    }
+    let mut entry = format!("{SHARED_HEADER}\n").into_bytes();
+    for (target, ranking) in &made {
+        entry.extend_from_slice(format!("{target}\t{}\n", ranking.len()).as_bytes());
+        entry.extend_from_slice(ranking.as_bytes());
+    }
+    entry
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The `page ID` line of a ranking.
+fn page_line(ranking: &str) -> Option<&str> {
+    ranking
+        .strip_prefix(HEADER)?
+        .strip_prefix('\n')?
+        .lines()
+        .next()
+}
+
+/// The rankings of an entry of [`SharedRankings`] by target; `None` for
+/// anything else.
+fn split_sections(entry: Vec<u8>) -> Option<Sections> {
+    let mut rest = entry
+        .strip_prefix(SHARED_HEADER.as_bytes())?
+        .strip_prefix(b"\n")?;
+    let mut sections = Sections::new();
+    while !rest.is_empty() {
+        let end = rest.iter().position(|byte| *byte == b'\n')?;
+        let (target, length) = std::str::from_utf8(&rest[..end]).ok()?.split_once('\t')?;
+        let length: usize = length.parse().ok()?;
+        let ranking = std::str::from_utf8(rest.get(end + 1..end + 1 + length)?).ok()?;
+        sections.insert(target.to_string(), ranking.into());
+        rest = &rest[end + 1 + length..];
+    }
+    Some(sections)
+}
+
 /// The ranking of the page `page_id`.
 pub(crate) fn encode(
     page_id: &str,
@@ -182,7 +337,11 @@ pub(crate) fn encode(
 /// The ranking of the page `page_id`; `None` for a ranking of another
 /// page, or anything that is not this format.
 pub(crate) fn decode(bytes: Vec<u8>, page_id: &str) -> Option<Ranked> {
-    let text: Arc<str> = String::from_utf8(bytes).ok()?.into();
+    decode_text(String::from_utf8(bytes).ok()?.into(), page_id)
+}
+
+/// [`decode`] of a ranking already read as text.
+fn decode_text(text: Arc<str>, page_id: &str) -> Option<Ranked> {
     let mut lines = text.split_terminator('\n');
     if lines.next()? != HEADER || lines.next()?.strip_prefix("page ")? != page_id {
         return None;
@@ -369,6 +528,45 @@ mod tests {
         };
         let decoded = decode(encode("p", &empty.versions, &empty.files), "p").expect("decodes");
         assert_eq!(decoded.versions, empty.versions);
+    }
+
+    #[test]
+    fn shared_rankings_keep_every_target_of_one_page() {
+        let ranking = |page: &str, version: &str| {
+            let versions = PackageVersions {
+                versions: [(version_of(version), info(None, None, None))].into(),
+                newer_than_cutoff: BTreeSet::new(),
+            };
+            encode(page, &versions, &BTreeMap::new())
+        };
+        let text = |bytes: Vec<u8>| -> Arc<str> { String::from_utf8(bytes).expect("text").into() };
+        let made: Sections = [("a".to_string(), text(ranking("p2", "2.0")))].into();
+        let stored: Sections = [
+            ("a".to_string(), text(ranking("p1", "1.0"))),
+            ("b".to_string(), text(ranking("p2", "2.1"))),
+            ("c".to_string(), text(ranking("p1", "1.1"))),
+        ]
+        .into();
+        let bytes = entry(made, &stored);
+        let sections = split_sections(bytes.clone()).expect("splits");
+        assert_eq!(sections.keys().collect::<Vec<_>>(), ["a", "b"]);
+
+        let shared = SharedRankings::default();
+        let versions = |target: &str, page: &str| {
+            let ranked = shared.get("k", target, page, |_| Some(bytes.clone()))?;
+            Some(ranked.versions.versions.into_keys().collect::<Vec<_>>())
+        };
+        assert_eq!(versions("a", "p2"), Some(vec![version_of("2.0")]));
+        assert_eq!(versions("b", "p2"), Some(vec![version_of("2.1")]));
+        assert_eq!(versions("b", "p1"), None, "a ranking of another page");
+        assert_eq!(versions("c", "p2"), None);
+
+        assert!(split_sections(b"plinth-ranked-shared 1\na\t99\nshort".to_vec()).is_none());
+        assert!(split_sections(b"plinth-ranked 1\n".to_vec()).is_none());
+        assert_eq!(
+            split_sections(b"plinth-ranked-shared 1\n".to_vec()),
+            Some(Sections::new())
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::filename::{DistFilename, PageFileNames};
 use crate::metadata::{CoreMetadata, ParsedRequirements};
 use crate::once::{self, OnceMap, Progress};
 use crate::pins;
-use crate::ranked::{self, Ranked, RankedFor, VersionFiles};
+use crate::ranked::{self, Ranked, RankedFor, SharedRankings, VersionFiles};
 use crate::simple::IndexFile;
 use crate::target::Target;
 
@@ -62,6 +62,10 @@ pub struct FileOptions {
     /// next (build requirements), one request per wheel instead of a range
     /// read and then a download.
     pub keep_wheels: bool,
+    /// Where the sources of a universal resolution (one per environment)
+    /// keep their rankings: one cache entry per project for all of them
+    /// (see [`SharedRankings`]); `None` stores one per project and target.
+    pub shared_rankings: Option<Arc<SharedRankings>>,
 }
 
 /// What ranking needs to know of a file: a wheel and its rank for the
@@ -414,11 +418,19 @@ impl Inner {
             let project = self.build_project(name, files, id);
             if let Some(id) = &project.page_id {
                 let sources = self.client.sources_fingerprint();
+                let ranked_for = self.ranked_for(&sources, name);
                 // This source keeps the project for the rest of the run.
-                self.client.cache_put_later(
-                    ranked::key(&self.ranked_for(&sources, name)),
-                    ranked::encode(id, &project.versions, &project.files),
-                );
+                let ranking = ranked::encode(id, &project.versions, &project.files);
+                match &self.options.shared_rankings {
+                    Some(shared) => shared.put(
+                        ranked::shared_key(&ranked_for),
+                        ranked::target_id(&self.target),
+                        ranking,
+                    ),
+                    None => self
+                        .client
+                        .cache_put_later(ranked::key(&ranked_for), ranking),
+                }
             }
             Ok(Arc::new(project))
         })
@@ -442,9 +454,16 @@ impl Inner {
     /// The stored ranking of the page of `name` stored as `page_id`.
     fn stored_ranking(&self, name: &PackageName, page_id: &str) -> Option<Ranked> {
         let sources = self.client.sources_fingerprint();
-        let bytes = self
-            .client
-            .cache_get(&ranked::key(&self.ranked_for(&sources, name)))?;
+        let ranked_for = self.ranked_for(&sources, name);
+        if let Some(shared) = &self.options.shared_rankings {
+            return shared.get(
+                &ranked::shared_key(&ranked_for),
+                &ranked::target_id(&self.target),
+                page_id,
+                |key| self.client.cache_get(key),
+            );
+        }
+        let bytes = self.client.cache_get(&ranked::key(&ranked_for))?;
         // A ranking of an older page is replaced once this one is ranked.
         ranked::decode(bytes, page_id)
     }

@@ -323,6 +323,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         only_binary: selection(&args.only_binary)?,
         build,
         keep_wheels: false,
+        shared_rankings: None,
     };
     let preferences: BTreeMap<_, _> = existing
         .iter()

@@ -38,12 +38,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerTree, PackageName};
-use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, Target};
+use plinth_index::{FileOptions, IndexClient, IndexSource, Platform, SharedRankings, Target};
 use plinth_requirements::{LockedPackage, RenderOptions, render_lockfile};
 use plinth_resolver::{
     PackageSource, Resolution, ResolveError, ResolveOptions, ResolvedPackage, RootRequirement,
@@ -415,6 +416,12 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
         .collect();
     let filters = filters(args)?;
     let (major, lowest) = split(&universal.lowest);
+    // One stored ranking per project for all environments, not one each.
+    let shared_rankings = Arc::new(SharedRankings::default());
+    let file_options = FileOptions {
+        shared_rankings: Some(shared_rankings.clone()),
+        ..universal.file_options.clone()
+    };
     // What the earlier runs chose, the newest Python's choice first.
     let mut chosen: BTreeMap<PackageName, Version> = BTreeMap::new();
     let mut covered: Vec<(Environment, IndexSource, Resolution)> = Vec::new();
@@ -439,7 +446,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                 let source = IndexSource::new(
                     universal.client.clone(),
                     environment.target.clone(),
-                    universal.file_options.clone(),
+                    file_options.clone(),
                     universal.runtime.handle().clone(),
                 );
                 (environment, source)
@@ -600,6 +607,7 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
     let all_hashes = universal
         .runtime
         .block_on(futures::future::join_all(fetches));
+    shared_rankings.store(universal.client);
     // Pythons from which on no environment has a solution (apache-airflow
     // 2.10 requires Python <3.13) are no part of the lockfile: markers need
     // no bound there.
