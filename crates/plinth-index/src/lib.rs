@@ -46,6 +46,7 @@ mod error;
 mod filename;
 mod find_links;
 mod git;
+mod grouped;
 mod metadata;
 mod once;
 mod pins;

@@ -33,6 +33,7 @@ use plinth_resolver::{PackageVersions, VersionInfo};
 use sha2::{Digest, Sha256};
 
 use crate::compact::{self, escape, unescape};
+use crate::grouped::Grouped;
 use crate::simple::IndexFile;
 use crate::target::Target;
 
@@ -178,7 +179,12 @@ pub struct SharedRankings {
     stored: Mutex<HashMap<String, Arc<Sections>>>,
     /// Rankings made this run, by key and target.
     made: Mutex<BTreeMap<String, Sections>>,
+    /// Each page ranked this run, grouped by version once for all targets.
+    grouped: Mutex<HashMap<PackageName, GroupedPage>>,
 }
+
+/// A page, and its files grouped by version.
+type GroupedPage = (Arc<Vec<IndexFile>>, Arc<Grouped>);
 
 /// Rankings by target, as text (shared with the projects decoded from them).
 type Sections = BTreeMap<String, Arc<str>>;
@@ -212,6 +218,25 @@ impl SharedRankings {
             .entry(key.to_string())
             .or_insert(sections)
             .clone()
+    }
+
+    /// The files of `page` (of `name`) grouped by version: by `group` for
+    /// the first target to rank the page, then as it grouped them.
+    pub(crate) fn grouped(
+        &self,
+        name: &PackageName,
+        page: &Arc<Vec<IndexFile>>,
+        group: impl FnOnce() -> Grouped,
+    ) -> Arc<Grouped> {
+        if let Some((grouped_page, grouped)) = lock(&self.grouped).get(name)
+            && Arc::ptr_eq(grouped_page, page)
+        {
+            return grouped.clone();
+        }
+        // Grouped outside the lock: two environments may both group a page.
+        let grouped = Arc::new(group());
+        lock(&self.grouped).insert(name.clone(), (page.clone(), grouped.clone()));
+        grouped
     }
 
     /// Keeps `ranking` (as [`encode`] wrote it) of `target` under `key` for
@@ -567,6 +592,27 @@ mod tests {
             split_sections(b"plinth-ranked-shared 1\n".to_vec()),
             Some(Sections::new())
         );
+    }
+
+    #[test]
+    fn a_page_is_grouped_once_for_every_target() {
+        let shared = SharedRankings::default();
+        let name = PackageName::from_str("demo").expect("valid name");
+        let page = Arc::new(vec![file("demo-1.0-py3-none-any.whl")]);
+        let calls = std::cell::Cell::new(0);
+        let group = || {
+            calls.set(calls.get() + 1);
+            crate::grouped::group(&name, &page, None)
+        };
+        let first = shared.grouped(&name, &page, group);
+        let again = shared.grouped(&name, &page, group);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(calls.get(), 1);
+        // A page read anew (stored again by another run) is grouped anew.
+        let newer = Arc::new(vec![file("demo-2.0-py3-none-any.whl")]);
+        let regrouped =
+            shared.grouped(&name, &newer, || crate::grouped::group(&name, &newer, None));
+        assert_eq!(regrouped.versions[0].0, version_of("2.0"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! once per run however many callers wait for it. `prefetch` starts fetches
 //! in the background so that network time overlaps with solving.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +19,8 @@ use tokio::runtime::Handle;
 
 use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
-use crate::filename::{DistFilename, PageFileNames};
+use crate::filename::DistFilename;
+use crate::grouped;
 use crate::metadata::{CoreMetadata, ParsedRequirements};
 use crate::once::{self, OnceMap, Progress};
 use crate::pins;
@@ -550,55 +551,51 @@ impl Inner {
         page: Arc<Vec<IndexFile>>,
         page_id: Option<String>,
     ) -> Project {
-        // Each file is ranked as it is read, so that only its version and
-        // rank are kept until its version is complete, not its parsed name.
+        let group = || grouped::group(name, &page, self.options.exclude_newer);
+        let grouped = match &self.options.shared_rankings {
+            Some(shared) => shared.grouped(name, &page, group),
+            None => Arc::new(group()),
+        };
         let wheels_allowed = !self.options.no_binary.contains(name);
-        let mut by_version: BTreeMap<Version, Vec<(usize, Kind)>> = BTreeMap::new();
-        let mut newer_than_cutoff = BTreeSet::new();
-        let mut names = PageFileNames::new(name);
-        for (at, file) in page.iter().enumerate() {
-            let Some(parsed) = names.read(file.filename()) else {
-                continue;
-            };
-            if let (Some(cutoff), Some(uploaded)) = (self.options.exclude_newer, file.upload_time())
-                && uploaded > cutoff
-            {
-                newer_than_cutoff.insert(parsed.version);
-                continue;
-            }
-            let kind = match parsed.wheel_tags {
-                Some(tags) => Kind::Wheel {
-                    rank: wheels_allowed
-                        .then(|| self.target.wheel_rank_of_sets(tags))
-                        .flatten(),
-                },
-                None => Kind::Sdist,
-            };
-            by_version
-                .entry(parsed.version)
-                .or_default()
-                .push((at, kind));
-        }
-        let mut versions = BTreeMap::new();
-        let mut project_files = BTreeMap::new();
-        for (version, files) in by_version {
+        let ranks: Vec<Option<usize>> = grouped
+            .tag_sets
+            .iter()
+            .map(|[python, abi, platform]| {
+                wheels_allowed
+                    .then(|| self.target.wheel_rank_of_sets([python, abi, platform]))
+                    .flatten()
+            })
+            .collect();
+        let mut versions = Vec::with_capacity(grouped.versions.len());
+        let mut project_files = Vec::with_capacity(grouped.versions.len());
+        for (version, files) in &grouped.versions {
+            let files: Vec<(usize, Kind)> = files
+                .iter()
+                .map(|(at, tags)| {
+                    let kind = match tags {
+                        Some(tags) => Kind::Wheel { rank: ranks[*tags] },
+                        None => Kind::Sdist,
+                    };
+                    (*at, kind)
+                })
+                .collect();
             let (info, best) = self.rank(name, &page, &files);
-            versions.insert(version.clone(), info);
-            project_files.insert(
-                version,
+            versions.push((version.clone(), info));
+            project_files.push((
+                version.clone(),
                 VersionFiles::Ranked {
                     best: best.map(|position| page[files[position].0].clone()),
                     all: files.into_iter().map(|(at, _)| at).collect(),
                 },
-            );
+            ));
         }
-        newer_than_cutoff.retain(|version| !versions.contains_key(version));
+        // In version order: built in one go, not searched for each.
         let ranked = Ranked {
             versions: PackageVersions {
-                versions,
-                newer_than_cutoff,
+                versions: BTreeMap::from_iter(versions),
+                newer_than_cutoff: grouped.newer_than_cutoff.clone(),
             },
-            files: project_files,
+            files: BTreeMap::from_iter(project_files),
         };
         Project::new(ranked, Some(page), page_id)
     }
