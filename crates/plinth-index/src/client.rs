@@ -130,7 +130,7 @@ impl ClientOptions {
             netrc: None,
             direct_urls: Vec::new(),
             cache: None,
-            concurrency: 32,
+            concurrency: 64,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             offline: false,

@@ -261,7 +261,7 @@ pub struct IndexArgs {
     pub read_timeout: u64,
 
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
 
     /// Don't verify TLS certificates of this host (`HOST` or `HOST:PORT`; repeatable).
