@@ -25,11 +25,11 @@ use crate::compact;
 use crate::error::{IndexError, redact};
 use crate::filename::DistFilename;
 use crate::find_links;
-use crate::metadata::CoreMetadata;
+use crate::metadata::{CoreMetadata, ParsedRequirements, resolver_metadata};
 use crate::once::{self, OnceMap};
 use crate::simple::{IndexFile, JsonPageReader, parse_html, parse_json};
 use crate::wheel::{SdistFiles, read_sdist_files, read_wheel_metadata};
-use plinth_resolver::Metadata;
+use plinth_resolver::{Metadata, MetadataResult};
 
 mod dns;
 mod hints;
@@ -221,6 +221,10 @@ pub struct IndexClient {
     projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
     /// The metadata of each wheel read this run, by cache key.
     wheel_metadata: Arc<OnceMap<String, Result<Vec<u8>, IndexError>>>,
+    /// The same, as the resolver reads it (see [`Self::resolver_metadata`]).
+    resolver_metadata: Arc<OnceMap<String, Result<MetadataResult, IndexError>>>,
+    /// The `Requires-Dist` lines read this run, parsed.
+    requirements: Arc<ParsedRequirements>,
     /// The `METADATA` files read from wheels this run, by their path in the
     /// archive, CRC-32 and size (see [`Self::metadata_read_before`]).
     metadata_by_checksum: Arc<std::sync::Mutex<HashMap<MetadataChecksum, Vec<u8>>>>,
@@ -240,6 +244,9 @@ pub struct IndexClient {
     /// [`Self::has_stored_page`]): asked for again by every environment of
     /// a universal resolution, tens of thousands of times.
     stored_pages: Arc<std::sync::Mutex<HashSet<PackageName>>>,
+    /// What [`Self::stored_page_id`] found for each project, asked once per
+    /// run rather than once per environment.
+    stored_page_ids: Arc<std::sync::Mutex<HashMap<PackageName, Option<String>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -288,12 +295,15 @@ impl IndexClient {
             project_names: Arc::default(),
             projects: Arc::default(),
             wheel_metadata: Arc::default(),
+            resolver_metadata: Arc::default(),
+            requirements: Arc::default(),
             metadata_by_checksum: Arc::default(),
             stats: Arc::default(),
             connected_ahead: Arc::default(),
             hints_refused: Arc::default(),
             hints_asked: Arc::default(),
             stored_pages: Arc::default(),
+            stored_page_ids: Arc::default(),
             writer: Arc::default(),
         })
     }
@@ -421,8 +431,22 @@ impl IndexClient {
     /// The id [`Self::project`] would give the page of `name`, read from
     /// the head of its cache entry alone; `None` unless the page would come
     /// from the cache as it is (offline or fresh, no `--refresh`, one page
-    /// and no find-links).
+    /// and no find-links). Looked up once per run.
     pub(crate) fn stored_page_id(&self, name: &PackageName) -> Option<String> {
+        let ids = || {
+            self.stored_page_ids
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(id) = ids().get(name) {
+            return id.clone();
+        }
+        let id = self.look_up_stored_page_id(name);
+        ids().insert(name.clone(), id.clone());
+        id
+    }
+
+    fn look_up_stored_page_id(&self, name: &PackageName) -> Option<String> {
         if !self.options.find_links.is_empty()
             || self.options.refresh.includes(Some(name))
             || (self.options.index_strategy == IndexStrategy::UnsafeBestMatch
@@ -756,6 +780,27 @@ impl IndexClient {
             .get_or_init(|| self.read_wheel_metadata(file, &key))
             .await
             .clone()
+    }
+
+    /// The metadata of a wheel as the resolver reads it: parsed once per
+    /// run, however many environments of a universal resolution ask.
+    pub(crate) async fn resolver_metadata(
+        &self,
+        file: &IndexFile,
+    ) -> Result<MetadataResult, IndexError> {
+        let key = cache_key("metadata", file);
+        once::cell(&self.resolver_metadata, &key)
+            .get_or_init(|| async {
+                let bytes = self.wheel_metadata(file).await?;
+                Ok(resolver_metadata(&bytes, &self.requirements))
+            })
+            .await
+            .clone()
+    }
+
+    /// The `Requires-Dist` lines read this run, parsed (once each).
+    pub(crate) fn requirements(&self) -> &ParsedRequirements {
+        &self.requirements
     }
 
     /// The `METADATA` (its header block) that a wheel read earlier in the
@@ -1339,8 +1384,18 @@ impl IndexClient {
     /// them from the async workers, several at once in one directory, cost
     /// a fifth of a universal run's CPU in the filesystem's locks.
     pub(crate) fn cache_put_later(&self, key: String, bytes: Vec<u8>) {
+        self.cache_put_later_with(key, move || bytes);
+    }
+
+    /// Stores what `bytes` makes under `key`, made and written on the
+    /// background writer.
+    pub(crate) fn cache_put_later_with(
+        &self,
+        key: String,
+        bytes: impl FnOnce() -> Vec<u8> + Send + 'static,
+    ) {
         if let Some(cache) = self.options.cache.clone() {
-            self.writer.run(move || cache.put(&key, &bytes));
+            self.writer.run(move || cache.put(&key, &bytes()));
         }
     }
 }

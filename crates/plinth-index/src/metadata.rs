@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, Requirement};
-use plinth_resolver::Metadata;
+use plinth_resolver::{Metadata, MetadataResult};
 
 /// Core metadata fields as read from an RFC 822 style header block.
 #[derive(Debug, Clone, Default)]
@@ -249,6 +249,14 @@ pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
 /// even that does not parse.
 pub(crate) fn lenient_specifiers(text: &str) -> Option<VersionSpecifiers> {
     repaired(text, |text| VersionSpecifiers::from_str(text).ok())
+}
+
+/// `METADATA` (or `PKG-INFO`) as the resolver reads it.
+pub(crate) fn resolver_metadata(bytes: &[u8], requirements: &ParsedRequirements) -> MetadataResult {
+    CoreMetadata::parse(bytes)
+        .to_metadata_with(requirements)
+        .map(Arc::new)
+        .map_err(|error| format!("its metadata is invalid: {error}"))
 }
 
 /// `Requires-Dist` lines parsed so far in a run, by their text: the

@@ -96,11 +96,12 @@ impl VersionFiles {
     }
 }
 
-/// A project ranked for a target.
+/// A project ranked for a target. Shared: the environments of a universal resolution whose rankings of a
+/// page are the same share one (see [`SharedRankings`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Ranked {
-    pub versions: PackageVersions,
-    pub files: BTreeMap<Version, VersionFiles>,
+    pub versions: Arc<PackageVersions>,
+    pub files: Arc<BTreeMap<Version, VersionFiles>>,
 }
 
 /// What decides the ranking of a page besides the page.
@@ -171,12 +172,23 @@ const SHARED_HEADER: &str = "plinth-ranked-shared 1";
 /// and creating a file costs more than ranking a small page. Rankings made
 /// in the run are stored by [`SharedRankings::store`] at its end.
 ///
+/// Most targets of a project rank it alike (every environment ranks a
+/// project of pure-Python wheels the same; a binary one differs by
+/// platform and Python): a ranking is stored once per entry and decoded
+/// once per run, and the targets that share it share the decoded ranking.
+///
 /// Entry format: the line `plinth-ranked-shared 1`, then per target a line
-/// `TARGET<TAB>LENGTH` and that many bytes of its ranking.
+/// `TARGET<TAB>LENGTH` and that many bytes of its ranking, or a line
+/// `TARGET<TAB>=OTHER` for a target whose ranking is that of the target
+/// `OTHER` before it.
 #[derive(Debug, Default)]
 pub struct SharedRankings {
-    /// Entries read from the cache this run, by key: each target's ranking.
+    /// Entries read from the cache this run, by key: each target's ranking
+    /// (targets ranked alike share one text).
     stored: Mutex<HashMap<String, Arc<Sections>>>,
+    /// The rankings decoded this run, by the address of their text (kept
+    /// here with them), with the page they were checked against.
+    decoded: Mutex<HashMap<usize, Decoded>>,
     /// Rankings made this run, by key and target.
     made: Mutex<BTreeMap<String, Sections>>,
     /// Each page ranked this run, grouped by version once for all targets.
@@ -185,6 +197,9 @@ pub struct SharedRankings {
 
 /// A page, and its files grouped by version.
 type GroupedPage = (Arc<Vec<IndexFile>>, Arc<Grouped>);
+
+/// A ranking's text, the page id it was decoded for, and the result.
+type Decoded = (Arc<str>, String, Option<Ranked>);
 
 /// Rankings by target, as text (shared with the projects decoded from them).
 type Sections = BTreeMap<String, Arc<str>>;
@@ -201,7 +216,16 @@ impl SharedRankings {
         read: impl FnOnce(&str) -> Option<Vec<u8>>,
     ) -> Option<Ranked> {
         let sections = self.stored_sections(key, read);
-        decode_text(sections.get(target)?.clone(), page_id)
+        let text = sections.get(target)?.clone();
+        let address = text.as_ptr() as usize;
+        if let Some((_, decoded_for, ranked)) = lock(&self.decoded).get(&address)
+            && decoded_for == page_id
+        {
+            return ranked.clone();
+        }
+        let ranked = decode_text(text.clone(), page_id);
+        lock(&self.decoded).insert(address, (text, page_id.to_string(), ranked.clone()));
+        ranked
     }
 
     fn stored_sections(
@@ -250,14 +274,14 @@ impl SharedRankings {
         }
     }
 
-    /// Stores the entries of the projects ranked this run (on the client's
-    /// background writer), each with the rankings read from its entry for
-    /// other targets of the same page.
+    /// Stores the entries of the projects ranked this run (written on the
+    /// client's background writer), each with the rankings read from its
+    /// entry for other targets of the same page.
     pub fn store(&self, client: &crate::IndexClient) {
         let made = std::mem::take(&mut *lock(&self.made));
         for (key, sections) in made {
             let stored = self.stored_sections(&key, |key| client.cache_get(key));
-            client.cache_put_later(key, entry(sections, &stored));
+            client.cache_put_later_with(key, move || entry(sections, &stored));
         }
     }
 }
@@ -277,9 +301,18 @@ fn entry(mut made: Sections, stored: &Sections) -> Vec<u8> {
         }
     }
     let mut entry = format!("{SHARED_HEADER}\n").into_bytes();
+    // The targets written out so far, by the length of their ranking.
+    let mut written: HashMap<usize, Vec<(&str, &str)>> = HashMap::new();
     for (target, ranking) in &made {
-        entry.extend_from_slice(format!("{target}\t{}\n", ranking.len()).as_bytes());
-        entry.extend_from_slice(ranking.as_bytes());
+        let same_length = written.entry(ranking.len()).or_default();
+        match same_length.iter().find(|(_, other)| *other == &**ranking) {
+            Some((other, _)) => entry.extend_from_slice(format!("{target}\t={other}\n").as_bytes()),
+            None => {
+                entry.extend_from_slice(format!("{target}\t{}\n", ranking.len()).as_bytes());
+                entry.extend_from_slice(ranking.as_bytes());
+                same_length.push((target, ranking));
+            }
+        }
     }
     entry
 }
@@ -309,6 +342,12 @@ fn split_sections(entry: Vec<u8>) -> Option<Sections> {
     while !rest.is_empty() {
         let end = rest.iter().position(|byte| *byte == b'\n')?;
         let (target, length) = std::str::from_utf8(&rest[..end]).ok()?.split_once('\t')?;
+        if let Some(other) = length.strip_prefix('=') {
+            let ranking = sections.get(other)?.clone();
+            sections.insert(target.to_string(), ranking);
+            rest = &rest[end + 1..];
+            continue;
+        }
         let length: usize = length.parse().ok()?;
         let ranking = std::str::from_utf8(rest.get(end + 1..end + 1 + length)?).ok()?;
         sections.insert(target.to_string(), ranking.into());
@@ -425,11 +464,11 @@ fn decode_text(text: Arc<str>, page_id: &str) -> Option<Ranked> {
     }
     let (versions, files) = (BTreeMap::from_iter(versions), BTreeMap::from_iter(files));
     Some(Ranked {
-        versions: PackageVersions {
+        versions: Arc::new(PackageVersions {
             versions,
             newer_than_cutoff,
-        },
-        files,
+        }),
+        files: Arc::new(files),
     })
 }
 
@@ -523,11 +562,11 @@ mod tests {
             },
         );
         let ranked = Ranked {
-            versions: PackageVersions {
+            versions: Arc::new(PackageVersions {
                 versions,
                 newer_than_cutoff: [version("4.0"), version("4.1")].into(),
-            },
-            files,
+            }),
+            files: Arc::new(files),
         };
         let encoded = encode("page-1", &ranked.versions, &ranked.files);
         assert!(

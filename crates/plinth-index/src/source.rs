@@ -21,7 +21,7 @@ use crate::client::{DependencyHint, IndexClient};
 use crate::error::IndexError;
 use crate::filename::DistFilename;
 use crate::grouped;
-use crate::metadata::{CoreMetadata, ParsedRequirements};
+use crate::metadata::{CoreMetadata, resolver_metadata};
 use crate::once::{self, OnceMap, Progress};
 use crate::pins;
 use crate::ranked::{self, Ranked, RankedFor, SharedRankings, VersionFiles};
@@ -80,7 +80,7 @@ enum Kind {
 #[derive(Debug)]
 struct Project {
     versions: Arc<PackageVersions>,
-    files: BTreeMap<Version, VersionFiles>,
+    files: Arc<BTreeMap<Version, VersionFiles>>,
     /// Every file of the project page, shared with the client (and with
     /// the sources of the other environments of a universal resolution);
     /// `None` when the project was read from its ranking (see [`ranked`])
@@ -93,7 +93,7 @@ struct Project {
 impl Project {
     fn new(ranked: Ranked, page: Option<Arc<Vec<IndexFile>>>, page_id: Option<String>) -> Self {
         Self {
-            versions: Arc::new(ranked.versions),
+            versions: ranked.versions,
             files: ranked.files,
             page,
             page_id,
@@ -148,8 +148,6 @@ struct Inner {
     root_bounds: std::sync::OnceLock<HashMap<PackageName, Ranges<Version>>>,
     /// Wheels downloaded whole, by filename (see [`FileOptions::keep_wheels`]).
     kept_wheels: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-    /// The `Requires-Dist` lines of the metadata read, parsed.
-    requirements: ParsedRequirements,
     /// The release hints asked for (see [`Inner::hint`]), as metadata.
     hints: OnceMap<PackageName, Option<(Version, Arc<plinth_resolver::Metadata>)>>,
     /// The packages whose hint was followed, each without extras (`None`)
@@ -205,7 +203,6 @@ impl IndexSource {
                 speculated: Mutex::default(),
                 root_bounds: std::sync::OnceLock::new(),
                 kept_wheels: Mutex::default(),
-                requirements: ParsedRequirements::default(),
                 hints: Mutex::default(),
                 hinted: Mutex::default(),
                 guessed: Mutex::default(),
@@ -382,12 +379,11 @@ impl Drop for Inner {
                 .get_mut()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
-        let requirements = std::mem::take(&mut self.requirements);
         // When no thread can be started, the closure (and so the maps)
         // is dropped here.
         let _ = std::thread::Builder::new()
             .name("plinth-free".to_string())
-            .spawn(move || drop((projects, metadata, requirements)));
+            .spawn(move || drop((projects, metadata)));
     }
 }
 
@@ -591,11 +587,11 @@ impl Inner {
         }
         // In version order: built in one go, not searched for each.
         let ranked = Ranked {
-            versions: PackageVersions {
+            versions: Arc::new(PackageVersions {
                 versions: BTreeMap::from_iter(versions),
                 newer_than_cutoff: grouped.newer_than_cutoff.clone(),
-            },
-            files: BTreeMap::from_iter(project_files),
+            }),
+            files: Arc::new(BTreeMap::from_iter(project_files)),
         };
         Project::new(ranked, Some(page), page_id)
     }
@@ -751,7 +747,7 @@ impl Inner {
                 .insert(file.filename().to_string(), Arc::new(wheel));
             metadata
         } else if file.filename().ends_with(".whl") {
-            self.client.wheel_metadata(&file).await?
+            return self.client.resolver_metadata(&file).await;
         } else {
             let metadata = self
                 .client
@@ -774,11 +770,7 @@ impl Inner {
                 Err(reason) => return Ok(Err(reason)),
             }
         };
-        let core = CoreMetadata::parse(&bytes);
-        Ok(core
-            .to_metadata_with(&self.requirements)
-            .map(Arc::new)
-            .map_err(|error| format!("its metadata is invalid: {error}")))
+        Ok(resolver_metadata(&bytes, self.client.requirements()))
     }
 
     /// Runs ahead of the resolver: the dependencies of a likely candidate
@@ -951,7 +943,7 @@ impl Inner {
             text.push('\n');
         }
         let metadata = CoreMetadata::parse(text.as_bytes())
-            .to_metadata_with(&self.requirements)
+            .to_metadata_with(self.client.requirements())
             .ok()?;
         Some((version, Arc::new(metadata)))
     }
