@@ -579,7 +579,7 @@ mod tests {
         );
         let decoded = decode(encoded, "page-1").expect("decodes");
         assert_eq!(decoded.versions, ranked.versions);
-        for (version, files) in &ranked.files {
+        for (version, files) in ranked.files.iter() {
             let other = &decoded.files[version];
             assert!(matches!(other, VersionFiles::Stored { .. }));
             assert_eq!((other.all(), other.best()), (files.all(), files.best()));
@@ -587,8 +587,8 @@ mod tests {
         assert_eq!(decoded.files.len(), 3);
 
         let empty = Ranked {
-            versions: PackageVersions::default(),
-            files: BTreeMap::new(),
+            versions: Arc::default(),
+            files: Arc::default(),
         };
         let decoded = decode(encode("p", &empty.versions, &empty.files), "p").expect("decodes");
         assert_eq!(decoded.versions, empty.versions);
@@ -604,29 +604,52 @@ mod tests {
             encode(page, &versions, &BTreeMap::new())
         };
         let text = |bytes: Vec<u8>| -> Arc<str> { String::from_utf8(bytes).expect("text").into() };
-        let made: Sections = [("a".to_string(), text(ranking("p2", "2.0")))].into();
+        let made: Sections = [
+            ("a".to_string(), text(ranking("p2", "2.0"))),
+            ("d".to_string(), text(ranking("p2", "2.0"))),
+        ]
+        .into();
         let stored: Sections = [
             ("a".to_string(), text(ranking("p1", "1.0"))),
             ("b".to_string(), text(ranking("p2", "2.1"))),
             ("c".to_string(), text(ranking("p1", "1.1"))),
+            ("e".to_string(), text(ranking("p2", "2.1"))),
         ]
         .into();
         let bytes = entry(made, &stored);
+        let written = String::from_utf8_lossy(&bytes);
+        assert_eq!(written.matches("2.0\t").count(), 1, "{written}");
+        assert!(
+            written.contains("\nd\t=a\n") && written.contains("\ne\t=b\n"),
+            "{written}"
+        );
         let sections = split_sections(bytes.clone()).expect("splits");
-        assert_eq!(sections.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(sections.keys().collect::<Vec<_>>(), ["a", "b", "d", "e"]);
+        assert!(Arc::ptr_eq(&sections["a"], &sections["d"]));
 
         let shared = SharedRankings::default();
+        let ranked =
+            |target: &str, page: &str| shared.get("k", target, page, |_| Some(bytes.clone()));
         let versions = |target: &str, page: &str| {
-            let ranked = shared.get("k", target, page, |_| Some(bytes.clone()))?;
-            Some(ranked.versions.versions.into_keys().collect::<Vec<_>>())
+            Some(
+                ranked(target, page)?
+                    .versions
+                    .versions
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
         };
         assert_eq!(versions("a", "p2"), Some(vec![version_of("2.0")]));
         assert_eq!(versions("b", "p2"), Some(vec![version_of("2.1")]));
         assert_eq!(versions("b", "p1"), None, "a ranking of another page");
         assert_eq!(versions("c", "p2"), None);
+        let (a, d) = (ranked("a", "p2").expect("a"), ranked("d", "p2").expect("d"));
+        assert!(Arc::ptr_eq(&a.files, &d.files), "decoded once for both");
 
         assert!(split_sections(b"plinth-ranked-shared 1\na\t99\nshort".to_vec()).is_none());
         assert!(split_sections(b"plinth-ranked 1\n".to_vec()).is_none());
+        assert!(split_sections(b"plinth-ranked-shared 1\na\t=b\n".to_vec()).is_none());
         assert_eq!(
             split_sections(b"plinth-ranked-shared 1\n".to_vec()),
             Some(Sections::new())
