@@ -263,10 +263,13 @@ impl IndexSource {
     /// ahead from it to its dependencies with `extras` that this target's
     /// markers select, as for a version the resolver is likely to choose:
     /// for the environments of a universal resolution still to resolve,
-    /// with the versions an earlier one chose.
+    /// with the versions an earlier one chose. Where `version` needs
+    /// another Python than the target's, from the newest older version
+    /// that does not (what the resolver takes in its place: numpy 2.0.2 on
+    /// Python 3.9 where 3.10 has 2.2.6).
     pub fn run_ahead_from(&self, name: &PackageName, extras: &[ExtraName], version: &Version) {
         let (inner, name, extras) = (self.inner.clone(), name.clone(), extras.to_vec());
-        let range = Ranges::singleton(version.clone());
+        let range = Ranges::lower_than(version.clone());
         self.runtime
             .spawn(async move { inner.run_ahead(&name, &extras, &range, true).await });
     }
