@@ -122,31 +122,25 @@ pub(crate) struct RankedFor<'a> {
 /// names the page it was made from, and a ranking of another page (an
 /// older one) is not used but replaced, so that no ranking is left behind.
 pub(crate) fn key(ranked_for: &RankedFor<'_>) -> String {
-    let text = format!(
-        "{HEADER}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
-        ranked_for.sources,
-        ranked_for.name,
-        ranked_for.target.python_version,
-        ranked_for.target.platform,
-        ranked_for
-            .exclude_newer
-            .map(|cutoff| cutoff.to_string())
-            .unwrap_or_default(),
-        ranked_for.wheels_allowed,
-        ranked_for.sdists_allowed,
-        ranked_for.builds_allowed,
-    );
-    format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
+    hashed_key(HEADER, Some(ranked_for.target), ranked_for)
 }
 
 /// The cache key of the rankings of a project for every target of a
 /// universal resolution ([`SharedRankings`]): what decides them but the
 /// target.
 pub(crate) fn shared_key(ranked_for: &RankedFor<'_>) -> String {
-    let text = format!(
-        "{SHARED_HEADER}\n{}\n{}\n{}\n{}\n{}\n{}",
-        ranked_for.sources,
-        ranked_for.name,
+    hashed_key(SHARED_HEADER, None, ranked_for)
+}
+
+/// A key naming `header` and what decides a ranking: with `target`, or
+/// without it.
+fn hashed_key(header: &str, target: Option<&Target>, ranked_for: &RankedFor<'_>) -> String {
+    let mut text = format!("{header}\n{}\n{}\n", ranked_for.sources, ranked_for.name);
+    if let Some(target) = target {
+        text.push_str(&format!("{}\n{}\n", target.python_version, target.platform));
+    }
+    text.push_str(&format!(
+        "{}\n{}\n{}\n{}",
         ranked_for
             .exclude_newer
             .map(|cutoff| cutoff.to_string())
@@ -154,7 +148,7 @@ pub(crate) fn shared_key(ranked_for: &RankedFor<'_>) -> String {
         ranked_for.wheels_allowed,
         ranked_for.sdists_allowed,
         ranked_for.builds_allowed,
-    );
+    ));
     format!("ranked/{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
@@ -722,6 +716,12 @@ mod tests {
             ..ranked_for(&linux, true)
         };
         assert_ne!(base, key(&without_builds));
+        // A universal run's entry is one for every target.
+        let shared = shared_key(&ranked_for(&linux, true));
+        assert_eq!(shared, shared_key(&ranked_for(&mac, true)));
+        assert_ne!(shared, base);
+        assert_ne!(shared, shared_key(&ranked_for(&linux, false)));
+        assert_ne!(shared, shared_key(&elsewhere));
     }
 
     fn version_of(text: &str) -> Version {
