@@ -96,8 +96,8 @@ impl VersionFiles {
     }
 }
 
-/// A project ranked for a target. Shared: the environments of a universal resolution whose rankings of a
-/// page are the same share one (see [`SharedRankings`]).
+/// A project ranked for a target; the environments of a universal
+/// resolution that rank a page alike share one (see [`SharedRankings`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Ranked {
     pub versions: Arc<PackageVersions>,
