@@ -21,6 +21,11 @@
 # from /proc; with /usr/bin/time the largest process of the tool's tree,
 # build backends included, from /proc the tool's own process).
 #
+# TARGET_FLAGS replaces the target options given to plinth and uv (default
+# `--python-version 3.11 --python-platform x86_64-manylinux_2_28`), e.g.
+# `TARGET_FLAGS="--universal --python-version 3.11" PIP_RUNS=0` for universal
+# lockfiles (pip-compile has no such mode); the lockfiles must still match.
+#
 # uv 0.13.9, pip-tools 7.6.2 and pip >= 26 are installed into BENCH_VENV
 # (default target/bench-venv) when it has no uv; they are tools to compare
 # with, never dependencies of plinth. pip-compile gets the cutoff as
@@ -41,7 +46,9 @@ else
   inputs=(fixtures/examples/*.in fixtures/bench/*/requirements.in)
 fi
 cutoff=2026-11-01T00:00:00Z
-flags=(--python-version 3.11 --python-platform x86_64-manylinux_2_28 --exclude-newer "$cutoff")
+target_flags=${TARGET_FLAGS:---python-version 3.11 --python-platform x86_64-manylinux_2_28}
+read -ra target <<<"$target_flags"
+flags=("${target[@]}" --exclude-newer "$cutoff")
 
 venv=${BENCH_VENV:-target/bench-venv}
 if [ ! -x "$venv/bin/uv" ]; then

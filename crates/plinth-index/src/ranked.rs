@@ -259,13 +259,18 @@ impl SharedRankings {
 
     /// Keeps `ranking` (as [`encode`] wrote it) of `target` under `key` for
     /// [`Self::store`].
+    /// The same text as another target's is kept once.
     pub(crate) fn put(&self, key: String, target: String, ranking: Vec<u8>) {
-        if let Ok(ranking) = String::from_utf8(ranking) {
-            lock(&self.made)
-                .entry(key)
-                .or_default()
-                .insert(target, ranking.into());
-        }
+        let Ok(ranking) = String::from_utf8(ranking) else {
+            return;
+        };
+        let mut made = lock(&self.made);
+        let sections = made.entry(key).or_default();
+        let same = sections
+            .values()
+            .find(|other| other.len() == ranking.len() && ***other == *ranking)
+            .cloned();
+        sections.insert(target, same.unwrap_or_else(|| ranking.into()));
     }
 
     /// Stores the entries of the projects ranked this run (written on the
@@ -640,6 +645,15 @@ mod tests {
         assert_eq!(versions("c", "p2"), None);
         let (a, d) = (ranked("a", "p2").expect("a"), ranked("d", "p2").expect("d"));
         assert!(Arc::ptr_eq(&a.files, &d.files), "decoded once for both");
+
+        // Made in the run, the same text for two targets is kept once.
+        shared.put("k".to_string(), "x".to_string(), ranking("p2", "2.0"));
+        shared.put("k".to_string(), "y".to_string(), ranking("p2", "2.0"));
+        shared.put("k".to_string(), "z".to_string(), ranking("p2", "2.1"));
+        let made = lock(&shared.made);
+        assert!(Arc::ptr_eq(&made["k"]["x"], &made["k"]["y"]));
+        assert!(!Arc::ptr_eq(&made["k"]["x"], &made["k"]["z"]));
+        drop(made);
 
         assert!(split_sections(b"plinth-ranked-shared 1\na\t99\nshort".to_vec()).is_none());
         assert!(split_sections(b"plinth-ranked 1\n".to_vec()).is_none());
