@@ -1769,6 +1769,32 @@ fn a_wheel_every_environment_reads_is_read_once() {
     assert_eq!(wheel_requests, 1, "{rendered}");
 }
 
+/// `-v` ends a universal run with its request count, as it does others.
+#[test]
+fn a_verbose_universal_run_counts_its_requests() {
+    let index = TestIndex::new().package("plain", "1.0", |p| p).serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "plain\n");
+    let output = context.run([
+        "compile",
+        "requirements.in",
+        "--universal",
+        "-v",
+        "-o",
+        "-",
+        "--index-url",
+        &index.url(),
+    ]);
+    assert!(output.status.success(), "{}", context.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let made = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("Made "))
+        .and_then(|rest| rest.split_once(' '))
+        .and_then(|(count, _)| count.parse::<usize>().ok());
+    assert!(made.is_some_and(|count| count > 0), "{stderr}");
+}
+
 /// The wheels of one release for different platforms mostly share their
 /// `METADATA`: when a wheel's central directory gives the same checksum and
 /// size as one read already, its body is not asked for again. `big`'s

@@ -413,7 +413,9 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
             direct: &direct,
             started,
         };
-        return crate::universal::lock(universal, printer);
+        let lock = crate::universal::lock(universal, printer)?;
+        report_requests(printer, &client);
+        return Ok(lock);
     }
     let fast_path = fast_path_client.and_then(|client| {
         let pinned = IndexSource::pinned(
@@ -501,12 +503,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         },
     );
     report_resolved(printer, packages.len(), started);
-    let stats = client.stats();
-    printer.verbose(&format!(
-        "Made {} HTTP requests, received {} KiB",
-        stats.requests,
-        stats.bytes / 1024
-    ));
+    report_requests(printer, &client);
     if let Some(existing) = &mut existing {
         direct.adopt_old_references(existing);
     }
@@ -635,6 +632,16 @@ pub(crate) fn annotation_style(args: &CompileArgs) -> AnnotationStyle {
         cli::AnnotationStyle::Split => AnnotationStyle::Split,
         cli::AnnotationStyle::Line => AnnotationStyle::Line,
     }
+}
+
+/// With `-v`: how many requests the run made, and how much it received.
+fn report_requests(printer: &Printer, client: &IndexClient) {
+    let stats = client.stats();
+    printer.verbose(&format!(
+        "Made {} HTTP requests, received {} KiB",
+        stats.requests,
+        stats.bytes / 1024
+    ));
 }
 
 /// `Resolved 12 packages in 0.41s`.
