@@ -258,8 +258,7 @@ impl SharedRankings {
     }
 
     /// Keeps `ranking` (as [`encode`] wrote it) of `target` under `key` for
-    /// [`Self::store`].
-    /// The same text as another target's is kept once.
+    /// [`Self::store`]; the same text as another target's is kept once.
     pub(crate) fn put(&self, key: String, target: String, ranking: Vec<u8>) {
         let Ok(ranking) = String::from_utf8(ranking) else {
             return;
