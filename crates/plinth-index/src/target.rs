@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 /// The operating system family and its ABI level of a target platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Os {
     /// glibc Linux, with the newest `manylinux_2_N` level the target supports.
     Manylinux {
@@ -26,14 +27,14 @@ pub enum Os {
     Windows,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Arch {
     X86_64,
     Aarch64,
 }
 
 /// A target platform, as named with `--python-platform`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Platform {
     pub os: Os,
     pub arch: Arch,
@@ -214,32 +215,19 @@ impl Platform {
 pub struct Target {
     pub python_version: Version,
     pub platform: Platform,
-    /// The rank of each compatible tag, by python tag, ABI tag and platform
-    /// tag (so that a lookup needs no `python-abi-platform` string built).
-    tags: HashMap<String, HashMap<String, HashMap<String, usize>>>,
+    /// The rank of each compatible tag (see [`Tags`]), shared by the
+    /// targets of one Python minor version and platform.
+    tags: Arc<Tags>,
 }
+
+/// The rank of each compatible tag, by python tag, ABI tag and platform tag
+/// (so that a lookup needs no `python-abi-platform` string built).
+type Tags = HashMap<String, HashMap<String, HashMap<String, usize>>>;
 
 impl Target {
     /// A target for CPython `python_version` (`3.11` or `3.11.9`) on `platform`.
     pub fn new(python_version: Version, platform: Platform) -> Self {
-        let mut tags: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
-        for (rank, tag) in compatible_tags(&python_version, &platform)
-            .into_iter()
-            .enumerate()
-        {
-            let mut parts = tag.splitn(3, '-');
-            let (Some(python), Some(abi), Some(platform)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            tags.entry(python.to_string())
-                .or_default()
-                .entry(abi.to_string())
-                .or_default()
-                .entry(platform.to_string())
-                .or_insert(rank);
-        }
+        let tags = shared_tags(&python_version, platform);
         Self {
             python_version,
             platform,
@@ -342,6 +330,46 @@ impl Target {
 
 /// Every `python-abi-platform` tag CPython `version` accepts on `platform`,
 /// in the order of preference `packaging.tags.sys_tags` uses.
+/// The tags of CPython `version` on `platform`, built once per process
+/// for each minor version and platform: a universal resolution makes a
+/// target for each environment of its grid and each patch version it
+/// splits, a few thousand tags each on macOS.
+fn shared_tags(version: &Version, platform: Platform) -> Arc<Tags> {
+    /// By the release's first two numbers and the platform.
+    type Built = Mutex<HashMap<(Vec<u64>, Platform), Arc<Tags>>>;
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    let minor: Vec<u64> = version.release().iter().take(2).copied().collect();
+    let built = BUILT.get_or_init(Mutex::default);
+    let key = (minor, platform);
+    if let Some(tags) = built
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+    {
+        return tags.clone();
+    }
+    let mut tags = Tags::new();
+    for (rank, tag) in compatible_tags(version, &platform).into_iter().enumerate() {
+        let mut parts = tag.splitn(3, '-');
+        let (Some(python), Some(abi), Some(platform)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        tags.entry(python.to_string())
+            .or_default()
+            .entry(abi.to_string())
+            .or_default()
+            .entry(platform.to_string())
+            .or_insert(rank);
+    }
+    let tags = Arc::new(tags);
+    built
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(key, tags.clone());
+    tags
+}
+
 fn compatible_tags(version: &Version, platform: &Platform) -> Vec<String> {
     let release = version.release();
     let major = release.first().copied().unwrap_or(3);
@@ -386,6 +414,26 @@ mod tests {
             Version::from_str("3.11").expect("version"),
             Platform::from_str(platform).expect("platform"),
         )
+    }
+
+    #[test]
+    fn targets_of_one_minor_version_and_platform_share_their_tags() {
+        let platform = Platform::from_str("aarch64-apple-darwin").expect("platform");
+        let at =
+            |version: &str| Target::new(Version::from_str(version).expect("version"), platform);
+        let (first, patch, other) = (at("3.12"), at("3.12.4"), at("3.13"));
+        assert!(Arc::ptr_eq(&first.tags, &patch.tags));
+        assert!(!Arc::ptr_eq(&first.tags, &other.tags));
+        let linux = Target::new(
+            Version::from_str("3.12").expect("version"),
+            Platform::from_str("x86_64-manylinux_2_28").expect("platform"),
+        );
+        assert!(!Arc::ptr_eq(&first.tags, &linux.tags));
+        // Shared, each still ranks for its own Python.
+        let rank =
+            |target: &Target| target.wheel_rank(&["cp312"], &["cp312"], &["macosx_11_0_arm64"]);
+        assert!(rank(&first).is_some() && rank(&patch).is_some());
+        assert_eq!(rank(&other), None);
     }
 
     #[test]
