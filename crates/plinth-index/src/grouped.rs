@@ -5,6 +5,7 @@
 //! each environment ranks the page's distinct tag sets, not every wheel.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use pep440_rs::Version;
@@ -24,6 +25,9 @@ pub(crate) struct Grouped {
     pub tag_sets: Vec<[Box<str>; 3]>,
     /// Each version, in order, with its files.
     pub versions: Vec<(Version, Vec<GroupedFile>)>,
+    /// The positions of each version's files (in the order of `versions`),
+    /// shared by the rankings of every target.
+    pub positions: Vec<Arc<[usize]>>,
     /// The versions whose every file was uploaded after the cutoff.
     pub newer_than_cutoff: BTreeSet<Version>,
 }
@@ -62,9 +66,14 @@ pub(crate) fn group(
             .push((at, tags));
     }
     newer_than_cutoff.retain(|version| !by_version.contains_key(version));
+    let positions = by_version
+        .values()
+        .map(|files| files.iter().map(|(at, _)| *at).collect())
+        .collect();
     Grouped {
         tag_sets,
         versions: by_version.into_iter().collect(),
+        positions,
         newer_than_cutoff,
     }
 }
@@ -106,6 +115,8 @@ mod tests {
                 (version("2.0"), vec![(3, Some(0)), (4, Some(1))]),
             ]
         );
+        let positions: Vec<&[usize]> = grouped.positions.iter().map(|all| &all[..]).collect();
+        assert_eq!(positions, [&[0, 1][..], &[6], &[3, 4]]);
         let tags: Vec<[&str; 3]> = grouped
             .tag_sets
             .iter()

@@ -45,8 +45,9 @@ const HEADER: &str = "plinth-ranked 1";
 pub(crate) enum VersionFiles {
     /// Ranked in this run.
     Ranked {
-        /// Every file of the version (after `--exclude-newer`), for hashes.
-        all: Vec<usize>,
+        /// Every file of the version (after `--exclude-newer`), for hashes:
+        /// the same for every target (see [`crate::grouped::Grouped`]).
+        all: Arc<[usize]>,
         best: Option<IndexFile>,
     },
     /// Read from a stored ranking: the rest of the version's line in
@@ -63,7 +64,7 @@ impl VersionFiles {
     /// list for a damaged ranking: hashes then fail as for a missing file).
     pub(crate) fn all(&self) -> Vec<usize> {
         match self {
-            Self::Ranked { all, .. } => all.clone(),
+            Self::Ranked { all, .. } => all.to_vec(),
             Self::Stored { .. } => {
                 let (positions, _) = self.stored_fields();
                 parse_positions(positions).unwrap_or_default()
@@ -541,21 +542,21 @@ mod tests {
         files.insert(
             version("1.0"),
             VersionFiles::Ranked {
-                all: vec![0, 3, 4, 5, 9],
+                all: Arc::from([0, 3, 4, 5, 9]),
                 best: Some(file("demo-1.0-py3-none-any.whl")),
             },
         );
         files.insert(
             version("2.0"),
             VersionFiles::Ranked {
-                all: vec![1],
+                all: Arc::from([1]),
                 best: None,
             },
         );
         files.insert(
             version("3.0rc1"),
             VersionFiles::Ranked {
-                all: vec![2],
+                all: Arc::from([2]),
                 best: Some(file("demo-3.0rc1.tar.gz")),
             },
         );

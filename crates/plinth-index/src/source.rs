@@ -567,7 +567,7 @@ impl Inner {
             .collect();
         let mut versions = Vec::with_capacity(grouped.versions.len());
         let mut project_files = Vec::with_capacity(grouped.versions.len());
-        for (version, files) in &grouped.versions {
+        for ((version, files), all) in grouped.versions.iter().zip(&grouped.positions) {
             let files: Vec<(usize, Kind)> = files
                 .iter()
                 .map(|(at, tags)| {
@@ -584,7 +584,7 @@ impl Inner {
                 version.clone(),
                 VersionFiles::Ranked {
                     best: best.map(|position| page[files[position].0].clone()),
-                    all: files.into_iter().map(|(at, _)| at).collect(),
+                    all: all.clone(),
                 },
             ));
         }
