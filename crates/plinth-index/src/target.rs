@@ -328,8 +328,6 @@ impl Target {
     }
 }
 
-/// Every `python-abi-platform` tag CPython `version` accepts on `platform`,
-/// in the order of preference `packaging.tags.sys_tags` uses.
 /// The tags of CPython `version` on `platform`, built once per process
 /// for each minor version and platform: a universal resolution makes a
 /// target for each environment of its grid and each patch version it
@@ -370,6 +368,8 @@ fn shared_tags(version: &Version, platform: Platform) -> Arc<Tags> {
     tags
 }
 
+/// Every `python-abi-platform` tag CPython `version` accepts on `platform`,
+/// in the order of preference `packaging.tags.sys_tags` uses.
 fn compatible_tags(version: &Version, platform: &Platform) -> Vec<String> {
     let release = version.release();
     let major = release.first().copied().unwrap_or(3);

@@ -488,10 +488,10 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
                     // rather than one environment after the other, the next
                     // to resolve (the last in `pending`) first, and run
                     // ahead from it to what only they need (`colorama` of
-                    // `click` on Windows).
-                    // Each version once a round: every environment still
-                    // pending got those an earlier one chose (25 environments
-                    // of 118 packages asked some 35,000 times).
+                    // `click` on Windows). Each version once a round: every
+                    // environment still pending got those an earlier one
+                    // chose (25 environments of 118 packages asked some
+                    // 35,000 times).
                     let fresh: Vec<_> = resolution
                         .packages
                         .iter()
