@@ -70,3 +70,13 @@ pub use ranked::SharedRankings;
 pub use simple::{FileUrl, IndexFile, PageError, parse_html, parse_json};
 pub use source::{FileOptions, IndexSource, PackageSelection};
 pub use target::{Arch, Os, PLATFORM_NAMES, Platform, Target, UnknownPlatform};
+
+/// Frees `value` (many small allocations, say a run's projects) on a thread
+/// of its own, which the end of the process may cut short: the system takes
+/// the memory back then anyway. When no thread can be started, it is freed
+/// here.
+pub(crate) fn free_on_a_thread<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("plinth-free".to_string())
+        .spawn(move || drop(value));
+}

@@ -382,11 +382,7 @@ impl Drop for Inner {
                 .get_mut()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
-        // When no thread can be started, the closure (and so the maps)
-        // is dropped here.
-        let _ = std::thread::Builder::new()
-            .name("plinth-free".to_string())
-            .spawn(move || drop((projects, metadata)));
+        crate::free_on_a_thread((projects, metadata));
     }
 }
 

@@ -700,20 +700,13 @@ pub fn lock(universal: Universal<'_>, printer: &Printer) -> anyhow::Result<Lock>
         root_dependencies: Vec::new(),
         warnings: Vec::new(),
     };
-    let markers = markers.into_iter().cloned().collect();
-    let (resolutions, sources): (Vec<_>, Vec<_>) = covered
-        .into_iter()
-        .map(|(environment, source, resolution)| (resolution, (environment, source)))
-        .unzip();
-    // Freeing what every environment read (its projects, rankings and
-    // metadata) took longer than writing the lockfile: a tenth of an
-    // `--offline` run. A thread does it while the run ends; without one,
-    // it is done here.
-    let _ = std::thread::Builder::new().spawn(move || drop(sources));
     let coverage = Coverage {
         grid,
-        markers,
-        resolutions,
+        markers: markers.into_iter().cloned().collect(),
+        resolutions: covered
+            .into_iter()
+            .map(|(_, _, resolution)| resolution)
+            .collect(),
     };
     Ok(Lock {
         output: universal.output,
