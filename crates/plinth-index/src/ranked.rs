@@ -48,14 +48,17 @@ pub(crate) enum VersionFiles {
         /// Every file of the version (after `--exclude-newer`), for hashes:
         /// the same for every target (see [`crate::grouped::Grouped`]).
         all: Arc<[usize]>,
-        best: Option<IndexFile>,
+        /// The best file's position: each of a universal resolution's
+        /// environments keeps one of these per version, and a copy of the
+        /// file in each would take 100 bytes more.
+        best: Option<usize>,
     },
     /// Read from a stored ranking: the rest of the version's line in
     /// `text`, and the best file once it has been asked for.
     Stored {
         text: Arc<str>,
         at: Range<usize>,
-        best: OnceLock<Option<IndexFile>>,
+        best: OnceLock<Option<Box<IndexFile>>>,
     },
 }
 
@@ -72,16 +75,18 @@ impl VersionFiles {
         }
     }
 
-    /// The file to read metadata from.
-    pub(crate) fn best(&self) -> Option<IndexFile> {
+    /// The file to read metadata from; `page` is the page a ranking made
+    /// in this run was made from (a stored one names its best files).
+    pub(crate) fn best(&self, page: &[IndexFile]) -> Option<IndexFile> {
         match self {
-            Self::Ranked { best, .. } => best.clone(),
+            Self::Ranked { best, .. } => best.and_then(|at| page.get(at)).cloned(),
             Self::Stored { best, .. } => best
                 .get_or_init(|| match self.stored_fields() {
                     (_, "") => None,
-                    (_, line) => compact::decode_line(line),
+                    (_, line) => compact::decode_line(line).map(Box::new),
                 })
-                .clone(),
+                .as_deref()
+                .cloned(),
         }
     }
 
@@ -366,11 +371,12 @@ fn split_sections(entry: Vec<u8>) -> Option<Sections> {
     Some(sections)
 }
 
-/// The ranking of the page `page_id`.
+/// The ranking of the page `page_id`, made from `page`.
 pub(crate) fn encode(
     page_id: &str,
     versions: &PackageVersions,
     files: &BTreeMap<Version, VersionFiles>,
+    page: &[IndexFile],
 ) -> Vec<u8> {
     let mut text = String::with_capacity(files.len() * 200);
     text.push_str(HEADER);
@@ -399,7 +405,7 @@ pub(crate) fn encode(
                 .unwrap_or_default(),
         ];
         text.push_str(&fields.join("\t"));
-        if let Some(best) = files.and_then(VersionFiles::best) {
+        if let Some(best) = files.and_then(|files| files.best(page)) {
             text.push('\t');
             compact::encode_line(&best, &mut text);
         }
@@ -549,12 +555,16 @@ mod tests {
             info(None, Some("it has no wheel for the target"), None),
         );
         versions.insert(version("3.0rc1"), info(Some(""), None, Some(">=3.9, <4")));
+        let page = [
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-3.0rc1.tar.gz"),
+        ];
         let mut files = BTreeMap::new();
         files.insert(
             version("1.0"),
             VersionFiles::Ranked {
                 all: Arc::from([0, 3, 4, 5, 9]),
-                best: Some(file("demo-1.0-py3-none-any.whl")),
+                best: Some(0),
             },
         );
         files.insert(
@@ -568,7 +578,7 @@ mod tests {
             version("3.0rc1"),
             VersionFiles::Ranked {
                 all: Arc::from([2]),
-                best: Some(file("demo-3.0rc1.tar.gz")),
+                best: Some(1),
             },
         );
         let ranked = Ranked {
@@ -578,7 +588,7 @@ mod tests {
             }),
             files: Arc::new(files),
         };
-        let encoded = encode("page-1", &ranked.versions, &ranked.files);
+        let encoded = encode("page-1", &ranked.versions, &ranked.files, &page);
         assert!(
             String::from_utf8_lossy(&encoded).contains("\t0,3-5,9\t"),
             "runs of positions are written as ranges"
@@ -592,7 +602,10 @@ mod tests {
         for (version, files) in ranked.files.iter() {
             let other = &decoded.files[version];
             assert!(matches!(other, VersionFiles::Stored { .. }));
-            assert_eq!((other.all(), other.best()), (files.all(), files.best()));
+            assert_eq!(
+                (other.all(), other.best(&[])),
+                (files.all(), files.best(&page))
+            );
         }
         assert_eq!(decoded.files.len(), 3);
 
@@ -600,7 +613,8 @@ mod tests {
             versions: Arc::default(),
             files: Arc::default(),
         };
-        let decoded = decode(encode("p", &empty.versions, &empty.files), "p").expect("decodes");
+        let decoded =
+            decode(encode("p", &empty.versions, &empty.files, &[]), "p").expect("decodes");
         assert_eq!(decoded.versions, empty.versions);
     }
 
@@ -611,7 +625,7 @@ mod tests {
                 versions: [(version_of(version), info(None, None, None))].into(),
                 newer_than_cutoff: BTreeSet::new(),
             };
-            encode(page, &versions, &BTreeMap::new())
+            encode(page, &versions, &BTreeMap::new(), &[])
         };
         let text = |bytes: Vec<u8>| -> Arc<str> { String::from_utf8(bytes).expect("text").into() };
         let made: Sections = [

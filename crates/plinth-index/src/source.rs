@@ -116,7 +116,9 @@ impl Project {
 
     /// The file of `version` to read metadata from.
     fn best(&self, version: &Version) -> Option<IndexFile> {
-        self.files.get(version)?.best()
+        self.files
+            .get(version)?
+            .best(self.page.as_deref().map_or(&[], Vec::as_slice))
     }
 
     /// Whether the metadata of `version` comes from a wheel (a cheap read,
@@ -416,7 +418,8 @@ impl Inner {
                 let sources = self.client.sources_fingerprint();
                 let ranked_for = self.ranked_for(&sources, name);
                 // This source keeps the project for the rest of the run.
-                let ranking = ranked::encode(id, &project.versions, &project.files);
+                let page = project.page.as_deref().map_or(&[][..], Vec::as_slice);
+                let ranking = ranked::encode(id, &project.versions, &project.files, page);
                 match &self.options.shared_rankings {
                     Some(shared) => shared.put(
                         ranked::shared_key(&ranked_for),
@@ -580,7 +583,7 @@ impl Inner {
             project_files.push((
                 version.clone(),
                 VersionFiles::Ranked {
-                    best: best.map(|position| page[files[position].0].clone()),
+                    best: best.map(|position| files[position].0),
                     all: all.clone(),
                 },
             ));
