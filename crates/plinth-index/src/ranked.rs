@@ -187,7 +187,8 @@ pub struct SharedRankings {
     /// (targets ranked alike share one text).
     stored: Mutex<HashMap<String, Arc<Sections>>>,
     /// The rankings decoded this run, by the address of their text (kept
-    /// here with them), with the page they were checked against.
+    /// here with them), with the page they were checked against; and those
+    /// made this run, with the page they were made from.
     decoded: Mutex<HashMap<usize, Decoded>>,
     /// Rankings made this run, by key and target.
     made: Mutex<BTreeMap<String, Sections>>,
@@ -274,11 +275,22 @@ impl SharedRankings {
         grouped
     }
 
-    /// Keeps `ranking` (as [`encode`] wrote it) of `target` under `key` for
-    /// [`Self::store`]; the same text as another target's is kept once.
-    pub(crate) fn put(&self, key: String, target: String, ranking: Vec<u8>) {
+    /// Keeps `ranking` (as [`encode`] wrote it of `ranked`, made from the
+    /// page `page_id`) of `target` under `key` for [`Self::store`]; the
+    /// same text as another target's is kept once. Gives the ranking for
+    /// the target to keep: another target's ranked alike, so that every
+    /// environment that ranks a page alike (all of them, for a project of
+    /// pure-Python wheels) shares one table of its versions.
+    pub(crate) fn put(
+        &self,
+        key: String,
+        target: String,
+        ranking: Vec<u8>,
+        ranked: Ranked,
+        page_id: &str,
+    ) -> Ranked {
         let Ok(ranking) = String::from_utf8(ranking) else {
-            return;
+            return ranked;
         };
         let mut made = lock(&self.made);
         let sections = made.entry(key).or_default();
@@ -286,7 +298,17 @@ impl SharedRankings {
             .values()
             .find(|other| other.len() == ranking.len() && ***other == *ranking)
             .cloned();
-        sections.insert(target, same.unwrap_or_else(|| ranking.into()));
+        let text = same.unwrap_or_else(|| ranking.into());
+        sections.insert(target, text.clone());
+        drop(made);
+        let mut decoded = lock(&self.decoded);
+        let (_, made_for, shared) = decoded
+            .entry(text.as_ptr() as usize)
+            .or_insert_with(|| (text.clone(), page_id.to_string(), Some(ranked.clone())));
+        match shared {
+            Some(shared) if made_for == page_id => shared.clone(),
+            _ => ranked,
+        }
     }
 
     /// Stores the entries of the projects ranked this run (written on the
@@ -671,10 +693,30 @@ mod tests {
         let (a, d) = (ranked("a", "p2").expect("a"), ranked("d", "p2").expect("d"));
         assert!(Arc::ptr_eq(&a.files, &d.files), "decoded once for both");
 
-        // Made in the run, the same text for two targets is kept once.
-        shared.put("k".to_string(), "x".to_string(), ranking("p2", "2.0"));
-        shared.put("k".to_string(), "y".to_string(), ranking("p2", "2.0"));
-        shared.put("k".to_string(), "z".to_string(), ranking("p2", "2.1"));
+        // Made in the run, the same text for two targets is kept once, and
+        // the second target gets the first one's ranking to keep.
+        let made_ranking = |version: &str| Ranked {
+            versions: Arc::new(PackageVersions {
+                versions: [(version_of(version), info(None, None, None))].into(),
+                newer_than_cutoff: BTreeSet::new(),
+            }),
+            files: Arc::default(),
+        };
+        let put = |target: &str, version: &str| {
+            let key = "k".to_string();
+            let ranking = ranking("p2", version);
+            shared.put(
+                key,
+                target.to_string(),
+                ranking,
+                made_ranking(version),
+                "p2",
+            )
+        };
+        let (x, y, z) = (put("x", "2.0"), put("y", "2.0"), put("z", "2.1"));
+        assert!(Arc::ptr_eq(&x.versions, &y.versions));
+        assert!(!Arc::ptr_eq(&x.versions, &z.versions));
+        assert_eq!(z.versions, made_ranking("2.1").versions);
         let made = lock(&shared.made);
         assert!(Arc::ptr_eq(&made["k"]["x"], &made["k"]["y"]));
         assert!(!Arc::ptr_eq(&made["k"]["x"], &made["k"]["z"]));

@@ -413,7 +413,7 @@ impl Inner {
                     Some(id.clone()),
                 )));
             }
-            let project = self.build_project(name, files, id);
+            let mut project = self.build_project(name, files, id);
             if let Some(id) = &project.page_id {
                 let sources = self.client.sources_fingerprint();
                 let ranked_for = self.ranked_for(&sources, name);
@@ -421,11 +421,21 @@ impl Inner {
                 let page = project.page.as_deref().map_or(&[][..], Vec::as_slice);
                 let ranking = ranked::encode(id, &project.versions, &project.files, page);
                 match &self.options.shared_rankings {
-                    Some(shared) => shared.put(
-                        ranked::shared_key(&ranked_for),
-                        ranked::target_id(&self.target),
-                        ranking,
-                    ),
+                    Some(shared) => {
+                        let ranked = Ranked {
+                            versions: project.versions.clone(),
+                            files: project.files.clone(),
+                        };
+                        let ranked = shared.put(
+                            ranked::shared_key(&ranked_for),
+                            ranked::target_id(&self.target),
+                            ranking,
+                            ranked,
+                            id,
+                        );
+                        project.versions = ranked.versions;
+                        project.files = ranked.files;
+                    }
                     None => self
                         .client
                         .cache_put_later(ranked::key(&ranked_for), ranking),
