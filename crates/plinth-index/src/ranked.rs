@@ -187,13 +187,63 @@ pub struct SharedRankings {
     /// (targets ranked alike share one text).
     stored: Mutex<HashMap<String, Arc<Sections>>>,
     /// The rankings decoded this run, by the address of their text (kept
-    /// here with them), with the page they were checked against; and those
-    /// made this run, with the page they were made from.
+    /// here with them), with the page they were checked against.
     decoded: Mutex<HashMap<usize, Decoded>>,
-    /// Rankings made this run, by key and target.
-    made: Mutex<BTreeMap<String, Sections>>,
+    /// Rankings made this run, by key and target (targets ranked alike
+    /// share one), written out as text only when stored.
+    made: Mutex<BTreeMap<String, BTreeMap<String, Arc<Made>>>>,
     /// Each page ranked this run, grouped by version once for all targets.
     grouped: Mutex<HashMap<PackageName, GroupedPage>>,
+}
+
+/// A ranking made this run, and the page it was made from.
+#[derive(Debug)]
+struct Made {
+    ranked: Ranked,
+    page_id: String,
+    page: Arc<Vec<IndexFile>>,
+}
+
+impl Made {
+    /// Whether `ranked`, made from the page `page_id`, is this ranking: as
+    /// [`encode`] would write both alike.
+    fn is(&self, ranked: &Ranked, page_id: &str) -> bool {
+        let same_file =
+            |(version, files): (&Version, &VersionFiles),
+             (other_version, other): (&Version, &VersionFiles)| {
+                version == other_version
+                    && match (files, other) {
+                        (
+                            VersionFiles::Ranked { all, best },
+                            VersionFiles::Ranked {
+                                all: other_all,
+                                best: other_best,
+                            },
+                        ) => all == other_all && best == other_best,
+                        _ => false,
+                    }
+            };
+        self.page_id == page_id
+            && (Arc::ptr_eq(&self.ranked.versions, &ranked.versions)
+                || self.ranked.versions == ranked.versions)
+            && self.ranked.files.len() == ranked.files.len()
+            && self
+                .ranked
+                .files
+                .iter()
+                .zip(ranked.files.iter())
+                .all(|(a, b)| same_file(a, b))
+    }
+
+    fn encode(&self) -> Arc<str> {
+        let text = encode(
+            &self.page_id,
+            &self.ranked.versions,
+            &self.ranked.files,
+            &self.page,
+        );
+        String::from_utf8_lossy(&text).into()
+    }
 }
 
 /// A page, and its files grouped by version.
@@ -275,40 +325,34 @@ impl SharedRankings {
         grouped
     }
 
-    /// Keeps `ranking` (as [`encode`] wrote it of `ranked`, made from the
-    /// page `page_id`) of `target` under `key` for [`Self::store`]; the
-    /// same text as another target's is kept once. Gives the ranking for
-    /// the target to keep: another target's ranked alike, so that every
-    /// environment that ranks a page alike (all of them, for a project of
-    /// pure-Python wheels) shares one table of its versions.
+    /// Keeps `ranked` of `target` (made from `page`, stored as `page_id`)
+    /// under `key` for [`Self::store`]. Gives the ranking for the target to
+    /// keep: another target's that ranked the page alike, so that every
+    /// environment that does (all of them, for a project of pure-Python
+    /// wheels) shares one table of its versions.
     pub(crate) fn put(
         &self,
         key: String,
         target: String,
-        ranking: Vec<u8>,
         ranked: Ranked,
         page_id: &str,
+        page: &Arc<Vec<IndexFile>>,
     ) -> Ranked {
-        let Ok(ranking) = String::from_utf8(ranking) else {
-            return ranked;
-        };
         let mut made = lock(&self.made);
         let sections = made.entry(key).or_default();
         let same = sections
             .values()
-            .find(|other| other.len() == ranking.len() && ***other == *ranking)
+            .find(|other| other.is(&ranked, page_id))
             .cloned();
-        let text = same.unwrap_or_else(|| ranking.into());
-        sections.insert(target, text.clone());
-        drop(made);
-        let mut decoded = lock(&self.decoded);
-        let (_, made_for, shared) = decoded
-            .entry(text.as_ptr() as usize)
-            .or_insert_with(|| (text.clone(), page_id.to_string(), Some(ranked.clone())));
-        match shared {
-            Some(shared) if made_for == page_id => shared.clone(),
-            _ => ranked,
-        }
+        let same = same.unwrap_or_else(|| {
+            Arc::new(Made {
+                ranked,
+                page_id: page_id.to_string(),
+                page: page.clone(),
+            })
+        });
+        sections.insert(target, same.clone());
+        same.ranked.clone()
     }
 
     /// Stores the entries of the projects ranked this run (written on the
@@ -316,9 +360,22 @@ impl SharedRankings {
     /// entry for other targets of the same page.
     pub fn store(&self, client: &crate::IndexClient) {
         let made = std::mem::take(&mut *lock(&self.made));
-        for (key, sections) in made {
+        for (key, rankings) in made {
             let stored = self.stored_sections(&key, |key| client.cache_get(key));
-            client.cache_put_later_with(key, move || entry(sections, &stored));
+            client.cache_put_later_with(key, move || {
+                // Each ranking written out once, however many targets share it.
+                let mut texts: HashMap<*const Made, Arc<str>> = HashMap::new();
+                let sections = rankings
+                    .iter()
+                    .map(|(target, made)| {
+                        let text = texts
+                            .entry(Arc::as_ptr(made))
+                            .or_insert_with(|| made.encode());
+                        (target.clone(), text.clone())
+                    })
+                    .collect();
+                entry(sections, &stored)
+            });
         }
     }
 }
@@ -693,33 +750,50 @@ mod tests {
         let (a, d) = (ranked("a", "p2").expect("a"), ranked("d", "p2").expect("d"));
         assert!(Arc::ptr_eq(&a.files, &d.files), "decoded once for both");
 
-        // Made in the run, the same text for two targets is kept once, and
-        // the second target gets the first one's ranking to keep.
-        let made_ranking = |version: &str| Ranked {
+        // Made in the run: a target that ranks the page as another did gets
+        // that one's ranking to keep, and it is written out once.
+        let page = Arc::new(vec![
+            file("demo-2.0-py3-none-any.whl"),
+            file("demo-2.0.tar.gz"),
+        ]);
+        let made_ranking = |version: &str, best: usize| Ranked {
             versions: Arc::new(PackageVersions {
                 versions: [(version_of(version), info(None, None, None))].into(),
                 newer_than_cutoff: BTreeSet::new(),
             }),
-            files: Arc::default(),
+            files: Arc::new(
+                [(
+                    version_of(version),
+                    VersionFiles::Ranked {
+                        all: Arc::from([0, 1]),
+                        best: Some(best),
+                    },
+                )]
+                .into(),
+            ),
         };
-        let put = |target: &str, version: &str| {
-            let key = "k".to_string();
-            let ranking = ranking("p2", version);
-            shared.put(
-                key,
-                target.to_string(),
-                ranking,
-                made_ranking(version),
-                "p2",
-            )
+        let put = |target: &str, version: &str, best: usize, page_id: &str| {
+            let ranked = made_ranking(version, best);
+            shared.put("k".to_string(), target.to_string(), ranked, page_id, &page)
         };
-        let (x, y, z) = (put("x", "2.0"), put("y", "2.0"), put("z", "2.1"));
-        assert!(Arc::ptr_eq(&x.versions, &y.versions));
-        assert!(!Arc::ptr_eq(&x.versions, &z.versions));
-        assert_eq!(z.versions, made_ranking("2.1").versions);
+        let x = put("x", "2.0", 0, "p2");
+        let y = put("y", "2.0", 0, "p2");
+        assert!(Arc::ptr_eq(&x.versions, &y.versions) && Arc::ptr_eq(&x.files, &y.files));
+        let others = [
+            put("z", "2.1", 0, "p2"),
+            put("w", "2.0", 1, "p2"),
+            put("v", "2.0", 0, "p3"),
+        ];
+        for other in others {
+            assert!(!Arc::ptr_eq(&x.files, &other.files));
+        }
         let made = lock(&shared.made);
         assert!(Arc::ptr_eq(&made["k"]["x"], &made["k"]["y"]));
-        assert!(!Arc::ptr_eq(&made["k"]["x"], &made["k"]["z"]));
+        assert!(!Arc::ptr_eq(&made["k"]["x"], &made["k"]["w"]));
+        let written = made["k"]["x"].encode();
+        let expected = encode("p2", &x.versions, &x.files, &page);
+        assert_eq!(written.as_bytes(), expected.as_slice());
+        assert!(written.contains("demo-2.0-py3-none-any.whl"), "{written}");
         drop(made);
 
         assert!(split_sections(b"plinth-ranked-shared 1\na\t99\nshort".to_vec()).is_none());

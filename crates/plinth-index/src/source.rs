@@ -413,13 +413,11 @@ impl Inner {
                     Some(id.clone()),
                 )));
             }
-            let mut project = self.build_project(name, files, id);
+            let mut project = self.build_project(name, files.clone(), id);
             if let Some(id) = &project.page_id {
                 let sources = self.client.sources_fingerprint();
                 let ranked_for = self.ranked_for(&sources, name);
                 // This source keeps the project for the rest of the run.
-                let page = project.page.as_deref().map_or(&[][..], Vec::as_slice);
-                let ranking = ranked::encode(id, &project.versions, &project.files, page);
                 match &self.options.shared_rankings {
                     Some(shared) => {
                         let ranked = Ranked {
@@ -429,16 +427,18 @@ impl Inner {
                         let ranked = shared.put(
                             ranked::shared_key(&ranked_for),
                             ranked::target_id(&self.target),
-                            ranking,
                             ranked,
                             id,
+                            &files,
                         );
                         project.versions = ranked.versions;
                         project.files = ranked.files;
                     }
-                    None => self
-                        .client
-                        .cache_put_later(ranked::key(&ranked_for), ranking),
+                    None => {
+                        let ranking = ranked::encode(id, &project.versions, &project.files, &files);
+                        self.client
+                            .cache_put_later(ranked::key(&ranked_for), ranking);
+                    }
                 }
             }
             Ok(Arc::new(project))
