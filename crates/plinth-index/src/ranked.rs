@@ -90,6 +90,21 @@ impl VersionFiles {
         }
     }
 
+    /// Whether both were ranked in this run alike: the same files, the
+    /// same best one.
+    fn made_alike(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Ranked { all, best },
+                Self::Ranked {
+                    all: others,
+                    best: other,
+                },
+            ) => all == others && best == other,
+            _ => false,
+        }
+    }
+
     /// The positions and the best file's fields of a stored version.
     fn stored_fields(&self) -> (&str, &str) {
         match self {
@@ -208,31 +223,14 @@ impl Made {
     /// Whether `ranked`, made from the page `page_id`, is this ranking: as
     /// [`encode`] would write both alike.
     fn is(&self, ranked: &Ranked, page_id: &str) -> bool {
-        let same_file =
-            |(version, files): (&Version, &VersionFiles),
-             (other_version, other): (&Version, &VersionFiles)| {
-                version == other_version
-                    && match (files, other) {
-                        (
-                            VersionFiles::Ranked { all, best },
-                            VersionFiles::Ranked {
-                                all: other_all,
-                                best: other_best,
-                            },
-                        ) => all == other_all && best == other_best,
-                        _ => false,
-                    }
-            };
         self.page_id == page_id
-            && (Arc::ptr_eq(&self.ranked.versions, &ranked.versions)
-                || self.ranked.versions == ranked.versions)
+            && self.ranked.versions == ranked.versions
             && self.ranked.files.len() == ranked.files.len()
-            && self
-                .ranked
-                .files
-                .iter()
-                .zip(ranked.files.iter())
-                .all(|(a, b)| same_file(a, b))
+            && self.ranked.files.iter().zip(ranked.files.iter()).all(
+                |((version, files), (other_version, other))| {
+                    version == other_version && files.made_alike(other)
+                },
+            )
     }
 
     fn encode(&self) -> Arc<str> {
