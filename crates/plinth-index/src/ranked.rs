@@ -97,10 +97,10 @@ impl VersionFiles {
             (
                 Self::Ranked { all, best },
                 Self::Ranked {
-                    all: others,
-                    best: other,
+                    all: other_all,
+                    best: other_best,
                 },
-            ) => all == others && best == other,
+            ) => all == other_all && best == other_best,
             _ => false,
         }
     }
