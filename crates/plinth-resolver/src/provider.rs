@@ -1475,6 +1475,10 @@ const CONFLICT_THRESHOLD: u32 = 5;
 
 /// The classes of a package's priority, lowest first (after uv's): the
 /// higher class is decided first, and within one the earlier found.
+///
+/// The culprit of a restart while the package to go before it is not
+/// found yet (see `Provider::prioritize`).
+const DEFERRED: u8 = 0;
 const PLAIN: u8 = 1;
 /// Decided often at a version others' dependencies ruled out (see
 /// `Provider::demote_culprits`).
@@ -1486,6 +1490,11 @@ const CONFLICTING: u8 = 3;
 const PINNED: u8 = 4;
 /// Named by a direct reference (a URL or path).
 const DIRECT: u8 = 5;
+
+/// An extra goes just before its base package.
+fn tiebreak_of(package: &Package) -> u8 {
+    u8::from(matches!(package, Package::Extra(..)))
+}
 
 /// At most this many restarts with a package moved.
 const MAX_RESTARTS: usize = 8;
@@ -1520,7 +1529,21 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         let discovery = self.discovery.borrow();
         let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
         let mut place = discovered(name);
-        let mut tiebreak = u8::from(matches!(package, Package::Extra(..)));
+        // A restart's culprit waits while the package to be decided before
+        // it is not found yet: python-dateutil, found through celery at
+        // once, decided at 3.0 before botocore, found only through kombu's
+        // extra and boto3, made botocore (which asks for `<3`) and boto3
+        // walk down all 832 of their versions in step (5 s of a resolution
+        // `--offline`, uv's 0.3 s). uv backtracks to the culprit's decision
+        // and then decides it late; waiting does as much here.
+        if self
+            .early
+            .iter()
+            .any(|(first, culprit)| culprit == name && !discovery.contains_key(first))
+        {
+            return (DEFERRED, Reverse(place), tiebreak_of(package));
+        }
+        let mut tiebreak = tiebreak_of(package);
         // Just before the package that kept ruling it out.
         if let Some(culprit) = self.early.get(name) {
             let culprit_class = self.classes.borrow().get(culprit).copied().unwrap_or(PLAIN);
