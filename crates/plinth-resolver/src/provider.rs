@@ -1473,12 +1473,13 @@ type Priority = (u8, Reverse<usize>, u8);
 
 const CONFLICT_THRESHOLD: u32 = 5;
 
-/// The classes of a package's priority, lowest first (after uv's): the
-/// higher class is decided first, and within one the earlier found.
-///
+// The classes of a package's priority, lowest first (after uv's): the
+// higher class is decided first, and within one the earlier found.
+
 /// The culprit of a restart while the package to go before it is not
 /// found yet (see `Provider::prioritize`).
 const DEFERRED: u8 = 0;
+/// Nothing known against it yet.
 const PLAIN: u8 = 1;
 /// Decided often at a version others' dependencies ruled out (see
 /// `Provider::demote_culprits`).
