@@ -5,13 +5,13 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
-    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
-    PubGrubError, Ranges,
+    Dependencies, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
 };
 
 use crate::package::Package;
@@ -156,8 +156,17 @@ pub fn resolve<S: PackageSource>(
     // `Provider::note_culprits`).
     let mut early = HashMap::new();
     let mut retries = Retries::default();
+    let reads = Reads::default();
     let (provider, outcome) = loop {
-        let provider = Provider::new(source, requirements, constraints, options, &early, retries);
+        let provider = Provider::new(
+            source,
+            requirements,
+            constraints,
+            options,
+            &reads,
+            &early,
+            retries,
+        );
         if early.is_empty() {
             source.root_bounds(provider.bounds.clone());
         }
@@ -252,13 +261,8 @@ struct Provider<'a, S> {
     discovery: RefCell<HashMap<PackageName, usize>>,
     /// The extras of each package hinted to the source (see `discover`).
     discovered_extras: RefCell<HashSet<(PackageName, ExtraName)>>,
-    /// The requirement edges of every (package, version) expanded, for `# via`.
-    edges: RefCell<HashMap<(Package, Version), Vec<ReadEdge>>>,
-    /// Warnings about a (package, version), reported if it ends up selected.
-    warnings: RefCell<HashMap<(Package, Version), String>>,
-    /// The overrides applied to the requirements of every (package, version)
-    /// expanded: the overridden name and the override's source, for `# via`.
-    applied_overrides: RefCell<HashMap<(Package, Version), OverrideUses>>,
+    /// What the attempts so far read (kept over restarts).
+    reads: &'a Reads,
     /// How often each package was chosen at another version than the
     /// one before (a backtrack), and the version chosen last.
     choices: RefCell<HashMap<PackageName, (u64, Version)>>,
@@ -306,6 +310,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         requirements: &'a [RootRequirement],
         constraints: &'a [RootRequirement],
         options: &'a ResolveOptions,
+        reads: &'a Reads,
         early: &'a HashMap<PackageName, PackageName>,
         earlier: Retries,
     ) -> Self {
@@ -369,9 +374,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             allowed_yanked,
             discovery: RefCell::new(HashMap::new()),
             discovered_extras: RefCell::new(HashSet::new()),
-            edges: RefCell::new(HashMap::new()),
-            warnings: RefCell::new(HashMap::new()),
-            applied_overrides: RefCell::new(HashMap::new()),
+            reads,
             choices: RefCell::new(HashMap::new()),
             lowest_chosen: RefCell::new(HashMap::new()),
             backtracks: std::cell::Cell::new(earlier.backtracks),
@@ -896,9 +899,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             || range.clone(),
             |constraint| range.intersection(constraint),
         );
-        self.discover(&requirement.name, &requirement.extras, &narrowed);
+        dependencies.discovered.push((
+            requirement.name.clone(),
+            requirement.extras.clone(),
+            narrowed.clone(),
+        ));
         if is_exact(&narrowed) {
-            self.raise_class(&requirement.name, PINNED);
+            dependencies.pinned.push(requirement.name.clone());
         }
         dependencies.edges.push(ReadEdge {
             requirement: requirement.clone(),
@@ -970,10 +977,18 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 
     /// The versions of `name`: the one of its direct reference, else the index's.
     fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
-        match self.options.direct.get(name) {
-            Some(direct) => Ok(Arc::new(direct_versions(direct))),
-            None => self.source.versions(name),
+        if let Some(direct) = self.options.direct.get(name) {
+            return Ok(Arc::new(direct_versions(direct)));
         }
+        if let Some(versions) = self.reads.versions.borrow().get(name) {
+            return Ok(versions.clone());
+        }
+        let versions = self.source.versions(name)?;
+        self.reads
+            .versions
+            .borrow_mut()
+            .insert(name.clone(), versions.clone());
+        Ok(versions)
     }
 
     fn prerelease_allowed(&self, name: &PackageName) -> bool {
@@ -1067,15 +1082,57 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
     }
 
+    /// The dependencies of `package==version` for PubGrub, from what was
+    /// read of it in this attempt or an earlier one (see [`Reads`]), with
+    /// what reading them tells the provider: the packages found, those
+    /// pinned, and, against what is decided now, the culprits.
     fn dependencies_of(
         &self,
         package: &Package,
         version: &Version,
     ) -> Result<Dependencies<Package, Ranges<Version>, String>, SourceError> {
+        let key = (package.clone(), version.clone());
+        let read = self.reads.expansions.borrow().get(&key).cloned();
+        let expansion = match read {
+            Some(expansion) => expansion,
+            None => {
+                let expansion = Rc::new(self.expand(package, version)?);
+                self.reads
+                    .expansions
+                    .borrow_mut()
+                    .insert(key, expansion.clone());
+                expansion
+            }
+        };
+        for (name, extras, range) in &expansion.discovered {
+            self.discover(name, extras, range);
+        }
+        for name in &expansion.pinned {
+            self.raise_class(name, PINNED);
+        }
+        let ranges = match &expansion.outcome {
+            Outcome::Unavailable(reason) => return Ok(Dependencies::Unavailable(reason.clone())),
+            Outcome::NeedsPython(range) => {
+                self.count_python_conflict(package);
+                return Ok(Dependencies::Available(
+                    [(Package::Python, range.clone())].into_iter().collect(),
+                ));
+            }
+            Outcome::Requires(ranges) => ranges,
+        };
+        if let Some(name) = package.name() {
+            self.demote_culprits(ranges);
+            self.note_culprits(name, ranges)?;
+        }
+        Ok(Dependencies::Available(ranges.iter().cloned().collect()))
+    }
+
+    /// Reads what `package==version` asks for: the same in every attempt.
+    fn expand(&self, package: &Package, version: &Version) -> Result<Expansion, SourceError> {
         let mut collected = Collected::default();
         let (name, extra): (&PackageName, Option<&ExtraName>) = match package {
             Package::Python => {
-                return Ok(Dependencies::Available(DependencyConstraints::default()));
+                return Ok(collected.into_expansion(Outcome::Requires(Vec::new())));
             }
             Package::Root => {
                 for root in self.requirements {
@@ -1086,7 +1143,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         }
                     }
                 }
-                return Ok(self.available(package, version, collected));
+                return Ok(collected.into_requires(package));
             }
             Package::Dist(name) => (name, None),
             Package::Extra(name, extra) => (name, Some(extra)),
@@ -1094,7 +1151,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
 
         let versions = self.versions(name)?;
         if let Some(reason) = self.unavailable_reason(name, version, &versions) {
-            return Ok(Dependencies::Unavailable(reason));
+            return Ok(collected.into_expansion(Outcome::Unavailable(reason)));
         }
         // The index may already tell that the target's Python is too old
         // or too new. Such a version depends on Python alone (as in uv):
@@ -1108,10 +1165,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         {
             let range = python_range(requires_python);
             if !self.python_allows(&range) {
-                self.count_python_conflict(package);
-                return Ok(Dependencies::Available(
-                    [(Package::Python, range)].into_iter().collect(),
-                ));
+                return Ok(collected.into_expansion(Outcome::NeedsPython(range)));
             }
         }
 
@@ -1121,7 +1175,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         };
         let metadata = match metadata {
             Ok(metadata) => metadata,
-            Err(reason) => return Ok(Dependencies::Unavailable(reason)),
+            Err(reason) => return Ok(collected.into_expansion(Outcome::Unavailable(reason))),
         };
         // A Requires-Python only the metadata gives, which the target does
         // not meet, makes the version unusable without deciding it (as in
@@ -1129,16 +1183,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         if let Some(requires_python) = &metadata.requires_python {
             let range = python_range(requires_python);
             if !self.python_allows(&range) {
-                return Ok(Dependencies::Unavailable(needs_python(
-                    &range,
-                    &self.options.python_version,
-                )));
+                let reason = needs_python(&range, &self.options.python_version);
+                return Ok(collected.into_expansion(Outcome::Unavailable(reason)));
             }
         }
         let outcome = match extra {
             None => self.dist_dependencies(&metadata, &mut collected),
             Some(extra) => {
-                self.raise_class(name, PINNED);
+                collected.pinned.push(name.clone());
                 collected.ranges.push((
                     Package::Dist(name.clone()),
                     Ranges::singleton(version.clone()),
@@ -1146,12 +1198,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 self.extra_dependencies(name, version, extra, &metadata, &mut collected)
             }
         };
-        if let Err(reason) = outcome {
-            return Ok(Dependencies::Unavailable(reason));
-        }
-        self.demote_culprits(&collected.ranges);
-        self.note_culprits(name, &collected.ranges)?;
-        Ok(self.available(package, version, collected))
+        Ok(match outcome {
+            Ok(()) => collected.into_requires(package),
+            Err(reason) => collected.into_expansion(Outcome::Unavailable(reason)),
+        })
     }
 
     fn dist_dependencies(
@@ -1194,42 +1244,12 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         if !mentioned {
-            self.warnings.borrow_mut().insert(
-                (Package::Extra(name.clone(), extra.clone()), version.clone()),
-                format!(
-                    "The package `{name}=={version}` does not have an extra named `{extra}`{}",
-                    extra_suggestion(extra, &metadata.provides_extra)
-                ),
-            );
+            collected.warning = Some(format!(
+                "The package `{name}=={version}` does not have an extra named `{extra}`{}",
+                extra_suggestion(extra, &metadata.provides_extra)
+            ));
         }
         Ok(())
-    }
-
-    /// Remember the edges (for `# via`) and hand the ranges to PubGrub.
-    fn available(
-        &self,
-        package: &Package,
-        version: &Version,
-        collected: Collected,
-    ) -> Dependencies<Package, Ranges<Version>, String> {
-        let edges = collected
-            .edges
-            .into_iter()
-            .filter(|edge| Some(&edge.requirement.name) != package.name())
-            .map(|mut edge| {
-                if let Package::Extra(_, extra) = package {
-                    edge.marker = edge.marker.simplify_extras(std::slice::from_ref(extra));
-                }
-                edge
-            })
-            .collect();
-        self.edges
-            .borrow_mut()
-            .insert((package.clone(), version.clone()), edges);
-        self.applied_overrides
-            .borrow_mut()
-            .insert((package.clone(), version.clone()), collected.overrides);
-        Dependencies::Available(collected.ranges.into_iter().collect())
     }
 
     /// Build the pinned set with `# via` edges from PubGrub's selection.
@@ -1252,17 +1272,21 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 );
             }
         }
-        let edges = self.edges.borrow();
+        let expansions = self.reads.expansions.borrow();
+        let read = |package: &Package, version: &Version| {
+            expansions
+                .get(&(package.clone(), version.clone()))
+                .map(Rc::clone)
+        };
         let mut ordered: Vec<(&Package, &Version)> = selected.iter().collect();
         ordered.sort();
         for (package, version) in ordered {
             let Some(parent) = package.name() else {
                 continue;
             };
-            for edge in edges
-                .get(&(package.clone(), version.clone()))
-                .into_iter()
-                .flatten()
+            for edge in read(package, version)
+                .iter()
+                .flat_map(|expansion| &expansion.edges)
             {
                 if let Some(resolved) = packages.get_mut(&edge.requirement.name) {
                     resolved.required_by.insert(parent.clone());
@@ -1289,17 +1313,15 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 resolved.sources.insert(root.source.clone());
             }
         }
-        let applied_overrides = self.applied_overrides.borrow();
         for (package, version) in selected.iter() {
             if let Package::Extra(name, extra) = package
                 && let Some(resolved) = packages.get_mut(name)
             {
                 resolved.extras.insert(extra.clone());
             }
-            for (name, source) in applied_overrides
-                .get(&(package.clone(), version.clone()))
-                .into_iter()
-                .flatten()
+            for (name, source) in read(package, version)
+                .iter()
+                .flat_map(|expansion| &expansion.overrides)
             {
                 if let Some(resolved) = packages.get_mut(name) {
                     resolved.sources.insert(source.clone());
@@ -1307,10 +1329,9 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         let mut warnings = BTreeSet::new();
-        let collected = self.warnings.borrow();
         for (package, version) in selected.iter() {
-            if let Some(warning) = collected.get(&(package.clone(), version.clone())) {
-                warnings.insert(warning.clone());
+            if let Some(warning) = read(package, version).and_then(|read| read.warning.clone()) {
+                warnings.insert(warning);
             }
             if let Package::Dist(name) = package
                 && let Ok(versions) = self.versions(name)
@@ -1326,10 +1347,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 });
             }
         }
-        let root_dependencies = edges
+        let root_dependencies = expansions
             .iter()
             .filter(|((package, _), _)| *package == Package::Root)
-            .flat_map(|(_, edges)| edges.iter().map(ReadEdge::to_edge))
+            .flat_map(|(_, expansion)| expansion.edges.iter().map(ReadEdge::to_edge))
             .collect();
         Resolution {
             packages: packages.into_values().collect(),
@@ -1369,12 +1390,95 @@ struct Decision {
     forced: bool,
 }
 
+/// What the attempts of one resolution read, kept when it starts again
+/// (see `Provider::note_culprits`): a restart asks for the versions and
+/// dependencies of mostly the same packages again (airflow's three
+/// attempts, 300 dependency lists read a second and third time).
+#[derive(Default)]
+struct Reads {
+    versions: RefCell<HashMap<PackageName, Arc<PackageVersions>>>,
+    expansions: RefCell<HashMap<(Package, Version), Rc<Expansion>>>,
+}
+
+impl Reads {
+    fn has_expanded(&self, package: &Package, version: &Version) -> bool {
+        self.expansions
+            .borrow()
+            .contains_key(&(package.clone(), version.clone()))
+    }
+}
+
+/// What one (package, version) asks for, read from its metadata once.
+struct Expansion {
+    /// The packages its requirements name, in order, with their extras and
+    /// ranges (for `Provider::discover`).
+    discovered: Vec<(PackageName, Vec<ExtraName>, Ranges<Version>)>,
+    /// The names it asks for at exactly one version.
+    pinned: Vec<PackageName>,
+    outcome: Outcome,
+    /// Its requirement edges, for `# via`.
+    edges: Vec<ReadEdge>,
+    overrides: OverrideUses,
+    /// Reported if it ends up selected.
+    warning: Option<String>,
+}
+
+enum Outcome {
+    /// It can't be used, and why.
+    Unavailable(String),
+    /// Its `Requires-Python` on the index, which the target does not meet:
+    /// it depends on Python alone.
+    NeedsPython(Ranges<Version>),
+    Requires(Vec<(Package, Ranges<Version>)>),
+}
+
 /// Dependencies of one (package, version) being collected.
 #[derive(Default)]
 struct Collected {
     ranges: Vec<(Package, Ranges<Version>)>,
     edges: Vec<ReadEdge>,
     overrides: OverrideUses,
+    discovered: Vec<(PackageName, Vec<ExtraName>, Ranges<Version>)>,
+    pinned: Vec<PackageName>,
+    warning: Option<String>,
+}
+
+impl Collected {
+    /// The expansion of `package` with its requirements as collected: the
+    /// ranges for PubGrub, the edges (those on itself left out; an extra's
+    /// markers with the extra taken as true) for `# via`.
+    fn into_requires(mut self, package: &Package) -> Expansion {
+        let ranges = std::mem::take(&mut self.ranges);
+        let edges = std::mem::take(&mut self.edges)
+            .into_iter()
+            .filter(|edge| Some(&edge.requirement.name) != package.name())
+            .map(|mut edge| {
+                if let Package::Extra(_, extra) = package {
+                    edge.marker = edge.marker.simplify_extras(std::slice::from_ref(extra));
+                }
+                edge
+            })
+            .collect();
+        let overrides = std::mem::take(&mut self.overrides);
+        Expansion {
+            edges,
+            overrides,
+            ..self.into_expansion(Outcome::Requires(ranges))
+        }
+    }
+
+    /// The expansion with `outcome` (no edges: those are for `# via`, and
+    /// only a version with its requirements read can be selected).
+    fn into_expansion(self, outcome: Outcome) -> Expansion {
+        Expansion {
+            discovered: self.discovered,
+            pinned: self.pinned,
+            outcome,
+            edges: Vec::new(),
+            overrides: Vec::new(),
+            warning: self.warning,
+        }
+    }
 }
 
 /// The one version of a direct reference, as the index would describe it.
@@ -1601,7 +1705,10 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
                             None
                         }
                     };
-                    if let Some((tries, passed)) = steps_down {
+                    // A walk an earlier attempt took (read) fetched ahead then.
+                    if let Some((tries, passed)) = steps_down
+                        && !self.reads.has_expanded(package, version)
+                    {
                         self.prefetch_older(name, range, &passed, version, tries);
                     }
                 }

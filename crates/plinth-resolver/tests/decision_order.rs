@@ -1,7 +1,8 @@
 //! The order in which packages are decided, where it changes the answer.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName};
@@ -123,6 +124,118 @@ fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
         },
     };
     assert_eq!(common::pins(&source, &["a", "b"]), ["a==10", "b==10"]);
+}
+
+/// [`Rules`] counting what the resolver asks of it: versions by name,
+/// metadata by name and version; and the versions hinted to fetch ahead
+/// after a backtrack.
+struct Counted {
+    rules: Rules,
+    versions: Mutex<BTreeMap<String, u32>>,
+    metadata: Mutex<BTreeMap<String, u32>>,
+    prefetched: Mutex<Vec<String>>,
+}
+
+impl Counted {
+    fn new(rules: Rules) -> Self {
+        Self {
+            rules,
+            versions: Mutex::default(),
+            metadata: Mutex::default(),
+            prefetched: Mutex::default(),
+        }
+    }
+}
+
+impl PackageSource for Counted {
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        *self
+            .versions
+            .lock()
+            .expect("counts")
+            .entry(name.to_string())
+            .or_default() += 1;
+        self.rules.versions(name)
+    }
+
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError> {
+        *self
+            .metadata
+            .lock()
+            .expect("counts")
+            .entry(format!("{name}=={version}"))
+            .or_default() += 1;
+        self.rules.metadata(name, version)
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        let mut prefetched = self.prefetched.lock().expect("prefetched");
+        prefetched.extend(versions.iter().map(|version| format!("{name}=={version}")));
+    }
+}
+
+#[test]
+fn a_restart_reads_nothing_twice() {
+    // The shape of the test above: `b` walks down five versions under
+    // `a==11`, then the resolution starts again with `b` first. The
+    // second attempt asks the source for nothing the first read: each
+    // package's versions once, each version's metadata once.
+    let source = Counted::new(Rules {
+        last: |name| if name == "a" { 11 } else { 10 },
+        requires: |name, version| match (name, version) {
+            ("b", 1) => vec!["a>=1".to_string()],
+            ("b", version) => vec![format!("a=={version}")],
+            _ => Vec::new(),
+        },
+    });
+    assert_eq!(common::pins(&source, &["a", "b"]), ["a==10", "b==10"]);
+    let versions = source.versions.lock().expect("counts").clone();
+    assert_eq!(versions, BTreeMap::from([("a".into(), 1), ("b".into(), 1)]));
+    let metadata = source.metadata.lock().expect("counts").clone();
+    // Both attempts decided `b==10` and `a==10`, and the first `a==11`
+    // and `b` 10 down to 6.
+    assert!(metadata.contains_key("a==11") && metadata.contains_key("b==6"));
+    assert!(
+        metadata.values().all(|count| *count == 1),
+        "read more than once: {metadata:?}"
+    );
+}
+
+#[test]
+fn a_restart_hints_no_walk_taken_before() {
+    // `w` walks down from 10 to 3 in each attempt (every newer `w` asks
+    // for an `r` the root rules out), before `b` conflicts with `a` as
+    // above. The second attempt's walk hints nothing more to fetch: the
+    // hints for `w` are those of a resolution with no restart.
+    let rules = || Rules {
+        last: |name| if name == "a" { 11 } else { 10 },
+        requires: |name, version| match (name, version) {
+            ("w", version) if version > 3 => vec!["r>=5".to_string()],
+            ("b", 1) => vec!["a>=1".to_string()],
+            ("b", version) => vec![format!("a=={version}")],
+            _ => Vec::new(),
+        },
+    };
+    let hints_for_w = |roots: &[&str]| {
+        let source = Counted::new(rules());
+        let pins = common::pins(&source, roots);
+        assert!(pins.contains(&"w==3".to_string()), "{pins:?}");
+        let prefetched = source.prefetched.lock().expect("prefetched").clone();
+        let hints: Vec<String> = prefetched
+            .into_iter()
+            .filter(|hint| hint.starts_with("w=="))
+            .collect();
+        (pins, hints)
+    };
+    let (pins, with_restart) = hints_for_w(&["w", "r<5", "a", "b"]);
+    assert_eq!(pins, ["a==10", "b==10", "r==4", "w==3"]);
+    let (_, alone) = hints_for_w(&["w", "r<5"]);
+    assert!(!alone.is_empty());
+    assert_eq!(with_restart, alone);
 }
 
 #[test]
