@@ -106,23 +106,27 @@ fn torch_like(on_index: bool) -> PythonRules {
     }
 }
 
-#[test]
-fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
-    // `a` 1 to 11; `b` 1 to 10, each `b==k` requiring `a==k` but the
-    // first, which takes any `a` (as each dagster-dbt release pins its
-    // dagster, and one from 2021 takes any). `a` is decided first, at 11,
-    // which only the oldest `b` allows. After five versions of `b` asked
-    // for another `a`, the resolution starts again with `b` decided before
-    // `a`, and `a` follows it (uv's answer), instead of keeping `a==11`
-    // with the oldest `b`.
-    let source = Rules {
+/// `a` 1 to 11; `b` 1 to 10, each `b==k` requiring `a==k` but the first,
+/// which takes any `a` (as each dagster-dbt release pins its dagster, and
+/// one from 2021 takes any).
+fn dagster_like() -> Rules {
+    Rules {
         last: |name| if name == "a" { 11 } else { 10 },
         requires: |name, version| match (name, version) {
             ("b", 1) => vec!["a>=1".to_string()],
             ("b", version) => vec![format!("a=={version}")],
             _ => Vec::new(),
         },
-    };
+    }
+}
+
+#[test]
+fn a_package_that_keeps_conflicting_is_decided_before_its_culprit() {
+    // `a` is decided first, at 11, which only the oldest `b` allows.
+    // After five versions of `b` asked for another `a`, the resolution
+    // starts again with `b` decided before `a`, and `a` follows it (uv's
+    // answer), instead of keeping `a==11` with the oldest `b`.
+    let source = dagster_like();
     assert_eq!(common::pins(&source, &["a", "b"]), ["a==10", "b==10"]);
 }
 
@@ -184,14 +188,7 @@ fn a_restart_reads_nothing_twice() {
     // `a==11`, then the resolution starts again with `b` first. The
     // second attempt asks the source for nothing the first read: each
     // package's versions once, each version's metadata once.
-    let source = Counted::new(Rules {
-        last: |name| if name == "a" { 11 } else { 10 },
-        requires: |name, version| match (name, version) {
-            ("b", 1) => vec!["a>=1".to_string()],
-            ("b", version) => vec![format!("a=={version}")],
-            _ => Vec::new(),
-        },
-    });
+    let source = Counted::new(dagster_like());
     assert_eq!(common::pins(&source, &["a", "b"]), ["a==10", "b==10"]);
     let versions = source.versions.lock().expect("counts").clone();
     assert_eq!(versions, BTreeMap::from([("a".into(), 1), ("b".into(), 1)]));
