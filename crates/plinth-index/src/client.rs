@@ -19,6 +19,7 @@ use url::Url;
 
 use plinth_build::BuildOptions;
 
+use crate::FreedApart;
 use crate::auth::{CredentialStore, Netrc, Origin, without_credentials};
 use crate::cache::{BackgroundWriter, Cache};
 use crate::compact;
@@ -202,6 +203,12 @@ impl LazyHttp {
     }
 }
 
+/// The `METADATA` of each wheel read in a run, by cache key.
+type WheelMetadata = OnceMap<String, Result<Vec<u8>, IndexError>>;
+
+/// The same, as the resolver reads it.
+type ResolverMetadata = OnceMap<String, Result<MetadataResult, IndexError>>;
+
 /// An async client for one or more simple-API indexes.
 #[derive(Debug, Clone)]
 pub struct IndexClient {
@@ -219,12 +226,13 @@ pub struct IndexClient {
     /// The files of each project, read once per run however many sources
     /// (one per environment of a universal resolution) ask.
     projects: Arc<OnceMap<PackageName, Result<Option<ProjectPage>, IndexError>>>,
-    /// The metadata of each wheel read this run, by cache key.
-    wheel_metadata: Arc<OnceMap<String, Result<Vec<u8>, IndexError>>>,
+    /// The metadata of each wheel read this run, by cache key (these three
+    /// freed apart: see [`FreedApart`]).
+    wheel_metadata: Arc<FreedApart<WheelMetadata>>,
     /// The same, as the resolver reads it (see [`Self::resolver_metadata`]).
-    resolver_metadata: Arc<OnceMap<String, Result<MetadataResult, IndexError>>>,
+    resolver_metadata: Arc<FreedApart<ResolverMetadata>>,
     /// The `Requires-Dist` lines read this run, parsed.
-    requirements: Arc<ParsedRequirements>,
+    requirements: Arc<FreedApart<ParsedRequirements>>,
     /// The `METADATA` files read from wheels this run, by their path in the
     /// archive, CRC-32 and size (see [`Self::metadata_read_before`]).
     metadata_by_checksum: Arc<std::sync::Mutex<HashMap<MetadataChecksum, Vec<u8>>>>,
