@@ -32,6 +32,7 @@ use pep508_rs::PackageName;
 use plinth_resolver::{PackageVersions, VersionInfo};
 use sha2::{Digest, Sha256};
 
+use crate::FreedApart;
 use crate::compact::{self, escape, unescape};
 use crate::grouped::Grouped;
 use crate::simple::IndexFile;
@@ -203,12 +204,14 @@ pub struct SharedRankings {
     stored: Mutex<HashMap<String, Arc<Sections>>>,
     /// The rankings decoded this run, by the address of their text (kept
     /// here with them), with the page they were checked against.
-    decoded: Mutex<HashMap<usize, Decoded>>,
+    decoded: FreedApart<Mutex<HashMap<usize, Decoded>>>,
     /// Rankings made this run, by key and target (targets ranked alike
     /// share one), written out as text only when stored.
     made: Mutex<BTreeMap<String, BTreeMap<String, Arc<Made>>>>,
     /// Each page ranked this run, grouped by version once for all targets.
-    grouped: Mutex<HashMap<PackageName, GroupedPage>>,
+    /// (This and `decoded` are freed apart, see [`FreedApart`]: at the end
+    /// of an `--offline` universal run they were a tenth of its time.)
+    grouped: FreedApart<Mutex<HashMap<PackageName, GroupedPage>>>,
 }
 
 /// A ranking made this run, and the page it was made from.
@@ -252,17 +255,6 @@ type Decoded = (Arc<str>, String, Option<Ranked>);
 
 /// Rankings by target, as text (shared with the projects decoded from them).
 type Sections = BTreeMap<String, Arc<str>>;
-
-/// A universal run's decoded and grouped pages are freed as a source's
-/// projects are (see [`crate::free_on_a_thread`]): at the end of an
-/// `--offline` universal run they were a tenth of its time.
-impl Drop for SharedRankings {
-    fn drop(&mut self) {
-        let decoded = std::mem::take(&mut *lock(&self.decoded));
-        let grouped = std::mem::take(&mut *lock(&self.grouped));
-        crate::free_on_a_thread((decoded, grouped));
-    }
-}
 
 impl SharedRankings {
     /// The stored ranking of the page `page_id` for `target` under `key`
