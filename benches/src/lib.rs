@@ -207,6 +207,7 @@ impl RecordedSource {
                 let result = match &recorded.unusable {
                     Some(reason) => Err(reason.clone()),
                     None => Ok(Arc::new(Metadata {
+                        extra_lines: Default::default(),
                         requires_dist: recorded
                             .requires_dist
                             .iter()

@@ -1462,8 +1462,7 @@ impl Hinter {
             if read.is_ok() {
                 hint(&Metadata {
                     requires_dist: crate::metadata::egg_info_requires(&text),
-                    requires_python: None,
-                    provides_extra: Vec::new(),
+                    ..Metadata::default()
                 });
             }
         }

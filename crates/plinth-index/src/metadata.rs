@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, Requirement};
-use plinth_resolver::{Metadata, MetadataResult};
+use plinth_resolver::{ExtraLines, Metadata, MetadataResult};
 
 /// Core metadata fields as read from an RFC 822 style header block.
 #[derive(Debug, Clone, Default)]
@@ -197,11 +197,16 @@ impl CoreMetadata {
         &self,
         parsed: &ParsedRequirements,
     ) -> Result<Metadata, MetadataError> {
-        let requires_dist = self
-            .requires_dist
-            .iter()
-            .map(|line| parsed.parse(line).map_err(MetadataError::RequiresDist))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut requires_dist = Vec::new();
+        let mut extra_lines = Vec::new();
+        for line in &self.requires_dist {
+            match only_with_extra(line) {
+                Some(extra) => extra_lines.push((extra, line.clone())),
+                None => {
+                    requires_dist.push(parsed.parse(line).map_err(MetadataError::RequiresDist)?)
+                }
+            }
+        }
         let requires_python = match &self.requires_python {
             Some(text) if !text.trim().is_empty() => Some(
                 lenient_specifiers(text)
@@ -216,10 +221,81 @@ impl CoreMetadata {
             .collect();
         Ok(Metadata {
             requires_dist,
+            extra_lines: ExtraLines::new(extra_lines, parse_extra_line),
             requires_python,
             provides_extra,
         })
     }
+}
+
+/// A `Requires-Dist` line of an extra, parsed when resolution asks for
+/// the extra; `Err` is why its version can't be used.
+fn parse_extra_line(line: &str) -> Result<Requirement, String> {
+    lenient_requirement(line).map_err(|error| {
+        format!(
+            "its metadata is invalid: {}",
+            MetadataError::RequiresDist(error)
+        )
+    })
+}
+
+/// The extra a `Requires-Dist` line applies only with, when its marker
+/// says so plainly: `extra == "name"` alone or last after `and`, with no
+/// `or` anywhere in the marker (so it is false whenever that extra is not
+/// asked for). `None` for every other line, parsed at once; so are lines
+/// with a URL, whose `;` may not start the marker.
+pub(crate) fn only_with_extra(line: &str) -> Option<ExtraName> {
+    let (requirement, marker) = line.split_once(';')?;
+    if requirement.contains(['@', '"', '\'']) || marker.contains(';') || has_or(marker) {
+        return None;
+    }
+    let marker = marker.trim_end();
+    let quote = marker
+        .chars()
+        .next_back()
+        .filter(|c| matches!(c, '"' | '\''))?;
+    let body = &marker[..marker.len() - 1];
+    let open = body.rfind(quote)?;
+    let before = body[..open]
+        .trim_end()
+        .strip_suffix("==")?
+        .trim_end()
+        .strip_suffix("extra")?;
+    if !before.trim().is_empty() {
+        // `... and extra == "name"`: `and` and `extra` whole words.
+        let head = before.trim_end().strip_suffix("and")?;
+        let spaced = before.ends_with(char::is_whitespace);
+        if !spaced || !(head.ends_with(char::is_whitespace) || head.ends_with([')', '"', '\''])) {
+            return None;
+        }
+    }
+    ExtraName::from_str(&body[open + 1..]).ok()
+}
+
+/// Whether `marker` has the word `or` outside its quoted strings.
+fn has_or(marker: &str) -> bool {
+    let mut quote = None;
+    let mut word = String::new();
+    for c in marker.chars().chain([' ']) {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c.is_ascii_alphanumeric() || c == '_' || c == '.' => {
+                word.push(c);
+                continue;
+            }
+            None => {
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+            }
+        }
+        if word == "or" {
+            return true;
+        }
+        word.clear();
+    }
+    false
 }
 
 /// Appends `value` to `values`, returning it for continuation lines.
@@ -544,6 +620,127 @@ REQUIRES-DIST: idna>=2.5;\r\n\tpython_version < '3.12'\r\nDynamic: Requires-Dist
     }
 
     #[test]
+    fn a_line_waits_for_its_extra_only_when_its_marker_plainly_needs_it() {
+        let extra = |line: &str| only_with_extra(line).map(|extra| extra.to_string());
+        for (line, expected) in [
+            ("a; extra == \"x\"", Some("x")),
+            (
+                "a>=1 ; python_version < '3.10' and extra == 'Test_Suite'",
+                Some("test-suite"),
+            ),
+            (
+                "a; (python_version < \"3.10\") and extra == \"x\"",
+                Some("x"),
+            ),
+            ("a; python_version<\"3.8\"and extra==\"x\"  ", Some("x")),
+            ("a; os_name == \"or\" and extra == \"x\"", Some("x")),
+            ("a; extra == \"y\" and extra == \"x\"", Some("x")),
+            ("a", None),
+            ("a; python_version < \"3\"", None),
+            ("a; python_version < \"3\" or extra == \"x\"", None),
+            (
+                "a; (python_version < \"3\" or os_name == \"nt\") and extra == \"x\"",
+                None,
+            ),
+            ("a; python_version < \"3\")or(extra == \"x\"", None),
+            ("a; extra == \"x\" and python_version < \"3\"", None),
+            ("a; extra != \"x\"", None),
+            ("a; (extra == \"x\")", None),
+            ("a; python_extra == \"x\"", None),
+            ("a; python_version < \"3\" band extra == \"x\"", None),
+            ("a; python_version < \"3\" andextra == \"x\"", None),
+            ("a @ https://host/a.whl ; extra == \"x\"", None),
+            ("a; extra == \"not an extra!\"", None),
+        ] {
+            assert_eq!(extra(line).as_deref(), expected, "{line}");
+        }
+    }
+
+    /// Whatever extras are asked for, the requirements that apply are those
+    /// of every line parsed at once.
+    #[test]
+    fn requirements_of_extras_are_those_every_line_gives() {
+        let lines = [
+            "base>=1",
+            "old; python_version < \"3\"",
+            "one; extra == \"one\"",
+            "one-new; python_version >= \"3.10\" and extra == 'one'",
+            "one-old; python_version < \"3.10\" and extra == 'one'",
+            "two[x]>=2; extra == \"two\"",
+            "either; extra == \"one\" or extra == \"two\"",
+            "unless; extra != \"two\"",
+        ];
+        let mut text = String::from("Metadata-Version: 2.1\nName: demo\nVersion: 1\n");
+        for line in lines {
+            text.push_str(&format!("Requires-Dist: {line}\n"));
+        }
+        let metadata = CoreMetadata::parse(text.as_bytes())
+            .to_metadata()
+            .expect("valid");
+        assert_eq!(metadata.requires_dist.len(), 4);
+        let target = crate::target::Target::new(
+            Version::from_str("3.11").expect("version"),
+            crate::target::Platform::from_str("linux").expect("platform"),
+        );
+        let markers = target.markers().expect("markers");
+        let names = |requirements: Vec<&Requirement>, extras: &[ExtraName]| {
+            let mut names: Vec<String> = requirements
+                .into_iter()
+                .filter(|requirement| requirement.marker.evaluate(&markers, extras))
+                .map(|requirement| requirement.name.to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        let every_line: Vec<Requirement> = lines
+            .iter()
+            .map(|line| Requirement::from_str(line).expect("valid"))
+            .collect();
+        let extra = |name: &str| ExtraName::from_str(name).expect("extra");
+        for extras in [
+            vec![],
+            vec![extra("one")],
+            vec![extra("two")],
+            vec![extra("one"), extra("two")],
+        ] {
+            let lazily = metadata.requirements(&extras).expect("valid").collect();
+            assert_eq!(
+                names(lazily, &extras),
+                names(every_line.iter().collect(), &extras),
+                "{extras:?}"
+            );
+        }
+        assert_eq!(
+            metadata.all_requirements().expect("valid").count(),
+            lines.len()
+        );
+    }
+
+    #[test]
+    fn an_extra_line_that_does_not_parse_fails_only_its_extra() {
+        let text = b"Metadata-Version: 2.1\nName: demo\nVersion: 1\nRequires-Dist: a\n\
+Requires-Dist: b (>=1; extra == \"broken\"\nRequires-Dist: c; extra == \"fine\"\n";
+        let metadata = CoreMetadata::parse(text)
+            .to_metadata()
+            .expect("valid at first");
+        let extra = |name: &str| vec![ExtraName::from_str(name).expect("extra")];
+        assert_eq!(metadata.requirements(&[]).expect("valid").count(), 1);
+        assert_eq!(
+            metadata
+                .requirements(&extra("fine"))
+                .expect("valid")
+                .count(),
+            2
+        );
+        let error = metadata
+            .requirements(&extra("broken"))
+            .err()
+            .expect("invalid");
+        assert!(error.starts_with("its metadata is invalid: "), "{error}");
+        assert!(metadata.all_requirements().is_err());
+    }
+
+    #[test]
     fn requirements_parsed_once_read_the_same_again() {
         let parsed = ParsedRequirements::default();
         for _ in 0..2 {
@@ -649,12 +846,15 @@ Test = ["pytest>=7"]
         assert_eq!(parsed.name.as_deref(), Some("demo"));
         assert_eq!(parsed.version, None, "the version is dynamic");
         let parsed = parsed.to_metadata().expect("valid");
-        assert_eq!(parsed.requires_dist.len(), 3);
+        assert_eq!(parsed.requires_dist.len(), 2);
         assert_eq!(parsed.provides_extra[0].as_ref(), "test");
-        assert_eq!(
-            parsed.requires_dist[2].to_string(),
-            "pytest>=7 ; extra == 'test'"
-        );
+        let requirements: Vec<String> = parsed
+            .all_requirements()
+            .expect("valid")
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(requirements.len(), 3);
+        assert_eq!(requirements[2], "pytest>=7 ; extra == 'test'");
         let dynamic = br#"[project]
 name = "demo"
 dynamic = ["dependencies"]"#;

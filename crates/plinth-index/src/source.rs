@@ -821,7 +821,10 @@ impl Inner {
         if self.pinned.is_some() {
             return;
         }
-        for requirement in &metadata.requires_dist {
+        let Ok(requirements) = metadata.requirements(extras) else {
+            return;
+        };
+        for requirement in requirements {
             if !requirement.marker.evaluate(markers, extras) {
                 continue;
             }
@@ -907,7 +910,8 @@ impl Inner {
             let Some((version, metadata)) = hint else {
                 return;
             };
-            for requirement in metadata.requires_dist.iter().filter(|_| follow) {
+            let requirements = metadata.requirements(&extras).ok().filter(|_| follow);
+            for requirement in requirements.into_iter().flatten() {
                 if requirement.marker.evaluate(markers, &extras)
                     && !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_)))
                 {
@@ -1001,7 +1005,10 @@ impl Inner {
         let (Some((markers, _)), Some(bounds)) = (&self.speculation, self.root_bounds.get()) else {
             return false;
         };
-        metadata.requires_dist.iter().any(|requirement| {
+        let Ok(mut requirements) = metadata.requirements(extras) else {
+            return false;
+        };
+        requirements.any(|requirement| {
             let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) =
                 (bounds.get(&requirement.name), &requirement.version_or_url)
             else {

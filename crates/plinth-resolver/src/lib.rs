@@ -40,6 +40,7 @@ pub use provider::{
 };
 pub use pubgrub::Ranges;
 pub use source::{
-    DirectDist, Metadata, MetadataResult, PackageSource, PackageVersions, SourceError, VersionInfo,
+    DirectDist, ExtraLines, Metadata, MetadataResult, PackageSource, PackageVersions,
+    ParseRequirement, SourceError, VersionInfo,
 };
 pub use suggest::{MAX_SUGGESTIONS, similar_names};

@@ -1209,7 +1209,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         metadata: &Metadata,
         collected: &mut Collected,
     ) -> Result<(), String> {
-        for requirement in &metadata.requires_dist {
+        for requirement in metadata.requirements(&[])? {
             for (requirement, source) in self.with_overrides(requirement) {
                 if requirement.marker.evaluate(&self.options.markers, &[]) {
                     self.add_overridden(&requirement, source, collected)?;
@@ -1235,7 +1235,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .evaluate(markers, std::slice::from_ref(extra))
                 && !requirement.marker.evaluate(markers, &[])
         };
-        for requirement in &metadata.requires_dist {
+        for requirement in metadata.requirements(std::slice::from_ref(extra))? {
             mentioned |= only_with_extra(requirement);
             for (requirement, source) in self.with_overrides(requirement) {
                 if only_with_extra(&requirement) {

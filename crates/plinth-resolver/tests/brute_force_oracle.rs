@@ -161,6 +161,7 @@ impl PackageSource for Registry {
             .map(|spec| Requirement::from_str(&spec.text()))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Ok(Arc::new(Metadata {
+            extra_lines: Default::default(),
             requires_dist,
             ..Metadata::default()
         })))

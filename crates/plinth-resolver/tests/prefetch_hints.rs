@@ -40,6 +40,7 @@ impl PackageSource for Recorded {
     fn metadata(&self, name: &PackageName, _: &Version) -> Result<MetadataResult, SourceError> {
         let (requires, extras) = &self.packages[name.as_ref()];
         Ok(Ok(Arc::new(Metadata {
+            extra_lines: Default::default(),
             requires_dist: requires
                 .iter()
                 .map(|text| Requirement::from_str(text))

@@ -297,7 +297,10 @@ fn patch_points(
             else {
                 continue;
             };
-            for requirement in &metadata.requires_dist {
+            let Ok(requirements) = metadata.all_requirements() else {
+                continue;
+            };
+            for requirement in requirements {
                 // The same markers come again in every environment.
                 let specifiers = specifiers_of
                     .entry(requirement.marker.clone())
