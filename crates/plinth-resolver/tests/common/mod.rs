@@ -78,7 +78,6 @@ pub fn metadata(
     provides_extra: Vec<ExtraName>,
 ) -> Result<MetadataResult, SourceError> {
     Ok(Ok(Arc::new(Metadata {
-        extra_lines: Default::default(),
         requires_dist: requires
             .iter()
             .map(|text| Requirement::from_str(text))
