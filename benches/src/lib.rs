@@ -340,6 +340,7 @@ pub fn resolve_options(target: &Target) -> anyhow::Result<ResolveOptions> {
         overrides: Vec::new(),
         direct: BTreeMap::new(),
         max_backtracks: Some(10_000),
+        pass_over_ruled_out: true,
     })
 }
 

@@ -114,6 +114,7 @@ impl plinth_build::Installer for WheelInstaller {
             overrides: Vec::new(),
             direct: Default::default(),
             max_backtracks: Some(10_000),
+            pass_over_ruled_out: true,
         };
         let resolution = plinth_resolver::resolve(&source, &roots, &[], &options)
             .map_err(|error| error.to_string())?;

@@ -24,6 +24,10 @@ use crate::specifiers::{is_exact, specifiers_to_range};
 /// At most how many older versions of a package to prefetch after a backtrack on it.
 const PREFETCH_AFTER_BACKTRACK: usize = 32;
 
+/// How many versions below one the root rules out are read ahead as
+/// [`Provider::pick`] passes over it.
+const PASS_OVER_READ_AHEAD: usize = 2;
+
 /// A requirement of the user, with where it came from.
 #[derive(Debug, Clone)]
 pub struct RootRequirement {
@@ -72,6 +76,10 @@ pub struct ResolveOptions {
     /// Give up after this many backtracks (a package's version chosen again
     /// after a conflict ruled out the one chosen before); `None`: no limit.
     pub max_backtracks: Option<u64>,
+    /// Pass over the versions whose dependencies the root's requirements
+    /// rule out when deciding (see `Provider::ruled_out_by_root`): the same
+    /// pins, less work. Off only to check that.
+    pub pass_over_ruled_out: bool,
 }
 
 /// One pinned package of a resolution.
@@ -157,9 +165,10 @@ pub fn resolve<S: PackageSource>(
     let mut early = HashMap::new();
     let mut retries = Retries::default();
     let reads = Reads::default();
-    // Off for a resolution that found no solution, made again so that
-    // its explanation does not hang on which metadata was read when.
-    let mut pass_over_ruled_out = true;
+    // Off for a resolution that found no solution, made again so that its
+    // explanation is the one pubgrub derives version by version (which
+    // the reports are written for; passing over words it otherwise).
+    let mut pass_over_ruled_out = options.pass_over_ruled_out;
     let (provider, outcome) = loop {
         let mut provider = Provider::new(
             source,
@@ -311,8 +320,6 @@ struct Provider<'a, S> {
     culprit_counts: RefCell<HashMap<Package, u32>>,
     /// What the root allows of the packages it names (see `root_bounds`).
     bounds: HashMap<PackageName, Ranges<Version>>,
-    /// Versions whose metadata was found to ask for what `bounds` rule out, or not.
-    root_ruled_out: RefCell<HashMap<(PackageName, Version), bool>>,
     /// Whether `pick` passes over the versions `bounds` rule out.
     pass_over_ruled_out: bool,
     /// Whether it did.
@@ -406,7 +413,6 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             culprits: RefCell::new(HashMap::new()),
             culprit_counts: RefCell::new(HashMap::new()),
             bounds: HashMap::new(),
-            root_ruled_out: RefCell::new(HashMap::new()),
             pass_over_ruled_out: true,
             passed_over: std::cell::Cell::new(false),
             restart: RefCell::new(None),
@@ -1046,13 +1052,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 unavailable.get_or_insert(version);
                 continue;
             }
-            if self.pass_over_ruled_out && self.ruled_out_by_root(name, version) {
-                ruled_out.get_or_insert(version);
-                self.passed_over.set(true);
-                continue;
-            }
             if version.any_prerelease() && !allow_prerelease {
                 prerelease.get_or_insert(version);
+                continue;
+            }
+            if self.pass_over_ruled_out && self.ruled_out_by_root(name, range, version, &versions) {
+                ruled_out.get_or_insert(version);
+                self.passed_over.set(true);
                 continue;
             }
             return Ok(Some(version.clone()));
@@ -1060,26 +1066,81 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         Ok(prerelease.or(ruled_out).or(unavailable).cloned())
     }
 
-    /// Whether the metadata read of `name==version` asks for what the
-    /// root's requirements rule out (see [`PackageSource::ruled_out_by_root`]):
-    /// no solution has that version, and [`Self::pick`] passes over it as
-    /// pubgrub would after reading its dependencies. Passing over them in
-    /// one go spares pubgrub a conflict for each (the providers of
-    /// `apache-airflow==2.10.*` pass over twenty releases asking for a newer
-    /// airflow, again in each attempt of a resolution that restarts:
-    /// `--offline` 107 → 69 ms). The pins are the same; the explanation of
-    /// a resolution with no solution is not, so that one is made again
-    /// without passing over (see [`resolve`]).
-    fn ruled_out_by_root(&self, name: &PackageName, version: &Version) -> bool {
+    /// Whether `name==version` asks for what the root's requirements rule
+    /// out (see [`Self::root_bounds`]): no solution has that version, and
+    /// [`Self::pick`] passes over it as pubgrub would after reading its
+    /// dependencies. Its metadata is read here, as pubgrub would read it
+    /// next anyway, so which versions are passed over does not hang on
+    /// what was read when. Passing over them in one go spares pubgrub a
+    /// conflict for each (the providers of `apache-airflow==2.10.*` pass
+    /// over twenty releases asking for a newer airflow, again in each
+    /// attempt of a resolution that restarts: `--offline` 101 → 83 ms).
+    /// The explanation of a resolution with no solution is not the same,
+    /// so that one is made again without passing over (see [`resolve`]).
+    fn ruled_out_by_root(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        version: &Version,
+        versions: &PackageVersions,
+    ) -> bool {
+        if self.bounds.is_empty() || self.options.direct.contains_key(name) {
+            return false;
+        }
+        // One the index says needs another Python is decided and undone
+        // without its metadata being read (see `dependencies_of`).
+        let needs_python = versions
+            .versions
+            .get(version)
+            .and_then(|info| info.requires_python.as_ref())
+            .is_some_and(|requires| !self.python_allows(&python_range(requires)));
+        if needs_python {
+            return false;
+        }
         let key = (name.clone(), version.clone());
-        if let Some(known) = self.root_ruled_out.borrow().get(&key) {
+        if let Some(known) = self.reads.ruled_out.borrow().get(&key) {
             return *known;
         }
-        let Some(ruled_out) = self.source.ruled_out_by_root(name, version, false) else {
+        let ruled_out = match self.source.metadata(name, version) {
+            Ok(Ok(metadata)) => self.asks_outside_bounds(&metadata),
+            _ => false,
+        };
+        self.reads.ruled_out.borrow_mut().insert(key, ruled_out);
+        if ruled_out {
+            // Maybe a walk past several: read the next ones ahead, a few
+            // (the source runs ahead past them too, and stops at the first
+            // that fits).
+            let below: Vec<Version> = versions
+                .versions
+                .range(..version.clone())
+                .rev()
+                .filter(|(older, info)| range.contains(older) && info.candidate_for(&self.python))
+                .map(|(older, _)| older.clone())
+                .take(PASS_OVER_READ_AHEAD)
+                .collect();
+            self.source.prefetch_versions(name, &below);
+        }
+        ruled_out
+    }
+
+    /// Whether `metadata` (without extras) asks for a version of a package
+    /// that the root's bounds rule out.
+    fn asks_outside_bounds(&self, metadata: &Metadata) -> bool {
+        let Ok(mut requirements) = metadata.requirements(&[]) else {
             return false;
         };
-        self.root_ruled_out.borrow_mut().insert(key, ruled_out);
-        ruled_out
+        requirements.any(|requirement| {
+            let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) = (
+                self.bounds.get(&requirement.name),
+                &requirement.version_or_url,
+            ) else {
+                return false;
+            };
+            requirement.marker.evaluate(&self.options.markers, &[])
+                && specifiers_to_range(specifiers)
+                    .intersection(bound)
+                    .is_empty()
+        })
     }
 
     /// The newest version of `name` the target could use, whatever the
@@ -1447,6 +1508,9 @@ struct Decision {
 struct Reads {
     versions: RefCell<HashMap<PackageName, Arc<PackageVersions>>>,
     expansions: RefCell<HashMap<(Package, Version), Rc<Expansion>>>,
+    /// Whether each version checked asks for what the root's bounds rule
+    /// out (see `Provider::ruled_out_by_root`).
+    ruled_out: RefCell<HashMap<(PackageName, Version), bool>>,
 }
 
 impl Reads {

@@ -256,6 +256,7 @@ fn a_restart_s_culprit_waits_for_the_package_to_go_before_it() {
     };
     let options = plinth_resolver::ResolveOptions {
         max_backtracks: Some(20),
+        pass_over_ruled_out: true,
         ..common::options()
     };
     let resolution = plinth_resolver::resolve(&source, &common::roots(&["d", "s"]), &[], &options)
@@ -456,6 +457,7 @@ fn packages_decided_again_at_the_same_version_are_no_backtracks() {
     };
     let options = plinth_resolver::ResolveOptions {
         max_backtracks: Some(5),
+        pass_over_ruled_out: true,
         ..common::options()
     };
     let roots = common::roots(&["a", "b", "c", "d", "e", "f", "p"]);

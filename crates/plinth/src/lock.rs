@@ -399,6 +399,7 @@ pub fn lock(request: &Request<'_>, printer: &Printer) -> anyhow::Result<Lock> {
         preferences: preferences.clone(),
         overrides,
         max_backtracks: Some(args.max_backtracks),
+        pass_over_ruled_out: true,
     };
     if args.universal {
         let universal = crate::universal::Universal {

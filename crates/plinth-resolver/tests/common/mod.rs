@@ -37,6 +37,7 @@ pub fn options() -> ResolveOptions {
         overrides: Vec::new(),
         direct: BTreeMap::new(),
         max_backtracks: None,
+        pass_over_ruled_out: true,
     }
 }
 
