@@ -1005,20 +1005,7 @@ impl Inner {
         let (Some((markers, _)), Some(bounds)) = (&self.speculation, self.root_bounds.get()) else {
             return false;
         };
-        let Ok(mut requirements) = metadata.requirements(extras) else {
-            return false;
-        };
-        requirements.any(|requirement| {
-            let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) =
-                (bounds.get(&requirement.name), &requirement.version_or_url)
-            else {
-                return false;
-            };
-            requirement.marker.evaluate(markers, extras)
-                && plinth_resolver::specifiers::specifiers_to_range(specifiers)
-                    .intersection(bound)
-                    .is_empty()
-        })
+        metadata.asks_outside(bounds, markers, extras)
     }
 
     /// Runs ahead past `version` of `name`, which the root rules out: the

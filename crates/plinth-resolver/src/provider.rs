@@ -1102,7 +1102,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             return *known;
         }
         let ruled_out = match self.source.metadata(name, version) {
-            Ok(Ok(metadata)) => self.asks_outside_bounds(&metadata),
+            Ok(Ok(metadata)) => metadata.asks_outside(&self.bounds, &self.options.markers, &[]),
             _ => false,
         };
         self.reads.ruled_out.borrow_mut().insert(key, ruled_out);
@@ -1121,26 +1121,6 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             self.source.prefetch_versions(name, &below);
         }
         ruled_out
-    }
-
-    /// Whether `metadata` (without extras) asks for a version of a package
-    /// that the root's bounds rule out.
-    fn asks_outside_bounds(&self, metadata: &Metadata) -> bool {
-        let Ok(mut requirements) = metadata.requirements(&[]) else {
-            return false;
-        };
-        requirements.any(|requirement| {
-            let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) = (
-                self.bounds.get(&requirement.name),
-                &requirement.version_or_url,
-            ) else {
-                return false;
-            };
-            requirement.marker.evaluate(&self.options.markers, &[])
-                && specifiers_to_range(specifiers)
-                    .intersection(bound)
-                    .is_empty()
-        })
     }
 
     /// The newest version of `name` the target could use, whatever the

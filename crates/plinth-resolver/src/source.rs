@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::{ExtraName, PackageName, Requirement};
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use pubgrub::Ranges;
 
 /// What the index says about one version, before its metadata is read.
@@ -79,6 +79,32 @@ impl Metadata {
             .iter()
             .chain(groups.into_iter().flatten()))
     }
+
+    /// Whether, with `extras`, this asks for a version of a package that
+    /// `bounds` (what the root allows of the packages it names) rule out:
+    /// no solution has such a version. `false` when a line of `extras`
+    /// does not parse (resolution tells why when it reads them).
+    pub fn asks_outside(
+        &self,
+        bounds: &HashMap<PackageName, Ranges<Version>>,
+        markers: &MarkerEnvironment,
+        extras: &[ExtraName],
+    ) -> bool {
+        let Ok(mut requirements) = self.requirements(extras) else {
+            return false;
+        };
+        requirements.any(|requirement| {
+            let (Some(bound), Some(VersionOrUrl::VersionSpecifier(specifiers))) =
+                (bounds.get(&requirement.name), &requirement.version_or_url)
+            else {
+                return false;
+            };
+            requirement.marker.evaluate(markers, extras)
+                && crate::specifiers::specifiers_to_range(specifiers)
+                    .intersection(bound)
+                    .is_empty()
+        })
+    }
 }
 
 /// Parses one `Requires-Dist` line; `Err` is the reason its version can't
@@ -121,11 +147,6 @@ impl ExtraLines {
             }
         }
         Self { groups }
-    }
-
-    /// The extras that have lines.
-    pub fn extras(&self) -> impl Iterator<Item = &ExtraName> {
-        self.groups.iter().map(|group| &group.extra)
     }
 
     /// The requirements of the extras `wanted` picks, parsed (once).
