@@ -710,7 +710,7 @@ fn invalid_python_platform_is_reported() {
 
         ----- stderr -----
         error: Unknown platform `sparc-sun-solaris`
-          hint: `--python-platform` takes one of: {x86_64,aarch64}-manylinux_2_NN (NN >= 17), x86_64-unknown-linux-gnu, x86_64-unknown-linux-musl, aarch64-unknown-linux-gnu, aarch64-unknown-linux-musl, x86_64-apple-darwin, aarch64-apple-darwin, x86_64-pc-windows-msvc, linux, macos, windows
+          hint: `--python-platform` takes one of: {x86_64,aarch64}-manylinux_2_NN (NN >= 17), x86_64-unknown-linux-gnu, x86_64-unknown-linux-musl, aarch64-unknown-linux-gnu, aarch64-unknown-linux-musl, x86_64-apple-darwin, aarch64-apple-darwin, {x86_64,aarch64}-macosx_MAJOR_MINOR (macOS MAJOR.MINOR), x86_64-pc-windows-msvc, linux, macos, windows
         ----- requirements.txt -----
         (missing)
         "#);

@@ -1103,6 +1103,51 @@ fn no_file_for_the_target_fails_with_the_reason() {
     ");
 }
 
+#[test]
+fn macosx_deployment_target_sets_the_macos_release() {
+    // 2.0 ships wheels for macOS 14 only; uv's default macOS is 13.0.
+    let index = TestIndex::new()
+        .package("pkg", "1.0", |p| {
+            p.wheel_tags(&["cp311-cp311-macosx_11_0_arm64"])
+        })
+        .package("pkg", "2.0", |p| {
+            p.wheel_tags(&["cp311-cp311-macosx_14_0_arm64"])
+        })
+        .serve();
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "pkg\n");
+    let run = |platform: &str, deployment_target: Option<&str>| {
+        let mut command = context.command(["compile", "requirements.in", "-o", "-"]);
+        command
+            .args(["--index-url", &index.url(), "--python-version", "3.11"])
+            .args(["--python-platform", platform]);
+        if let Some(value) = deployment_target {
+            command.env("MACOSX_DEPLOYMENT_TARGET", value);
+        }
+        let output = context.run_command(command);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // The header's platform, and the pin.
+        let mut found: Vec<&str> = stdout
+            .lines()
+            .filter_map(|line| line.split("--python-platform ").nth(1))
+            .filter_map(|rest| rest.split(' ').next())
+            .collect();
+        found.extend(stdout.lines().filter(|line| line.starts_with("pkg==")));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        found.extend(stderr.lines().filter(|line| line.starts_with("error")));
+        format!("{:?} {}", output.status.code(), found.join(" "))
+    };
+    insta::assert_snapshot!(run("aarch64-apple-darwin", None), @"Some(0) aarch64-apple-darwin pkg==1.0");
+    insta::assert_snapshot!(run("aarch64-apple-darwin", Some("14.0")), @"Some(0) aarch64-macosx_14_0 pkg==2.0");
+    insta::assert_snapshot!(run("aarch64-apple-darwin", Some("")), @"Some(0) aarch64-apple-darwin pkg==1.0");
+    // A release in the name wins, and the header keeps the run's release.
+    insta::assert_snapshot!(run("aarch64-macosx_14_0", None), @"Some(0) aarch64-macosx_14_0 pkg==2.0");
+    insta::assert_snapshot!(run("aarch64-macosx_13_0", Some("15")), @"Some(0) aarch64-macosx_13_0 pkg==1.0");
+    // Only macOS targets read it.
+    insta::assert_snapshot!(run("x86_64-manylinux_2_28", Some("bogus")), @"Some(1) error: No solution found when resolving dependencies:");
+    insta::assert_snapshot!(run("aarch64-apple-darwin", Some("fourteen")), @"Some(2) error: Invalid `MACOSX_DEPLOYMENT_TARGET`: `fourteen` is not a macOS release from 10.4 on (such as `14.0` or `11`)");
+}
+
 // Constraints.
 
 #[test]

@@ -69,7 +69,7 @@ pub use metadata::CoreMetadata;
 pub use ranked::SharedRankings;
 pub use simple::{FileUrl, IndexFile, PageError, parse_html, parse_json};
 pub use source::{FileOptions, IndexSource, PackageSelection};
-pub use target::{Arch, Os, PLATFORM_NAMES, Platform, Target, UnknownPlatform};
+pub use target::{Arch, DEFAULT_MACOS, Os, PLATFORM_NAMES, Platform, Target, UnknownPlatform};
 
 /// Frees `value` (many small allocations, say a run's projects) on a thread
 /// of its own, which the end of the process may cut short: the system takes

@@ -43,7 +43,11 @@ pub struct Platform {
 /// `--python-platform` names the target can be given as.
 pub const PLATFORM_NAMES: &str = "{x86_64,aarch64}-manylinux_2_NN (NN >= 17), x86_64-unknown-linux-gnu, \
 x86_64-unknown-linux-musl, aarch64-unknown-linux-gnu, aarch64-unknown-linux-musl, x86_64-apple-darwin, \
-aarch64-apple-darwin, x86_64-pc-windows-msvc, linux, macos, windows";
+aarch64-apple-darwin, {x86_64,aarch64}-macosx_MAJOR_MINOR (macOS MAJOR.MINOR), x86_64-pc-windows-msvc, \
+linux, macos, windows";
+
+/// The macOS release a plain `*-apple-darwin` target runs on: uv's default.
+pub const DEFAULT_MACOS: (u16, u16) = (13, 0);
 
 #[derive(Debug, thiserror::Error)]
 #[error("Unknown platform `{0}`")]
@@ -59,8 +63,8 @@ impl FromStr for Platform {
         let gnu = Os::Manylinux { glibc_minor: 28 };
         let musl = Os::Musllinux { musl_minor: 2 };
         let mac = Os::Macos {
-            major: 13,
-            minor: 0,
+            major: DEFAULT_MACOS.0,
+            minor: DEFAULT_MACOS.1,
         };
         match name {
             "linux" | "x86_64-unknown-linux-gnu" => platform(gnu, Arch::X86_64),
@@ -77,6 +81,12 @@ impl FromStr for Platform {
                     "aarch64" => Arch::Aarch64,
                     _ => return Err(unknown()),
                 };
+                if let Some(release) = rest.strip_prefix("macosx_") {
+                    let (major, minor) = release.split_once('_').ok_or_else(unknown)?;
+                    let release =
+                        parse_macos_release(&format!("{major}.{minor}")).map_err(|_| unknown())?;
+                    return platform(macos(release), arch);
+                }
                 let glibc_minor = match rest {
                     "manylinux2014" => 17,
                     _ => rest
@@ -97,7 +107,10 @@ impl fmt::Display for Platform {
         match self.os {
             Os::Manylinux { glibc_minor } => write!(f, "{arch}-manylinux_2_{glibc_minor}"),
             Os::Musllinux { .. } => write!(f, "{arch}-unknown-linux-musl"),
-            Os::Macos { .. } => write!(f, "{arch}-apple-darwin"),
+            Os::Macos { major, minor } if (major, minor) == DEFAULT_MACOS => {
+                write!(f, "{arch}-apple-darwin")
+            }
+            Os::Macos { major, minor } => write!(f, "{arch}-macosx_{major}_{minor}"),
             Os::Windows => write!(f, "{arch}-pc-windows-msvc"),
         }
     }
@@ -137,14 +150,34 @@ impl Platform {
                 }
                 _ => Os::Musllinux { musl_minor: 2 },
             },
-            "darwin" => Os::Macos {
-                major: 13,
-                minor: 0,
-            },
+            "darwin" => macos(DEFAULT_MACOS),
             "win32" => Os::Windows,
             other => return Err(format!("the platform `{other}` is not supported")),
         };
         Ok(Platform { os, arch })
+    }
+
+    /// This platform, on macOS running on the release `MACOSX_DEPLOYMENT_TARGET`
+    /// names (`14.0`, `14`, `10.15`) instead, as uv reads that variable; any
+    /// other platform as it is. `Err` says what is wrong with the value.
+    pub fn with_deployment_target(self, value: &str) -> Result<Self, String> {
+        match self.os {
+            Os::Macos { .. } => Ok(Platform {
+                os: macos(parse_macos_release(value)?),
+                arch: self.arch,
+            }),
+            _ => Ok(self),
+        }
+    }
+
+    /// The name of this platform with its macOS release spelled out
+    /// (`aarch64-macosx_13_0`), which no `MACOSX_DEPLOYMENT_TARGET` changes;
+    /// any other platform by its usual name.
+    pub fn name_with_release(&self) -> String {
+        match self.os {
+            Os::Macos { major, minor } => format!("{}-macosx_{major}_{minor}", self.arch.name()),
+            _ => self.to_string(),
+        }
     }
 
     /// Platform tags the target accepts, most specific first.
@@ -173,7 +206,7 @@ impl Platform {
                 .map(|minor| format!("musllinux_1_{minor}_{arch}"))
                 .chain([format!("linux_{arch}")])
                 .collect(),
-            Os::Macos { major, .. } => {
+            Os::Macos { major, minor } => {
                 // As `packaging.tags.mac_platforms`: arm64 runs arm64 and
                 // universal2 builds (universal2 back to 10.4); x86_64 runs
                 // every Intel-capable binary format.
@@ -198,7 +231,9 @@ impl Platform {
                         tags.push(format!("macosx_{release}_0_{format}"));
                     }
                 }
-                for minor in (4..=16).rev() {
+                // 10.x releases run builds for 10.4 up to themselves.
+                let newest_ten = if major == 10 { minor.min(16) } else { 16 };
+                for minor in (4..=newest_ten).rev() {
                     for format in legacy {
                         tags.push(format!("macosx_10_{minor}_{format}"));
                     }
@@ -207,6 +242,32 @@ impl Platform {
             }
             Os::Windows => vec!["win_amd64".to_string()],
         }
+    }
+}
+
+fn macos((major, minor): (u16, u16)) -> Os {
+    Os::Macos { major, minor }
+}
+
+/// A macOS release as `MAJOR[.MINOR[.PATCH]]`, from 10.4 on.
+fn parse_macos_release(text: &str) -> Result<(u16, u16), String> {
+    let mut parts = text.trim().split('.').map(str::parse::<u16>);
+    let major = parts.next().and_then(Result::ok);
+    let minor = parts.next().map_or(Ok(0), |minor| minor.map_err(|_| ()));
+    let patch_ok = parts.next().is_none_or(|patch| patch.is_ok());
+    match (major, minor) {
+        (Some(major), Ok(minor))
+            if patch_ok
+                && parts.next().is_none()
+                && (major > 10 || (major == 10 && minor >= 4))
+                && major < 100 =>
+        {
+            Ok((major, minor))
+        }
+        _ => Err(format!(
+            "`{}` is not a macOS release from 10.4 on (such as `14.0` or `11`)",
+            text.trim()
+        )),
     }
 }
 
@@ -487,6 +548,24 @@ mod tests {
             assert_eq!(Platform::from_str(name).expect(name).to_string(), printed);
         }
         assert!(Platform::from_str("sparc-solaris").is_err());
+        for name in [
+            "aarch64-macosx_14_0",
+            "x86_64-macosx_10_15",
+            "aarch64-macosx_15_2",
+        ] {
+            assert_eq!(Platform::from_str(name).expect(name).to_string(), name);
+        }
+        // The default release prints as the plain name; spelled out on request.
+        let default = Platform::from_str("aarch64-macosx_13_0").expect("platform");
+        assert_eq!(default.to_string(), "aarch64-apple-darwin");
+        assert_eq!(default.name_with_release(), "aarch64-macosx_13_0");
+        for bad in [
+            "aarch64-macosx_14",
+            "aarch64-macosx_9_0",
+            "aarch64-macosx_x_0",
+        ] {
+            assert!(Platform::from_str(bad).is_err(), "{bad}");
+        }
         assert!(
             target("macos")
                 .wheel_rank(&["cp311"], &["cp311"], &["macosx_11_0_arm64"])
@@ -497,5 +576,43 @@ mod tests {
                 .wheel_rank(&["cp311"], &["cp311"], &["win_amd64"])
                 .is_some()
         );
+    }
+
+    #[test]
+    fn deployment_target_sets_the_macos_release() {
+        let mac = Platform::from_str("aarch64-apple-darwin").expect("platform");
+        for (value, release) in [
+            ("14.0", (14, 0)),
+            ("14", (14, 0)),
+            (" 15.2.1 ", (15, 2)),
+            ("10.15", (10, 15)),
+        ] {
+            let platform = mac.with_deployment_target(value).expect(value);
+            assert_eq!(platform.os, macos(release), "{value}");
+        }
+        for bad in ["", "fourteen", "14.x", "10.3", "9", "14.0.0.1"] {
+            assert!(mac.with_deployment_target(bad).is_err(), "{bad}");
+        }
+        // Not a macOS target: the variable means nothing to it.
+        let linux = Platform::from_str("x86_64-manylinux_2_28").expect("platform");
+        assert_eq!(linux.with_deployment_target("bogus"), Ok(linux));
+    }
+
+    #[test]
+    fn macos_tags_follow_the_release() {
+        let at = |name: &str, tag: &str| {
+            target(name)
+                .wheel_rank(&["cp311"], &["cp311"], &[tag])
+                .is_some()
+        };
+        assert!(!at("aarch64-apple-darwin", "macosx_14_0_arm64"));
+        assert!(at("aarch64-macosx_14_0", "macosx_14_0_arm64"));
+        assert!(at("aarch64-macosx_14_0", "macosx_11_0_arm64"));
+        // 10.x runs builds for itself and older 10.x releases only.
+        assert!(at("x86_64-macosx_10_15", "macosx_10_9_x86_64"));
+        assert!(at("x86_64-macosx_10_15", "macosx_10_15_x86_64"));
+        assert!(!at("x86_64-macosx_10_15", "macosx_10_16_x86_64"));
+        assert!(!at("x86_64-macosx_10_15", "macosx_11_0_x86_64"));
+        assert!(at("x86_64-apple-darwin", "macosx_10_16_x86_64"));
     }
 }

@@ -13,3 +13,6 @@ pub const DEBIAN_MIRROR: &str = "PLINTH_DEBIAN_MIRROR";
 /// what each project's latest release depends on, to run ahead sooner on a
 /// cold run (default: only when the first index is PyPI or TestPyPI).
 pub const RELEASE_HINTS: &str = "PLINTH_RELEASE_HINTS";
+/// The macOS release a `*-apple-darwin` target (or this Mac) runs on, as
+/// in uv (default: 13.0).
+pub const MACOSX_DEPLOYMENT_TARGET: &str = "MACOSX_DEPLOYMENT_TARGET";

@@ -66,6 +66,23 @@ pub fn resolve_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Ta
         (None, Some(found)) => host_platform(found)?,
         (None, None) => unreachable_target()?,
     };
+    // A name with its own macOS release (`aarch64-macosx_14_0`) keeps it.
+    let named_release = args
+        .python_platform
+        .as_deref()
+        .is_some_and(|name| name.contains("-macosx_"));
+    let platform = match std::env::var(env::MACOSX_DEPLOYMENT_TARGET) {
+        Ok(value) if !named_release && !value.trim().is_empty() => platform.with_deployment_target(&value).map_err(|error| {
+            anyhow::anyhow!(
+                "Invalid `{}`: {error}\n  hint: unset it to target macOS {}.{}, or name the release in `--python-platform` (`{}-macosx_14_0`)",
+                env::MACOSX_DEPLOYMENT_TARGET,
+                plinth_index::DEFAULT_MACOS.0,
+                plinth_index::DEFAULT_MACOS.1,
+                platform.to_string().split('-').next().unwrap_or("aarch64"),
+            )
+        })?,
+        _ => platform,
+    };
     Ok(Target::new(python_version, platform))
 }
 

@@ -1185,7 +1185,16 @@ fn header(
             parts.push(format!("--environment {}", shell_quote(marker)));
         }
     } else {
-        parts.push(format!("--python-platform {}", target.platform));
+        // Under a `MACOSX_DEPLOYMENT_TARGET`, the release the run used,
+        // whatever the variable says when the command is run again.
+        let deployment_target = std::env::var(crate::env::MACOSX_DEPLOYMENT_TARGET)
+            .is_ok_and(|value| !value.trim().is_empty());
+        let platform = if deployment_target {
+            target.platform.name_with_release()
+        } else {
+            target.platform.to_string()
+        };
+        parts.push(format!("--python-platform {platform}"));
     }
     if let Some(cutoff) = exclude_newer {
         parts.push(format!("--exclude-newer {cutoff}"));

@@ -141,7 +141,8 @@ impl TestContext {
         command.args(args).current_dir(&self.root);
         for (key, _) in std::env::vars_os() {
             let forced_color = key == "FORCE_COLOR" || key == "CLICOLOR_FORCE";
-            if key.to_string_lossy().starts_with("PLINTH_") || forced_color {
+            let target = key == "MACOSX_DEPLOYMENT_TARGET";
+            if key.to_string_lossy().starts_with("PLINTH_") || forced_color || target {
                 command.env_remove(&key);
             }
         }
