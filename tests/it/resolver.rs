@@ -777,11 +777,36 @@ fn every_version_requiring_a_newer_python_fails_naming_both() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because the target Python 3.11 does not satisfy Python>=3.12, <3.13 and the target Python 3.11 does not satisfy Python>=3.13, Python>=3.12 cannot be used.
-      And because pkg==1.0 requires Python>=3.12 (target: 3.11), pkg==1.0 cannot be used.
+      Because the target Python 3.11 does not satisfy Python>=3.12 and pkg==1.0 requires Python>=3.12 (target: 3.11), pkg==1.0 cannot be used.
       And because pkg==2.0 requires Python>=3.13 (target: 3.11) and you require pkg (requirements.in:1), your requirements are unsatisfiable.
       hint: pkg==1.0 needs Python>=3.12 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
       hint: pkg==2.0 needs Python>=3.13 but the target is 3.11: if the image runs a newer Python, say so with `--python-version`
+    ");
+}
+
+#[test]
+fn every_version_capped_below_the_target_python_says_so() {
+    // The target is too new for every final release: the hint must not ask
+    // for a newer Python, and the twelve releases read as one range. The
+    // pre-release only leaves 3.11 out: neither older nor newer helps more.
+    let mut index = TestIndex::new();
+    for minor in 0..12 {
+        index = index.package("pkg", &format!("1.{minor}"), |p| {
+            p.requires_python(">=3.8, <3.11")
+        });
+    }
+    index = index.package("pkg", "1.12rc1", |p| p.requires_python(">=3.8, !=3.11.*"));
+    assert_compile_snapshot!(compile(&index.serve(), "pkg\n", &[]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because the target Python 3.11 does not satisfy Python>=3.8, <3.11 | >=3.12 and pkg==1.12rc1 requires Python>=3.8, <3.11 | >=3.12 (target: 3.11), pkg==1.12rc1 cannot be used.
+      And because pkg<=1.11 requires Python>=3.8, <3.11 (target: 3.11) and you require pkg (requirements.in:1), your requirements are unsatisfiable.
+      hint: pkg==1.12rc1 needs Python>=3.8, <3.11 | >=3.12 but the target is 3.11: if the image runs another Python, say so with `--python-version`
+      hint: pkg<=1.11 needs Python>=3.8, <3.11 but the target is 3.11, which it does not support (yet): allow another version of it, or target an older Python with `--python-version`
     ");
 }
 
@@ -1322,7 +1347,7 @@ fn a_chain_over_many_versions_is_told_in_one_statement() {
 
     ----- stderr -----
     error: No solution found when resolving dependencies:
-      Because app depends on lib (11 ranges within >=0.0, <=22.0) and you require app (requirements.in:1), you require lib (11 ranges within >=0.0, <=22.0).
+      Because app depends on lib (11 ranges within <=22.0) and you require app (requirements.in:1), you require lib (11 ranges within <=22.0).
       And because you require lib>=100 (requirements.in:2), your requirements are unsatisfiable.
       hint: app has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
     ");

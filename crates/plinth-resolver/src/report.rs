@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use pep440_rs::Version;
@@ -83,14 +84,14 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
             External::FromDependencyOf(package, range, Package::Python, python_range)
                 if !python_range.contains(python) =>
             {
-                Some(newer_python_hint(
+                Some(python_hint(
                     package_range(package, &simplify(package, range, known)),
                     &format_range(python_range),
                     python,
                 ))
             }
             External::Custom(package, range, reason) if needed_python(reason).is_some() => {
-                Some(newer_python_hint(
+                Some(python_hint(
                     package_range(package, &simplify(package, range, known)),
                     needed_python(reason).unwrap_or_default(),
                     python,
@@ -247,6 +248,10 @@ fn merge_unusable(
         {
             Some(External::Custom(p1.clone(), r1.union(r2), m1.clone()))
         }
+        // The target Python fails two ranges: one statement of their union.
+        (Ext(External::NoVersions(p1, r1)), Ext(External::NoVersions(p2, r2))) if p1 == p2 => {
+            Some(External::NoVersions(p1.clone(), r1.union(r2)))
+        }
         (Ext(External::Custom(p1, r1, message)), Ext(External::NoVersions(p2, r2)))
         | (Ext(External::NoVersions(p2, r2)), Ext(External::Custom(p1, r1, message)))
             if p1 == p2 =>
@@ -340,9 +345,13 @@ fn simplify(
     known: &HashMap<PackageName, Vec<Version>>,
 ) -> Ranges<Version> {
     match package.name().and_then(|name| known.get(name)) {
-        // `==1.0` (as `[1.0, successor(1.0))`) stays as written; simplifying it
-        // would stretch it up to the next known version.
-        Some(versions) if !versions.is_empty() && !is_exact(range) => {
+        // A few exact versions (`==1.0`, as `[1.0, successor(1.0))`) stay as
+        // written; simplifying them would stretch each up to the next known
+        // version. More than can be listed become bounds.
+        Some(versions)
+            if !versions.is_empty()
+                && (!is_exact(range) || range.iter().count() > MAX_SEGMENTS) =>
+        {
             range.simplify(versions.iter())
         }
         _ => range.clone(),
@@ -388,11 +397,47 @@ pub(crate) fn needs_python(range: &Ranges<Version>, python: &Version) -> String 
     format!("{NEEDS_PYTHON}{} (target: {python})", format_range(range))
 }
 
-/// The hint for `subject` (`pkg==1.0`), which needs Python `needed` (`>=3.12`).
-fn newer_python_hint(subject: String, needed: &str, python: &Version) -> String {
-    format!(
-        "{subject} needs Python{needed} but the target is {python}: if the image runs a newer Python, say so with `--python-version`"
-    )
+/// The hint for `subject` (`pkg==1.0`), which needs Python `needed`
+/// (`>=3.12`, or `>=3.8, <3.13` for a target that is too new for it).
+fn python_hint(subject: String, needed: &str, python: &Version) -> String {
+    let advice = match python_side(needed, python) {
+        Some(std::cmp::Ordering::Less) => {
+            ": if the image runs a newer Python, say so with `--python-version`"
+        }
+        Some(std::cmp::Ordering::Greater) => {
+            ", which it does not support (yet): allow another version of it, or target an older Python with `--python-version`"
+        }
+        _ => ": if the image runs another Python, say so with `--python-version`",
+    };
+    format!("{subject} needs Python{needed} but the target is {python}{advice}")
+}
+
+/// Whether `python` is below (`Less`) or above (`Greater`) what `needed`
+/// (as [`format_range`] writes it) admits; `None` when neither or both, or
+/// when it does not parse.
+fn python_side(needed: &str, python: &Version) -> Option<std::cmp::Ordering> {
+    use pep440_rs::Operator;
+    let mut sides = needed.split(" | ").map(|segment| {
+        let specifiers = pep440_rs::VersionSpecifiers::from_str(segment.trim()).ok()?;
+        let failed: Vec<&Operator> = specifiers
+            .iter()
+            .filter(|specifier| !specifier.contains(python))
+            .map(|specifier| specifier.operator())
+            .collect();
+        let below = failed
+            .iter()
+            .any(|operator| matches!(operator, Operator::GreaterThan | Operator::GreaterThanEqual));
+        let above = failed
+            .iter()
+            .any(|operator| matches!(operator, Operator::LessThan | Operator::LessThanEqual));
+        match (below, above) {
+            (true, false) => Some(std::cmp::Ordering::Less),
+            (false, true) => Some(std::cmp::Ordering::Greater),
+            _ => None,
+        }
+    });
+    let first = sides.next()??;
+    sides.all(|side| side == Some(first)).then_some(first)
 }
 
 /// The start of [`needs_python`]'s reasons.
