@@ -1599,6 +1599,7 @@ fn only_binary_names_the_reason_when_nothing_is_left() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because legacy>=2.0 is unusable because it has only a source distribution and `--only-binary` forbids it and you require legacy>=2 (requirements.in:1), your requirements are unsatisfiable.
+      hint: legacy has no wheel for the target and `--only-binary` forbids building it: leave it out of `--only-binary`, or allow another version
     ----- requirements.txt -----
     (missing)
     ");

@@ -1124,7 +1124,31 @@ fn no_file_for_the_target_fails_with_the_reason() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution; it has wheels for cp311-cp311-win_amd64 and you require pkg (requirements.in:1), your requirements are unsatisfiable.
-      hint: pkg has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
+      hint: pkg has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version
+    ");
+}
+
+#[test]
+fn versions_unusable_for_alternating_reasons_are_told_once_per_reason() {
+    // As psycopg2 under `--only-binary :all:`: an sdist-only release, then
+    // releases whose wheels (a different list each) are all for Windows.
+    let mut index = TestIndex::new().package("pkg", "1.0", |p| p.no_wheels().sdist(true));
+    for minor in 1..=8 {
+        let wheel = format!("cp3{minor}-cp3{minor}-win_amd64");
+        index = index.package("pkg", &format!("1.{minor}"), |p| {
+            p.wheel_tags(&[&wheel]).sdist(true)
+        });
+    }
+    assert_compile_snapshot!(compile(&index.serve(), "pkg\n", &["--only-binary", ":all:"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: No solution found when resolving dependencies:
+      Because pkg<1.1 is unusable because it has only a source distribution and `--only-binary` forbids it and pkg>=1.1 is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and `--only-binary` forbids its source distribution, pkg cannot be used.
+      And because you require pkg (requirements.in:1), your requirements are unsatisfiable.
+      hint: pkg has no wheel for the target and `--only-binary` forbids building it: leave it out of `--only-binary`, or allow another version
     ");
 }
 
@@ -1349,7 +1373,7 @@ fn a_chain_over_many_versions_is_told_in_one_statement() {
     error: No solution found when resolving dependencies:
       Because app depends on lib (11 ranges within <=22.0) and you require app (requirements.in:1), you require lib (11 ranges within <=22.0).
       And because you require lib>=100 (requirements.in:2), your requirements are unsatisfiable.
-      hint: app has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version
+      hint: app has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version
     ");
 }
 

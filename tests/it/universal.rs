@@ -95,13 +95,14 @@ fn environments_without_a_solution_are_reported() {
 
 #[test]
 fn a_long_report_is_cut_short_in_the_warning() {
-    // 24 versions with only a Linux wheel each and a different Windows wheel
-    // for Python 2: the report elsewhere names them one by one.
+    // 24 versions, each needing a library of its own that has only a Linux
+    // wheel: the report elsewhere names them one by one.
     let mut index = TestIndex::new();
     for minor in 1..=24 {
-        let windows = format!("cp2{minor}-cp2{minor}-win_amd64");
-        index = index.package("oldlib", &format!("1.{minor}"), |p| {
-            p.wheel_tags(&["py3-none-manylinux_2_17_x86_64", &windows])
+        let native = format!("native{minor}");
+        index = index.package("oldlib", &format!("1.{minor}"), |p| p.requires(&native));
+        index = index.package(&native, "1.0", |p| {
+            p.wheel_tags(&["py3-none-manylinux_2_17_x86_64"])
         });
     }
     let index = index.serve();

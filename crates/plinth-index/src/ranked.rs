@@ -12,8 +12,9 @@
 //! on the page of every file of a version (the page itself is read only
 //! when those are needed: for hashes, and for pin records).
 //!
-//! Format (version 1): the line `plinth-ranked 1`, `page ID`, a line `newer` followed
-//! by the versions left out by the cutoff (space-separated), then one line
+//! Format (version 2; version 1 worded the reasons differently): the line
+//! `plinth-ranked 2`, `page ID`, a line `newer` followed by the versions
+//! left out by the cutoff (space-separated), then one line
 //! per version with tab-separated fields: the version; yanked and unusable,
 //! each `+` and the reason when present; `Requires-Python`; the positions of
 //! its files on the page (comma-separated, runs as `first-last`); and, when
@@ -38,7 +39,7 @@ use crate::grouped::Grouped;
 use crate::simple::IndexFile;
 use crate::target::Target;
 
-const HEADER: &str = "plinth-ranked 1";
+const HEADER: &str = "plinth-ranked 2";
 
 /// The files of one version: positions on the project page, and the file
 /// to read metadata from.
@@ -787,7 +788,7 @@ mod tests {
         drop(made);
 
         assert!(split_sections(b"plinth-ranked-shared 1\na\t99\nshort".to_vec()).is_none());
-        assert!(split_sections(b"plinth-ranked 1\n".to_vec()).is_none());
+        assert!(split_sections(b"plinth-ranked 2\n".to_vec()).is_none());
         assert!(split_sections(b"plinth-ranked-shared 1\na\t=b\n".to_vec()).is_none());
         assert_eq!(
             split_sections(b"plinth-ranked-shared 1\n".to_vec()),
@@ -820,11 +821,11 @@ mod tests {
     fn other_bytes_are_not_read() {
         let decode = |bytes: &[u8]| decode(bytes.to_vec(), "p");
         assert!(decode(b"").is_none());
-        assert!(decode(b"plinth-ranked 1\npage p\nnewer\n1.0\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 1\npage p\nnewer\nnot a version\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 2\npage p\nnewer\n1.0\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 2\npage p\nnewer\nnot a version\t\t\t\t\n").is_none());
         assert!(decode(b"plinth-ranked 0\npage p\nnewer\n1.0\t\t\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 1\nnewer\n1.0\t\t\t\t\n").is_none());
-        assert!(decode(b"plinth-ranked 1\npage p\nnewer\n1.0\t\t\t\t\n").is_some());
+        assert!(decode(b"plinth-ranked 2\nnewer\n1.0\t\t\t\t\n").is_none());
+        assert!(decode(b"plinth-ranked 2\npage p\nnewer\n1.0\t\t\t\t\n").is_some());
     }
 
     #[test]

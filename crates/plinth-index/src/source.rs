@@ -683,10 +683,10 @@ impl Inner {
                     "it has no wheel for the target (CPython {}, {}){}{wheels}",
                     self.target.python_version,
                     self.target.platform,
-                    if has_sdist {
-                        ""
-                    } else {
-                        " and no source distribution"
+                    match (has_sdist, sdists_allowed) {
+                        (false, _) => " and no source distribution",
+                        (true, false) => " and `--only-binary` forbids its source distribution",
+                        (true, true) => "",
                     }
                 )
             }

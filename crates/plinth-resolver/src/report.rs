@@ -133,9 +133,14 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
                     hidden.join(", ")
                 ))
             }
+            External::Custom(package, _, reason) if reason.contains("`--only-binary` forbids") => {
+                Some(format!(
+                    "{package} has no wheel for the target and `--only-binary` forbids building it: leave it out of `--only-binary`, or allow another version"
+                ))
+            }
             External::Custom(package, _, reason) if reason.contains("no wheel for the target") => {
                 Some(format!(
-                    "{package} has no file for the target platform: compile for a platform it supports with `--python-platform`, or allow another version"
+                    "{package} has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version"
                 ))
             }
             External::Custom(package, _, reason) if reason.contains("was yanked") => Some(format!(
@@ -211,6 +216,9 @@ fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tre
             if let Some(collapsed) = collapse_dependency_chain(derived, &cause1, &cause2) {
                 return DerivationTree::External(simplify_external(&collapsed, known));
             }
+            if let Some(grouped) = group_unusable(derived, &cause1, &cause2, known) {
+                return grouped;
+            }
             DerivationTree::Derived(Derived {
                 terms: derived
                     .terms
@@ -236,7 +244,9 @@ fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tre
 }
 
 /// Two facts "`p` in r1 is unusable because m" (or "has no versions in r1")
-/// about the same package become one.
+/// about the same package become one. Reasons that differ only in the
+/// wheels they list ("no wheel for the target ...; it has wheels for ...")
+/// count as one, without the list.
 fn merge_unusable(
     first: &Tree,
     second: &Tree,
@@ -244,9 +254,14 @@ fn merge_unusable(
     use DerivationTree::External as Ext;
     match (first, second) {
         (Ext(External::Custom(p1, r1, m1)), Ext(External::Custom(p2, r2, m2)))
-            if p1 == p2 && m1 == m2 =>
+            if p1 == p2 && reason_head(m1) == reason_head(m2) =>
         {
-            Some(External::Custom(p1.clone(), r1.union(r2), m1.clone()))
+            let message = if m1 == m2 { m1 } else { reason_head(m1) };
+            Some(External::Custom(
+                p1.clone(),
+                r1.union(r2),
+                message.to_string(),
+            ))
         }
         // The target Python fails two ranges: one statement of their union.
         (Ext(External::NoVersions(p1, r1)), Ext(External::NoVersions(p2, r2))) if p1 == p2 => {
@@ -257,6 +272,108 @@ fn merge_unusable(
             if p1 == p2 =>
         {
             Some(External::Custom(p1.clone(), r1.union(r2), message.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// A reason without the wheels it lists.
+fn reason_head(reason: &str) -> &str {
+    reason
+        .split_once(WHEELS_LISTED)
+        .map_or(reason, |(head, _)| head)
+}
+
+/// Where a "no wheel for the target" reason starts listing the wheels.
+const WHEELS_LISTED: &str = "; it has wheels for ";
+
+/// Facts "`p` in r is unusable because m" about one package, in a chain
+/// pubgrub built version by version (psycopg2 2.6.1, 2.6.2, ... each with
+/// its own list of wheels) and that [`merge_unusable`] could not fold
+/// because reasons alternate: one statement per reason, as a chain of those.
+fn group_unusable(
+    derived: &Derived<Package, Ranges<Version>, String>,
+    first: &Tree,
+    second: &Tree,
+    known: &HashMap<PackageName, Vec<Version>>,
+) -> Option<Tree> {
+    let mut terms = derived.terms.iter();
+    let (package, Term::Positive(_)) = terms.next()? else {
+        return None;
+    };
+    if terms.next().is_some() || matches!(package, Package::Root | Package::Python) {
+        return None;
+    }
+    let mut facts = unusable_facts(first, package)?;
+    facts.extend(unusable_facts(second, package)?);
+    let mut groups: Vec<(Ranges<Version>, Option<String>)> = Vec::new();
+    for (range, reason) in facts {
+        let head = reason.map(|reason| reason_head(&reason).to_string());
+        // "No versions" joins any reason; a reason, the group of its head.
+        let at = groups.iter().position(|(_, group)| match (&head, group) {
+            (None, _) | (_, None) => true,
+            (Some(head), Some(group)) => reason_head(group) == head,
+        });
+        match at {
+            Some(at) => {
+                let (grouped, group) = &mut groups[at];
+                *grouped = grouped.union(&range);
+                if group.is_none() {
+                    *group = head;
+                }
+            }
+            None => groups.push((range, head)),
+        }
+    }
+    let fact = |(range, reason): (Ranges<Version>, Option<String>)| {
+        DerivationTree::External(simplify_external(
+            &match reason {
+                Some(reason) => External::Custom(package.clone(), range, reason),
+                None => External::NoVersions(package.clone(), range),
+            },
+            known,
+        ))
+    };
+    let mut groups = groups.into_iter();
+    let (mut range, reason) = groups.next()?;
+    let mut tree = fact((range.clone(), reason));
+    for group in groups {
+        range = range.union(&group.0);
+        let mut terms = Map::default();
+        terms.insert(
+            package.clone(),
+            Term::Positive(simplify(package, &range, known)),
+        );
+        tree = DerivationTree::Derived(Derived {
+            terms,
+            shared_id: None,
+            cause1: Arc::new(tree),
+            cause2: Arc::new(fact(group)),
+        });
+    }
+    Some(tree)
+}
+
+/// The facts "`package` in r is unusable (because m)" that `tree` consists
+/// of, or `None` when it says anything else.
+fn unusable_facts(
+    tree: &Tree,
+    package: &Package,
+) -> Option<Vec<(Ranges<Version>, Option<String>)>> {
+    match tree {
+        DerivationTree::External(External::Custom(p, range, reason)) if p == package => {
+            Some(vec![(range.clone(), Some(reason.clone()))])
+        }
+        DerivationTree::External(External::NoVersions(p, range)) if p == package => {
+            Some(vec![(range.clone(), None)])
+        }
+        DerivationTree::Derived(derived)
+            if derived.terms.len() == 1
+                && matches!(derived.terms.get(package), Some(Term::Positive(_))) =>
+        {
+            let mut facts = unusable_facts(&derived.cause1, package)?;
+            facts.extend(unusable_facts(&derived.cause2, package)?);
+            Some(facts)
         }
         _ => None,
     }
