@@ -589,7 +589,11 @@ pub(crate) fn format_range(range: &Ranges<Version>) -> String {
             }
             _ => {
                 let lower = match lower {
-                    Bound::Included(low) => Some(format!(">={low}")),
+                    // `!=X` leaves a range starting just after X: `>X`.
+                    Bound::Included(low) => Some(match predecessor(low) {
+                        Some(excluded) => format!(">{excluded}"),
+                        None => format!(">={low}"),
+                    }),
                     Bound::Excluded(low) => Some(format!(">{low}")),
                     Bound::Unbounded => None,
                 };
@@ -903,5 +907,8 @@ mod tests {
         assert_eq!(shown("<2.0rc1"), "<2.0rc1");
         assert_eq!(shown("<=1.4"), "<=1.4");
         assert_eq!(shown(">=1.0,<=1.4"), ">=1.0, <=1.4");
+        // Excluding a version leaves a range starting just after it.
+        assert_eq!(shown(">=1,!=1.5,<2"), ">=1, <1.5 | >1.5, <2");
+        assert_eq!(shown(">1.5"), ">1.5");
     }
 }
