@@ -1124,7 +1124,7 @@ fn no_file_for_the_target_fails_with_the_reason() {
     ----- stderr -----
     error: No solution found when resolving dependencies:
       Because pkg is unusable because it has no wheel for the target (CPython 3.11, x86_64-manylinux_2_28) and no source distribution; it has wheels for cp311-cp311-win_amd64 and you require pkg (requirements.in:1), your requirements are unsatisfiable.
-      hint: pkg has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version
+      hint: pkg has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for (the newest, 1.0, has cp311-cp311-win_amd64), or allow another version
     ");
 }
 
@@ -1373,7 +1373,7 @@ fn a_chain_over_many_versions_is_told_in_one_statement() {
     error: No solution found when resolving dependencies:
       Because app depends on lib (11 ranges within <=22.0) and you require app (requirements.in:1), you require lib (11 ranges within <=22.0).
       And because you require lib>=100 (requirements.in:2), your requirements are unsatisfiable.
-      hint: app has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version
+      hint: app has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for (the newest, 1.5, has py3-none-win_amd64), or allow another version
     ");
 }
 

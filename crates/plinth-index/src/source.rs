@@ -663,7 +663,12 @@ impl Inner {
                         },
                     )
                     .collect();
-                available.sort();
+                // Newest Pythons first: those are the ones a user can move to.
+                available.sort_by(|a, b| {
+                    newest_python_tag(b)
+                        .cmp(&newest_python_tag(a))
+                        .then_with(|| a.cmp(b))
+                });
                 available.dedup();
                 let shown = available.len().min(4);
                 let more = if available.len() > shown {
@@ -1185,5 +1190,36 @@ impl PackageSource for IndexSource {
             .runtime
             .block_on(async move { client.project_names().await });
         plinth_resolver::similar_names(name, listed.iter().chain(&seen).map(String::as_str))
+    }
+}
+
+/// The newest Python a wheel's `python-abi-platform` tags name, as
+/// `(major, minor)` (`cp310` is `(3, 10)`, `py3` is `(3, 0)`): to list the
+/// wheels a target could use by moving to a newer Python first.
+fn newest_python_tag(tags: &str) -> (u32, u32) {
+    let python = tags.split('-').next().unwrap_or_default();
+    python
+        .split('.')
+        .filter_map(|tag| {
+            let digits = tag.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let major = digits.get(..1)?.parse().ok()?;
+            let minor = digits.get(1..).filter(|rest| !rest.is_empty());
+            Some((major, minor.map_or(Some(0), |rest| rest.parse().ok())?))
+        })
+        .max()
+        .unwrap_or((0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_python_tag;
+
+    #[test]
+    fn wheels_sort_by_the_newest_python_they_name() {
+        assert_eq!(newest_python_tag("cp310-cp310-win_amd64"), (3, 10));
+        assert_eq!(newest_python_tag("cp37-cp37m-manylinux1_x86_64"), (3, 7));
+        assert_eq!(newest_python_tag("py2.py3-none-any"), (3, 0));
+        assert_eq!(newest_python_tag("cp39.cp310-abi3-linux_x86_64"), (3, 10));
+        assert_eq!(newest_python_tag("odd-none-any"), (0, 0));
     }
 }

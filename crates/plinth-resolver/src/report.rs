@@ -79,8 +79,8 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
     let mut externals = Vec::new();
     collect_externals(tree, &mut externals);
     let mut hints = Vec::new();
-    for external in externals {
-        let hint = match external {
+    for external in &externals {
+        let hint = match *external {
             External::FromDependencyOf(package, range, Package::Python, python_range)
                 if !python_range.contains(python) =>
             {
@@ -139,8 +139,11 @@ pub(crate) fn hints(tree: &Tree, context: &ReportContext) -> Vec<String> {
                 ))
             }
             External::Custom(package, _, reason) if reason.contains("no wheel for the target") => {
+                let newest = newest_wheels(&externals, package)
+                    .map(|(version, wheels)| format!(" (the newest, {version}, has {wheels})"))
+                    .unwrap_or_default();
                 Some(format!(
-                    "{package} has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for, or allow another version"
+                    "{package} has no file for the target: compile for a Python (`--python-version`) or platform (`--python-platform`) its wheels are built for{newest}, or allow another version"
                 ))
             }
             External::Custom(package, _, reason) if reason.contains("was yanked") => Some(format!(
@@ -275,6 +278,30 @@ fn merge_unusable(
         }
         _ => None,
     }
+}
+
+/// The newest version of `package` that `externals` say has no wheel for
+/// the target, and the wheels its reason lists.
+fn newest_wheels<'e>(
+    externals: &[&'e External<Package, Ranges<Version>, String>],
+    package: &Package,
+) -> Option<(&'e Version, &'e str)> {
+    externals
+        .iter()
+        .filter_map(|external| match external {
+            External::Custom(p, range, reason) if p == package => {
+                let (_, wheels) = reason.split_once(WHEELS_LISTED)?;
+                let (low, _) = range.bounding_range()?;
+                match low {
+                    Bound::Included(version) if is_exact(range) && range.iter().count() == 1 => {
+                        Some((version, wheels))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .max_by(|a, b| a.0.cmp(b.0))
 }
 
 /// A reason without the wheels it lists.
