@@ -117,7 +117,8 @@ impl fmt::Display for Platform {
 }
 
 impl Arch {
-    fn name(self) -> &'static str {
+    /// `x86_64` or `aarch64`, as platform names spell it.
+    pub fn name(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64",
             Arch::Aarch64 => "aarch64",

@@ -213,9 +213,6 @@ fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tre
         DerivationTree::Derived(derived) => {
             let cause1 = simplify_tree(&derived.cause1, known);
             let cause2 = simplify_tree(&derived.cause2, known);
-            if let Some(merged) = merge_unusable(&cause1, &cause2) {
-                return DerivationTree::External(simplify_external(&merged, known));
-            }
             if let Some(collapsed) = collapse_dependency_chain(derived, &cause1, &cause2) {
                 return DerivationTree::External(simplify_external(&collapsed, known));
             }
@@ -243,40 +240,6 @@ fn simplify_tree(tree: &Tree, known: &HashMap<PackageName, Vec<Version>>) -> Tre
                 cause2: Arc::new(cause2),
             })
         }
-    }
-}
-
-/// Two facts "`p` in r1 is unusable because m" (or "has no versions in r1")
-/// about the same package become one. Reasons that differ only in the
-/// wheels they list ("no wheel for the target ...; it has wheels for ...")
-/// count as one, without the list.
-fn merge_unusable(
-    first: &Tree,
-    second: &Tree,
-) -> Option<External<Package, Ranges<Version>, String>> {
-    use DerivationTree::External as Ext;
-    match (first, second) {
-        (Ext(External::Custom(p1, r1, m1)), Ext(External::Custom(p2, r2, m2)))
-            if p1 == p2 && reason_head(m1) == reason_head(m2) =>
-        {
-            let message = if m1 == m2 { m1 } else { reason_head(m1) };
-            Some(External::Custom(
-                p1.clone(),
-                r1.union(r2),
-                message.to_string(),
-            ))
-        }
-        // The target Python fails two ranges: one statement of their union.
-        (Ext(External::NoVersions(p1, r1)), Ext(External::NoVersions(p2, r2))) if p1 == p2 => {
-            Some(External::NoVersions(p1.clone(), r1.union(r2)))
-        }
-        (Ext(External::Custom(p1, r1, message)), Ext(External::NoVersions(p2, r2)))
-        | (Ext(External::NoVersions(p2, r2)), Ext(External::Custom(p1, r1, message)))
-            if p1 == p2 =>
-        {
-            Some(External::Custom(p1.clone(), r1.union(r2), message.clone()))
-        }
-        _ => None,
     }
 }
 
@@ -314,10 +277,13 @@ fn reason_head(reason: &str) -> &str {
 /// Where a "no wheel for the target" reason starts listing the wheels.
 const WHEELS_LISTED: &str = "; it has wheels for ";
 
-/// Facts "`p` in r is unusable because m" about one package, in a chain
-/// pubgrub built version by version (psycopg2 2.6.1, 2.6.2, ... each with
-/// its own list of wheels) and that [`merge_unusable`] could not fold
-/// because reasons alternate: one statement per reason, as a chain of those.
+/// Facts "`p` in r is unusable because m" (or "has no versions in r")
+/// about one package, in a chain pubgrub built version by version: one
+/// statement per reason, as a chain of those when reasons alternate
+/// (psycopg2 under `--only-binary`). Reasons that differ only in the wheels
+/// they list ("no wheel for the target ...; it has wheels for ...") count
+/// as one, without the list; "no versions" joins any reason (the target
+/// Python failing two ranges becomes one statement of their union).
 fn group_unusable(
     derived: &Derived<Package, Ranges<Version>, String>,
     first: &Tree,
@@ -328,28 +294,30 @@ fn group_unusable(
     let (package, Term::Positive(_)) = terms.next()? else {
         return None;
     };
-    if terms.next().is_some() || matches!(package, Package::Root | Package::Python) {
+    if terms.next().is_some() || *package == Package::Root {
         return None;
     }
     let mut facts = unusable_facts(first, package)?;
     facts.extend(unusable_facts(second, package)?);
     let mut groups: Vec<(Ranges<Version>, Option<String>)> = Vec::new();
     for (range, reason) in facts {
-        let head = reason.map(|reason| reason_head(&reason).to_string());
-        // "No versions" joins any reason; a reason, the group of its head.
-        let at = groups.iter().position(|(_, group)| match (&head, group) {
+        let at = groups.iter().position(|(_, group)| match (&reason, group) {
             (None, _) | (_, None) => true,
-            (Some(head), Some(group)) => reason_head(group) == head,
+            (Some(reason), Some(group)) => reason_head(group) == reason_head(reason),
         });
-        match at {
-            Some(at) => {
-                let (grouped, group) = &mut groups[at];
-                *grouped = grouped.union(&range);
-                if group.is_none() {
-                    *group = head;
-                }
+        let Some(at) = at else {
+            groups.push((range, reason));
+            continue;
+        };
+        let (grouped, group) = &mut groups[at];
+        *grouped = grouped.union(&range);
+        match (group.as_mut(), reason) {
+            (None, reason) => *group = reason,
+            (Some(group), Some(reason)) if *group != reason => {
+                let head = reason_head(group).len();
+                group.truncate(head);
             }
-            None => groups.push((range, head)),
+            _ => {}
         }
     }
     let fact = |(range, reason): (Ranges<Version>, Option<String>)| {

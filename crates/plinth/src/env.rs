@@ -16,3 +16,11 @@ pub const RELEASE_HINTS: &str = "PLINTH_RELEASE_HINTS";
 /// The macOS release a `*-apple-darwin` target (or this Mac) runs on, as
 /// in uv (default: 13.0).
 pub const MACOSX_DEPLOYMENT_TARGET: &str = "MACOSX_DEPLOYMENT_TARGET";
+
+/// The value of [`MACOSX_DEPLOYMENT_TARGET`], unless it is unset or blank
+/// (as uv reads it).
+pub fn macos_deployment_target() -> Option<String> {
+    std::env::var(MACOSX_DEPLOYMENT_TARGET)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}

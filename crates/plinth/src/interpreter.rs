@@ -71,14 +71,14 @@ pub fn resolve_target(args: &TargetArgs, printer: &Printer) -> anyhow::Result<Ta
         .python_platform
         .as_deref()
         .is_some_and(|name| name.contains("-macosx_"));
-    let platform = match std::env::var(env::MACOSX_DEPLOYMENT_TARGET) {
-        Ok(value) if !named_release && !value.trim().is_empty() => platform.with_deployment_target(&value).map_err(|error| {
+    let platform = match env::macos_deployment_target() {
+        Some(value) if !named_release => platform.with_deployment_target(&value).map_err(|error| {
             anyhow::anyhow!(
                 "Invalid `{}`: {error}\n  hint: unset it to target macOS {}.{}, or name the release in `--python-platform` (`{}-macosx_14_0`)",
                 env::MACOSX_DEPLOYMENT_TARGET,
                 plinth_index::DEFAULT_MACOS.0,
                 plinth_index::DEFAULT_MACOS.1,
-                platform.to_string().split('-').next().unwrap_or("aarch64"),
+                platform.arch.name(),
             )
         })?,
         _ => platform,

@@ -1187,9 +1187,7 @@ fn header(
     } else {
         // Under a `MACOSX_DEPLOYMENT_TARGET`, the release the run used,
         // whatever the variable says when the command is run again.
-        let deployment_target = std::env::var(crate::env::MACOSX_DEPLOYMENT_TARGET)
-            .is_ok_and(|value| !value.trim().is_empty());
-        let platform = if deployment_target {
+        let platform = if crate::env::macos_deployment_target().is_some() {
             target.platform.name_with_release()
         } else {
             target.platform.to_string()
