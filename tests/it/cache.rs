@@ -534,3 +534,34 @@ fn pages_served_again_unchanged_are_not_stored_again() {
         .count();
     assert_eq!(rankings, 3, "one ranking per project");
 }
+
+/// A page as long as the stored one is taken for it again and not read on
+/// its way in; one that changed all the same is read once it is in.
+#[test]
+fn a_changed_page_as_long_as_the_stored_one_is_read() {
+    let index = chain().serve_with(ServerOptions {
+        etag: false,
+        ..ServerOptions::default()
+    });
+    index.publish("six", "1.17.0", |p| p);
+    let context = TestContext::new().with_index(&index);
+    context.write("requirements.in", "app\n");
+    let cold = compile(&context, &index, &[]);
+    assert!(String::from_utf8_lossy(&cold.stdout).contains("six==1.17.0"));
+    let page = || {
+        index.get(
+            "/simple/six/",
+            &[("Accept", "application/vnd.pypi.simple.v1+json")],
+        )
+    };
+    let before = page().body.len();
+    // `"yanked": false` becomes `"yanked": "abc"`: the same length.
+    index.yank("six", "1.17.0", "abc");
+    assert_eq!(page().body.len(), before);
+    let warm = compile(&context, &index, &[]);
+    assert!(
+        String::from_utf8_lossy(&warm.stdout).contains("six==1.16.0"),
+        "{}",
+        context.render(&warm)
+    );
+}

@@ -472,7 +472,7 @@ impl IndexClient {
                 .options
                 .cache
                 .as_ref()?
-                .get_head(&page_key(&url), 4096)?;
+                .get_head(&page_key(&url), STORED_HEAD_BYTES)?;
             let (fresh_until, _, page) = CachedEntry::decode_head(&head)?;
             if !self.options.offline && now >= fresh_until {
                 return None;
@@ -572,27 +572,65 @@ impl IndexClient {
             response.check(url)?;
             return Ok(Some(CachedPage::from(response)));
         }
-        let stored = self.cache_get(key).and_then(CachedEntry::decode);
         if self.options.offline {
-            return match stored {
+            return match self.cache_get(key).and_then(CachedEntry::decode) {
                 Some(entry) => Ok(entry.page),
                 None => Err(IndexError::Offline { url: redact(url) }),
             };
         }
+        // The head of the stored entry says whether and how to ask the
+        // index; the stored page is read only when it is used, so that a
+        // page on its way in is not held beside its stored copy.
+        let mut stored = self.stored_head(key);
         if stored.is_none() {
             self.connect_ahead(url);
         }
         let now = unix_now();
-        if let Some(entry) = &stored
+        if let Some(head) = &stored
             && !refresh
-            && now < entry.fresh_until
+            && now < head.fresh_until
         {
-            return Ok(stored.and_then(|entry| entry.page));
+            match self.cache_get(key).and_then(CachedEntry::decode) {
+                Some(entry) => return Ok(entry.page),
+                None => stored = None,
+            }
         }
-        if let Some(entry) = &stored {
+        // Twice at most: a 304 for an entry that can no longer be read
+        // (another run replaced or removed it) asks again without validators.
+        loop {
+            let revalidated = self
+                .revalidate(
+                    key,
+                    url,
+                    headers.clone(),
+                    stored.as_ref(),
+                    project_page,
+                    now,
+                )
+                .await?;
+            match revalidated {
+                Revalidated::Page(page) => return Ok(page),
+                Revalidated::StoredGone => stored = None,
+            }
+        }
+    }
+
+    /// Asks the index for a page, with the validators of the `stored`
+    /// entry's head, and stores what comes unless it is the stored page
+    /// again.
+    async fn revalidate(
+        &self,
+        key: &str,
+        url: &Url,
+        mut headers: HeaderMap,
+        stored: Option<&StoredHead>,
+        project_page: bool,
+        now: u64,
+    ) -> Result<Revalidated, IndexError> {
+        if let Some(head) = stored {
             let validators = [
-                (IF_NONE_MATCH, &entry.validators.etag),
-                (IF_MODIFIED_SINCE, &entry.validators.last_modified),
+                (IF_NONE_MATCH, &head.validators.etag),
+                (IF_MODIFIED_SINCE, &head.validators.last_modified),
             ];
             for (name, value) in validators {
                 if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
@@ -600,83 +638,119 @@ impl IndexClient {
                 }
             }
         }
-        let mut reading = PageReading::default();
+        // A body as long as the stored page was served is most likely that
+        // page again (an index without validators sends it whole every
+        // time): it is only named on its way in, not read.
+        let stored_length = stored.and_then(StoredHead::served_length);
+        let mut reading = PageReading::unless_length(stored_length);
         let mut response = self
             .get_reading(url, headers, project_page.then_some(&mut reading))
             .await?;
         let validators = std::mem::take(&mut response.validators);
         let fresh_until = now.saturating_add(validators.max_age);
         // A page is named by its body as served: one served again unchanged
-        // (an index without validators sends it whole every time) is the
-        // stored one, as after a 304, and is not stored again (what was read
-        // of it on its way in is dropped).
+        // is the stored one, as after a 304, and is not stored again (what
+        // was read of it on its way in is dropped).
         let served_id = response
             .status
             .is_success()
             .then(|| page_id(&response.body));
-        let unchanged = |entry: &CachedEntry| {
-            response.status == StatusCode::NOT_MODIFIED
-                || served_id.is_some()
-                    && entry.page.as_ref().and_then(|page| page.id.as_ref()) == served_id.as_ref()
-        };
-        let entry = match stored {
-            Some(mut entry) if unchanged(&entry) => {
-                // Still stale at once, with the same validators: nothing to store.
-                let same = validators.max_age == 0
-                    && entry.fresh_until <= now
-                    && validators
-                        .etag
-                        .as_ref()
-                        .is_none_or(|etag| entry.validators.etag.as_ref() == Some(etag))
-                    && validators
-                        .last_modified
-                        .as_ref()
-                        .is_none_or(|time| entry.validators.last_modified.as_ref() == Some(time));
-                if same {
-                    return Ok(entry.page);
-                }
-                entry.fresh_until = fresh_until;
-                // A 304 may update the validators (RFC 9111 section 4.3.4).
-                if validators.etag.is_some() {
-                    entry.validators.etag = validators.etag;
-                }
-                if validators.last_modified.is_some() {
-                    entry.validators.last_modified = validators.last_modified;
-                }
-                entry
+        let not_modified = response.status == StatusCode::NOT_MODIFIED;
+        // Whether the index answered with the stored page (named `id`, with
+        // `validators`): a 304 to those validators, or the same body again.
+        let unchanged = |id: Option<&String>, validators: &Validators| {
+            if not_modified {
+                stored.is_some_and(|head| {
+                    head.validators.etag == validators.etag
+                        && head.validators.last_modified == validators.last_modified
+                })
+            } else {
+                served_id.is_some() && id == served_id.as_ref()
             }
-            _ => {
-                let page = if response.status == StatusCode::NOT_FOUND {
-                    None
-                } else {
-                    response.check(url)?;
-                    let mut page = CachedPage::from(response);
-                    page.id = served_id;
-                    let files = project_page.then(|| {
-                        reading
-                            .finish(&page.body)
-                            .map_or_else(|| parse_page(&page), Ok)
-                    });
-                    if let Some(Ok(files)) = files {
-                        return Ok(Some(self.store_project_page(
-                            key,
-                            fresh_until,
-                            validators,
-                            page,
-                            files,
-                        )));
-                    }
-                    Some(page)
-                };
-                CachedEntry {
+        };
+        let stored_id = stored.and_then(|head| head.page.as_ref()?.id.as_ref());
+        let entry = stored
+            .filter(|head| unchanged(stored_id, &head.validators))
+            .and_then(|_| self.cache_get(key).and_then(CachedEntry::decode))
+            // Read whole, the entry must still be the one the head named.
+            .filter(|entry| {
+                let id = entry.page.as_ref().and_then(|page| page.id.as_ref());
+                unchanged(id, &entry.validators)
+            });
+        if let Some(mut entry) = entry {
+            // Still stale at once, with the same validators: nothing to store.
+            let same = validators.max_age == 0
+                && entry.fresh_until <= now
+                && validators
+                    .etag
+                    .as_ref()
+                    .is_none_or(|etag| entry.validators.etag.as_ref() == Some(etag))
+                && validators
+                    .last_modified
+                    .as_ref()
+                    .is_none_or(|time| entry.validators.last_modified.as_ref() == Some(time));
+            if same {
+                return Ok(Revalidated::Page(entry.page));
+            }
+            entry.fresh_until = fresh_until;
+            // A 304 may update the validators (RFC 9111 section 4.3.4).
+            if validators.etag.is_some() {
+                entry.validators.etag = validators.etag;
+            }
+            if validators.last_modified.is_some() {
+                entry.validators.last_modified = validators.last_modified;
+            }
+            self.cache_put(key, &entry.encode());
+            return Ok(Revalidated::Page(entry.page));
+        }
+        if not_modified && stored.is_some() {
+            return Ok(Revalidated::StoredGone);
+        }
+        let page = if response.status == StatusCode::NOT_FOUND {
+            None
+        } else {
+            response.check(url)?;
+            let mut page = CachedPage::from(response);
+            page.id = served_id;
+            let files = project_page.then(|| {
+                reading
+                    .finish(&page.body)
+                    .map_or_else(|| parse_page(&page), Ok)
+            });
+            if let Some(Ok(files)) = files {
+                return Ok(Revalidated::Page(Some(self.store_project_page(
+                    key,
                     fresh_until,
                     validators,
                     page,
-                }
+                    files,
+                ))));
             }
+            Some(page)
+        };
+        let entry = CachedEntry {
+            fresh_until,
+            validators,
+            page,
         };
         self.cache_put(key, &entry.encode());
-        Ok(entry.page)
+        Ok(Revalidated::Page(entry.page))
+    }
+
+    /// The head of the page stored under `key` (read whole when the head
+    /// alone is longer than what is read of it).
+    fn stored_head(&self, key: &str) -> Option<StoredHead> {
+        let cache = self.options.cache.as_ref()?;
+        let decode = |bytes: &[u8]| {
+            let (fresh_until, validators, page) = CachedEntry::decode_head(bytes)?;
+            Some(StoredHead {
+                fresh_until,
+                validators,
+                page,
+            })
+        };
+        let head = cache.get_head(key, STORED_HEAD_BYTES)?;
+        decode(&head).or_else(|| decode(&cache.get(key)?))
     }
 
     /// Opens a connection to the host `page_url`'s index keeps its files on,
@@ -1148,7 +1222,7 @@ impl IndexClient {
             usize::try_from(expected_length.unwrap_or(0).min(64 << 20)).unwrap_or(0),
         );
         if let Some(reading) = reading.as_deref_mut() {
-            reading.begin(status, &content_type, &final_url);
+            reading.begin(status, &content_type, &final_url, expected_length);
         }
         while let Some(chunk) = response.chunk().await.map_err(request_error)? {
             body.extend_from_slice(&chunk);
@@ -1637,16 +1711,65 @@ struct PageHead {
     body_start: usize,
 }
 
+/// What asking the index for a page came to.
+enum Revalidated {
+    /// The page (`None`: the index does not have it).
+    Page(Option<CachedPage>),
+    /// A 304 for a stored page that can no longer be read (another run
+    /// replaced or removed it): to be asked for again without validators.
+    StoredGone,
+}
+
+/// How much of a stored page's entry is read for its head: enough for
+/// any head but one with very long validators (then it is read whole).
+const STORED_HEAD_BYTES: usize = 4096;
+
+/// The head of a stored page's entry, read without its body (see
+/// [`CachedEntry::decode_head`]).
+struct StoredHead {
+    fresh_until: u64,
+    validators: Validators,
+    page: Option<PageHead>,
+}
+
+impl StoredHead {
+    /// How long the stored page was as the index served it: the last part
+    /// of its id (see [`page_id`]).
+    fn served_length(&self) -> Option<u64> {
+        let id = self.page.as_ref()?.id.as_deref()?;
+        u64::from_str_radix(id.rsplit_once('-')?.1, 16).ok()
+    }
+}
+
 /// A JSON project page read while it arrives (see [`JsonPageReader`]).
 #[derive(Default)]
 struct PageReading {
     reader: Option<JsonPageReader>,
+    /// A body of this length is not read on its way (see [`Self::unless_length`]).
+    skip_length: Option<u64>,
 }
 
 impl PageReading {
-    /// A response begins (again, after a retry): read on only a page.
-    fn begin(&mut self, status: StatusCode, content_type: &str, final_url: &Url) {
-        self.reader = (status == StatusCode::OK && content_type.contains("json"))
+    /// Reads a page unless its `Content-Length` is `length`: the length of
+    /// the page stored from before, which it then most likely is again.
+    fn unless_length(length: Option<u64>) -> Self {
+        Self {
+            reader: None,
+            skip_length: length,
+        }
+    }
+
+    /// A response begins (again, after a retry): read on only a page, and
+    /// not one as long as the one to skip.
+    fn begin(
+        &mut self,
+        status: StatusCode,
+        content_type: &str,
+        final_url: &Url,
+        length: Option<u64>,
+    ) {
+        let skip = length.is_some() && length == self.skip_length;
+        self.reader = (status == StatusCode::OK && content_type.contains("json") && !skip)
             .then(|| JsonPageReader::new(final_url.clone()));
     }
 
