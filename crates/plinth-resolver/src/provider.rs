@@ -517,6 +517,32 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         Ok(())
     }
 
+    /// Whether `first`, noted as decided, was undone by a backtrack since:
+    /// what the version it was decided at asks of `package` is not part of
+    /// the latter's `range` (a package waiting to be decided is not noted
+    /// as decided; see `prioritize`).
+    fn undone(&self, first: &PackageName, package: &Package, range: &Ranges<Version>) -> bool {
+        let first = Package::Dist(first.clone());
+        let Some(version) = self
+            .decided
+            .borrow()
+            .get(&first)
+            .map(|decision| decision.version.clone())
+        else {
+            return false;
+        };
+        let expansions = self.reads.expansions.borrow();
+        match expansions
+            .get(&(first, version))
+            .map(|expansion| &expansion.outcome)
+        {
+            Some(Outcome::Requires(dependencies)) => dependencies
+                .iter()
+                .any(|(dependency, asked)| dependency == package && !range.subset_of(asked)),
+            _ => false,
+        }
+    }
+
     /// Counts, as uv does, each package these dependencies ask for at a
     /// version other than the one it is decided at (for an extra not
     /// decided, the one its base is decided at): the culprit of a
@@ -1708,7 +1734,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
     fn prioritize(
         &self,
         package: &Package,
-        _range: &Ranges<Version>,
+        range: &Ranges<Version>,
         statistics: &PackageResolutionStatistics,
     ) -> Priority {
         let name = match package {
@@ -1728,17 +1754,21 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
         let mut place = discovered(name);
         // A restart's culprit waits while the package to be decided before
-        // it is not found yet: python-dateutil, found through celery at
+        // it is not decided: python-dateutil, found through celery at
         // once, decided at 3.0 before botocore, found only through kombu's
         // extra and boto3, made botocore (which asks for `<3`) and boto3
         // walk down all 832 of their versions in step (5 s of a resolution
         // `--offline`, uv's 0.3 s). uv backtracks to the culprit's decision
-        // and then decides it late; waiting does as much here.
-        if self
-            .early
-            .iter()
-            .any(|(first, culprit)| culprit == name && !discovery.contains_key(first))
-        {
+        // and then decides it late; waiting does as much here. It waits
+        // too once a backtrack undid the other, when nothing asks for it
+        // again yet (so that it is not waiting to be decided, and goes
+        // just before): a `django` that sentry-sdk's extra rules out undid
+        // boto3 and botocore, 3.0 was decided first again, and the walk
+        // came back (1.1 s `--offline`; 20 ms waiting).
+        if self.early.iter().any(|(first, culprit)| {
+            culprit == name
+                && (!discovery.contains_key(first) || self.undone(first, package, range))
+        }) {
             return (DEFERRED, Reverse(place), tiebreak_of(package));
         }
         let mut tiebreak = tiebreak_of(package);
