@@ -229,3 +229,67 @@ fn a_walk_past_versions_that_need_another_python_fetches_one_version_ahead() {
         assert!(batch.len() <= 1, "{prefetched:?}");
     }
 }
+
+/// Versions 1 to 20 of `p`, 6 and up asking for `q>=2`, each read taking
+/// `read` (as from the index or from the cache); records each
+/// `prefetch_versions` call for `p`.
+struct SlowToRead {
+    read: std::time::Duration,
+    prefetched: Mutex<Vec<Vec<Version>>>,
+}
+
+impl PackageSource for SlowToRead {
+    fn versions(&self, name: &PackageName) -> Result<Arc<PackageVersions>, SourceError> {
+        Ok(common::numbered_versions(if name.as_ref() == "p" {
+            20
+        } else {
+            3
+        }))
+    }
+
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<MetadataResult, SourceError> {
+        std::thread::sleep(self.read);
+        if name.as_ref() == "p" && version.release()[0] >= 6 {
+            return common::metadata(&["q>=2".to_string()], Vec::new());
+        }
+        common::metadata(&[], Vec::new())
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        if name.as_ref() == "p" {
+            self.prefetched
+                .lock()
+                .expect("prefetched")
+                .push(versions.to_vec());
+        }
+    }
+}
+
+/// The sizes of the batches read ahead while `p` passes over 20 to 6,
+/// which `q<2` rules out, each read taking `read`.
+fn pass_over_batches(read: std::time::Duration) -> Vec<usize> {
+    let source = SlowToRead {
+        read,
+        prefetched: Mutex::default(),
+    };
+    assert_eq!(common::pins(&source, &["p", "q<2"]), ["p==5", "q==1"]);
+    let prefetched = source.prefetched.lock().expect("prefetched");
+    prefetched.iter().map(Vec::len).collect()
+}
+
+#[test]
+fn a_walk_past_versions_the_root_rules_out_reads_further_ahead_when_it_waits() {
+    // Each read a request to the index: the batch doubles with each wait,
+    // up to 16 (sagemaker under `boto3<1.34`: 5.3 s → 2.5 s cold).
+    let slow = pass_over_batches(std::time::Duration::from_millis(25));
+    assert_eq!(&slow[..4], [4, 8, 16, 16], "{slow:?}");
+    assert_eq!(slow.iter().max(), Some(&16), "{slow:?}");
+    // From the cache, a few at a time: more only costs time (4 allows for
+    // one read held up 20 ms on a busy machine).
+    let fast = pass_over_batches(std::time::Duration::ZERO);
+    assert!(fast.iter().all(|&size| size <= 4), "{fast:?}");
+}
