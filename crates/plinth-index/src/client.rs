@@ -1742,7 +1742,6 @@ impl StoredHead {
 }
 
 /// A JSON project page read while it arrives (see [`JsonPageReader`]).
-#[derive(Default)]
 struct PageReading {
     reader: Option<JsonPageReader>,
     /// A body of this length is not read on its way (see [`Self::unless_length`]).

@@ -26,9 +26,10 @@ const PREFETCH_AFTER_BACKTRACK: usize = 32;
 
 /// How many versions below one the root rules out are read ahead as
 /// [`Provider::pick`] passes over it, at first; twice as many for each
-/// such version the walk had to wait for, up to [`PASS_OVER_READ_AHEAD_MAX`].
+/// such version the walk had to wait for, up to
+/// [`PASS_OVER_READ_AHEAD`] `<<` [`PASS_OVER_DOUBLINGS`] (16).
 const PASS_OVER_READ_AHEAD: usize = 2;
-const PASS_OVER_READ_AHEAD_MAX: usize = 16;
+const PASS_OVER_DOUBLINGS: u32 = 3;
 
 /// A metadata read that takes this long was a request to the index (one
 /// from the cache takes well under a millisecond, one from PyPI 50 ms or
@@ -1156,7 +1157,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 *count += u32::from(waited);
                 *count
             };
-            let read_ahead = (PASS_OVER_READ_AHEAD << waits.min(3)).min(PASS_OVER_READ_AHEAD_MAX);
+            let read_ahead = PASS_OVER_READ_AHEAD << waits.min(PASS_OVER_DOUBLINGS);
             let below: Vec<Version> = versions
                 .versions
                 .range(..version.clone())
@@ -1778,7 +1779,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
         let discovered = |name| discovery.get(name).copied().unwrap_or(usize::MAX);
         let mut place = discovered(name);
         // A restart's culprit waits while the package to be decided before
-        // it is not decided: python-dateutil, found through celery at
+        // it is not found yet: python-dateutil, found through celery at
         // once, decided at 3.0 before botocore, found only through kombu's
         // extra and boto3, made botocore (which asks for `<3`) and boto3
         // walk down all 832 of their versions in step (5 s of a resolution
