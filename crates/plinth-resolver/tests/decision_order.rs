@@ -254,19 +254,27 @@ fn a_restart_s_culprit_waits_for_the_package_to_go_before_it() {
             _ => Vec::new(),
         },
     };
+    assert_eq!(
+        pins_within_20_backtracks(&source, &["d", "s"]),
+        ["b==100", "d==2", "s==100"]
+    );
+}
+
+/// The pins of a resolution of these root lines that must not take more
+/// than 20 backtracks.
+fn pins_within_20_backtracks(source: &impl PackageSource, roots: &[&str]) -> Vec<String> {
     let options = plinth_resolver::ResolveOptions {
         max_backtracks: Some(20),
         pass_over_ruled_out: true,
         ..common::options()
     };
-    let resolution = plinth_resolver::resolve(&source, &common::roots(&["d", "s"]), &[], &options)
+    let resolution = plinth_resolver::resolve(source, &common::roots(roots), &[], &options)
         .expect("a resolution within 20 backtracks");
-    let pins: Vec<String> = resolution
+    resolution
         .packages
         .iter()
         .map(|package| format!("{}=={}", package.name, package.version))
-        .collect();
-    assert_eq!(pins, ["b==100", "d==2", "s==100"]);
+        .collect()
 }
 
 #[test]
@@ -293,20 +301,10 @@ fn a_restart_s_culprit_waits_again_when_a_backtrack_undid_the_package_to_go_befo
             _ => Vec::new(),
         },
     };
-    let options = plinth_resolver::ResolveOptions {
-        max_backtracks: Some(20),
-        pass_over_ruled_out: true,
-        ..common::options()
-    };
-    let roots = common::roots(&["d", "y", "s", "j"]);
-    let resolution = plinth_resolver::resolve(&source, &roots, &[], &options)
-        .expect("a resolution within 20 backtracks");
-    let pins: Vec<String> = resolution
-        .packages
-        .iter()
-        .map(|package| format!("{}=={}", package.name, package.version))
-        .collect();
-    assert_eq!(pins, ["b==100", "d==2", "j==1", "s==100", "y==1"]);
+    assert_eq!(
+        pins_within_20_backtracks(&source, &["d", "y", "s", "j"]),
+        ["b==100", "d==2", "j==1", "s==100", "y==1"]
+    );
 }
 
 #[test]
