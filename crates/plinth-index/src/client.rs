@@ -468,16 +468,11 @@ impl IndexClient {
             if url.scheme() == "file" {
                 return None;
             }
-            let head = self
-                .options
-                .cache
-                .as_ref()?
-                .get_head(&page_key(&url), STORED_HEAD_BYTES)?;
-            let (fresh_until, _, page) = CachedEntry::decode_head(&head)?;
-            if !self.options.offline && now >= fresh_until {
+            let head = self.stored_head(&page_key(&url))?;
+            if !self.options.offline && now >= head.fresh_until {
                 return None;
             }
-            match page {
+            match head.page {
                 // Not on this index: the next one is asked, as by `project`.
                 None => continue,
                 Some(page) => return page.id,
